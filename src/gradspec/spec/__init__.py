@@ -1,0 +1,134 @@
+"""The spec registry: every activation, cost and reduction gradspec knows, declared once.
+
+Everything else (derivations, the reference and JAX implementations' cross-checks, hypothesis
+strategies, conformance checks, benchmarks and the rendered docs) iterates over these tuples.
+Adding an activation is one :class:`Activation` entry here plus its hand-written reference code.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ._types import REALS, A, Activation, Cost, Interval, Kink, Pair, Reduction, Y, Z, closed
+from .activations import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
+from .costs import COSTS, HUBER_DELTA
+from .reductions import REDUCTIONS
+
+__all__ = [
+    "A",
+    "ACTIVATIONS",
+    "COSTS",
+    "ELU_ALPHA",
+    "HUBER_DELTA",
+    "LEAKY_SLOPE",
+    "PAIRS",
+    "REALS",
+    "REDUCTIONS",
+    "Activation",
+    "Cost",
+    "Interval",
+    "Kink",
+    "Pair",
+    "Reduction",
+    "UnknownName",
+    "Y",
+    "Z",
+    "activation",
+    "closed",
+    "cost",
+    "pair",
+    "reduction",
+]
+
+
+class UnknownName(KeyError):
+    """A name that is not in the registry; the message lists the valid ones."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want plain text
+        return str(self.args[0])
+
+
+def _index(entries: tuple) -> dict:
+    table = {}
+    for e in entries:
+        for key in (e.name, *getattr(e, "aliases", ())):
+            if key in table:
+                raise ValueError(f"duplicate registry name {key!r}")
+            table[key] = e
+    return table
+
+
+_ACT = _index(ACTIVATIONS)
+_COST = _index(COSTS)
+_RED = _index(REDUCTIONS)
+
+
+def _lookup(table: dict, name: str, what: str):
+    try:
+        return table[name]
+    except KeyError:
+        names = ", ".join(sorted({e.name for e in table.values()}))
+        raise UnknownName(f"unknown {what} {name!r}; known: {names}") from None
+
+
+def activation(name: str) -> Activation:
+    """The activation entry called ``name`` (or one of its aliases)."""
+    return _lookup(_ACT, name, "activation")
+
+
+def cost(name: str) -> Cost:
+    """The cost entry called ``name`` (or one of its aliases)."""
+    return _lookup(_COST, name, "cost")
+
+
+def reduction(name: str) -> Reduction:
+    """The reduction called ``name``: none, sum or mean."""
+    return _lookup(_RED, name, "reduction")
+
+
+# The classic simplifications of dC/dz the spec claims; derivations prove each one.
+_CLOSED_FORMS = {
+    ("identity", "half_squared"): "a - y",
+    ("identity", "squared"): "2*(a - y)",
+    ("sigmoid", "log_loss"): "a - y",
+    ("softmax", "cross_entropy"): "a - y",
+}
+
+
+def _make_pair(act: Activation, c: Cost) -> Pair:
+    closed_form = _CLOSED_FORMS.get((act.name, c.name))
+    if not c.pred_domain.includes(act.range):
+        return Pair(
+            act,
+            c,
+            valid=False,
+            reason=f"{act.name} ranges over {act.range}, outside {c.name}'s prediction "
+            f"domain {c.pred_domain}",
+        )
+    if c.name == "cross_entropy" and not act.vector:
+        # -y log a summed over classes is the categorical loss only for outputs on the simplex.
+        return Pair(act, c, valid=True, reason="elementwise term only: "
+                    "outputs are not a distribution", closed_form=closed_form)
+    return Pair(act, c, valid=True, closed_form=closed_form)
+
+
+#: Every output activation x cost (on predictions) combination, valid or not; costs on logits
+#: already include their output activation and are not paired.
+PAIRS: tuple[Pair, ...] = tuple(
+    _make_pair(act, c) for c in COSTS if c.inputs == "prediction" for act in ACTIVATIONS
+)
+_PAIR = {p.name: p for p in PAIRS}
+
+
+def pair(activation_name: str, cost_name: str) -> Pair:
+    """The pair of an output activation and a cost."""
+    act = activation(activation_name)
+    c = cost(cost_name)
+    return _PAIR[f"{act.name}+{c.name}"]
+
+
+def closed_form_expr(p: Pair) -> sp.Expr | None:
+    """The claimed closed form of dC/dz as an expression in a (= f(z)) and y."""
+    if p.closed_form is None:
+        return None
+    return sp.sympify(p.closed_form, locals={"a": A, "y": Y})

@@ -1,0 +1,191 @@
+"""Data types of the spec registry: intervals, kinks and the entries themselves."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import sympy as sp
+
+#: The symbols every scalar spec expression is written in.  ``real=True`` matters: without it
+#: SymPy differentiates ``Abs`` into ``re``/``im`` terms instead of ``sign``.
+Z = sp.Symbol("z", real=True)
+A = sp.Symbol("a", real=True)
+Y = sp.Symbol("y", real=True)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real interval; ``lo``/``hi`` may be infinite (then always open)."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_closed: bool = False
+    hi_closed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lo > self.hi:
+            raise ValueError(f"empty interval {self.lo}..{self.hi}")
+
+    def contains(self, x: float) -> bool:
+        if x < self.lo or x > self.hi:
+            return False
+        if x == self.lo and not self.lo_closed:
+            return False
+        return not (x == self.hi and not self.hi_closed)
+
+    def includes(self, other: Interval) -> bool:
+        """True if every point of ``other`` lies in this interval."""
+        lo_ok = other.lo > self.lo or (
+            other.lo == self.lo and (self.lo_closed or not other.lo_closed)
+        )
+        hi_ok = other.hi < self.hi or (
+            other.hi == self.hi and (self.hi_closed or not other.hi_closed)
+        )
+        return lo_ok and hi_ok
+
+    def __str__(self) -> str:
+        def fmt(v: float) -> str:
+            if math.isinf(v):
+                return "-inf" if v < 0 else "inf"
+            return f"{v:g}"
+
+        left = "[" if self.lo_closed else "("
+        right = "]" if self.hi_closed else ")"
+        return f"{left}{fmt(self.lo)}, {fmt(self.hi)}{right}"
+
+
+REALS = Interval()
+
+
+def closed(lo: float, hi: float) -> Interval:
+    return Interval(lo, hi, lo_closed=True, hi_closed=True)
+
+
+def open_(lo: float, hi: float) -> Interval:
+    return Interval(lo, hi)
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A point where some derivative of a function does not exist.
+
+    ``at`` is the value of the kink variable (``z`` for activations, ``a - y`` for costs) where
+    the ``order``-th derivative is undefined (order 0: the function itself jumps).  ``accepted``
+    is the closed interval of values an implementation may return there for that derivative:
+    the subdifferential (e.g. [0, 1] for relu' at 0), or, for a jump, the conventional value.
+    """
+
+    at: float
+    order: int
+    accepted: tuple[float, float]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        lo, hi = self.accepted
+        if lo > hi:
+            raise ValueError("accepted subgradient interval is empty")
+
+
+Stability = str  # free-text notes on stable evaluation, rendered into the docs
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation a = f(z).
+
+    Elementwise entries give ``expr`` in the symbol :data:`Z`.  Vector-valued entries (softmax)
+    give ``vector_expr(K)`` returning K SymPy expressions in ``z0..z{K-1}``; they act along the
+    last axis and their derivative is the Jacobian.
+    ``output_derivative`` is f'(z) written as a function of the output ``a`` (symbol :data:`A`)
+    where that classic form exists and is single-valued (sigmoid: a(1-a)).
+    """
+
+    name: str
+    formula: str
+    expr: sp.Expr | None
+    range: Interval
+    domain: Interval = REALS
+    params: dict[str, float] = field(default_factory=dict)
+    kinks: tuple[Kink, ...] = ()
+    output_derivative: sp.Expr | None = None
+    vector_expr: Callable[[int], list[sp.Expr]] | None = None
+    stability: Stability = ""
+    aliases: tuple[str, ...] = ()
+    kind: Literal["activation"] = "activation"
+
+    @property
+    def vector(self) -> bool:
+        return self.vector_expr is not None
+
+    @property
+    def smooth(self) -> bool:
+        return not self.kinks
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost C(a, y) per element of (prediction a, target y), or per row for vector costs.
+
+    ``inputs`` says what the prediction argument is: ``"prediction"`` (an activation output) or
+    ``"logits"`` (the pre-activation z; the entry then fuses an output activation, e.g. log loss
+    on logits = softplus(z) - y z).  Kinks are located in the variable ``r = a - y``.
+    Vector costs (categorical cross-entropy on logits) act along the last axis and give
+    ``vector_expr(K)`` returning (expression, preds, targets); ``target_simplex`` says the
+    target rows must sum to 1.
+    """
+
+    name: str
+    formula: str
+    expr: sp.Expr | None
+    pred_domain: Interval
+    target_domain: Interval
+    params: dict[str, float] = field(default_factory=dict)
+    kinks: tuple[Kink, ...] = ()
+    inputs: Literal["prediction", "logits"] = "prediction"
+    vector_expr: Callable[[int], tuple[sp.Expr, list[sp.Symbol], list[sp.Symbol]]] | None = None
+    target_simplex: bool = False
+    stability: Stability = ""
+    aliases: tuple[str, ...] = ()
+    kind: Literal["cost"] = "cost"
+
+    @property
+    def vector(self) -> bool:
+        return self.vector_expr is not None
+
+    @property
+    def smooth(self) -> bool:
+        return not self.kinks
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """How per-element costs become one number: ``none``, ``sum`` or ``mean``.
+
+    ``scale(n)`` is the factor each element's gradient carries: 1 for sum, 1/n for mean.
+    """
+
+    name: str
+    formula: str
+    gradient: str
+
+    def scale(self, n: int) -> float:
+        if self.name == "mean":
+            return 1.0 / n
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An output activation followed by a cost: dC/dz = dC/da * da/dz."""
+
+    activation: Activation
+    cost: Cost
+    valid: bool
+    reason: str = ""
+    closed_form: str | None = None  # the classic simplification, when the spec claims one
+
+    @property
+    def name(self) -> str:
+        return f"{self.activation.name}+{self.cost.name}"

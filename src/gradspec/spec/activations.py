@@ -1,0 +1,150 @@
+"""The activation entries of the spec registry.  One entry per function, declared once."""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from ._types import REALS, A, Activation, Interval, Kink, Z, closed, open_
+
+LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
+
+
+def _softmax_components(k: int) -> list[sp.Expr]:
+    zs = sp.symbols(f"z0:{k}", real=True)
+    total = sum(sp.exp(zi) for zi in zs)
+    return [sp.exp(zi) / total for zi in zs]
+
+
+_slope = sp.Float(LEAKY_SLOPE)
+_alpha = sp.Float(ELU_ALPHA)
+
+ACTIVATIONS: tuple[Activation, ...] = (
+    Activation(
+        name="identity",
+        formula="f(z) = z",
+        expr=Z,
+        range=REALS,
+        output_derivative=sp.Integer(1),
+    ),
+    Activation(
+        name="step",
+        formula="f(z) = 1 if z >= 0 else 0  (Heaviside)",
+        expr=sp.Piecewise((0, Z < 0), (1, True)),
+        range=closed(0.0, 1.0),
+        kinks=(
+            Kink(
+                at=0.0,
+                order=0,
+                accepted=(0.0, 0.0),
+                note="jump: the derivative is a Dirac delta at 0; the conventional value 0 "
+                "is required, so the step gives no gradient anywhere",
+            ),
+        ),
+        output_derivative=sp.Integer(0),
+        stability="f(0) may be 0, 1/2 or 1 (numpy.heaviside's second argument); "
+        "the spec value is 1.",
+    ),
+    Activation(
+        name="sigmoid",
+        formula="f(z) = 1 / (1 + exp(-z))",
+        expr=1 / (1 + sp.exp(-Z)),
+        range=open_(0.0, 1.0),
+        output_derivative=A * (1 - A),
+        stability="Evaluate exp(-|z|) only: z >= 0: 1/(1+exp(-z)); z < 0: exp(z)/(1+exp(z)). "
+        "The textbook 1/(1+exp(-z)) overflows (with a warning) for z < -709 in float64 "
+        "and z < -88 in float32.",
+    ),
+    Activation(
+        name="tanh",
+        formula="f(z) = tanh(z)",
+        expr=sp.tanh(Z),
+        range=open_(-1.0, 1.0),
+        output_derivative=1 - A**2,
+        stability="Use the library tanh; (e^z - e^-z)/(e^z + e^-z) overflows.",
+    ),
+    Activation(
+        name="relu",
+        formula="f(z) = max(0, z)",
+        expr=sp.Piecewise((0, Z < 0), (Z, True)),
+        range=Interval(0.0, math.inf, lo_closed=True),
+        kinks=(
+            Kink(
+                at=0.0,
+                order=1,
+                accepted=(0.0, 1.0),
+                note="subdifferential [0, 1]; JAX and PyTorch return 0",
+            ),
+        ),
+        output_derivative=sp.Piecewise((0, A <= 0), (1, True)),
+    ),
+    Activation(
+        name="leaky_relu",
+        formula=f"f(z) = z if z >= 0 else {LEAKY_SLOPE:g} z",
+        expr=sp.Piecewise((_slope * Z, Z < 0), (Z, True)),
+        range=REALS,
+        params={"slope": LEAKY_SLOPE},
+        kinks=(
+            Kink(
+                at=0.0,
+                order=1,
+                accepted=(LEAKY_SLOPE, 1.0),
+                note="subdifferential [slope, 1]; PyTorch returns the slope, JAX 1",
+            ),
+        ),
+        output_derivative=sp.Piecewise((_slope, A < 0), (1, True)),
+    ),
+    Activation(
+        name="softplus",
+        formula="f(z) = log(1 + exp(z))",
+        expr=sp.log(1 + sp.exp(Z)),
+        range=open_(0.0, math.inf),
+        output_derivative=1 - sp.exp(-A),
+        stability="Evaluate as max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): "
+        "log(1+exp(z)) overflows for z > 709 (float64) / 88 (float32).",
+    ),
+    Activation(
+        name="elu",
+        formula=f"f(z) = z if z >= 0 else {ELU_ALPHA:g} (exp(z) - 1)",
+        expr=sp.Piecewise((_alpha * (sp.exp(Z) - 1), Z < 0), (Z, True)),
+        range=Interval(-ELU_ALPHA, math.inf),
+        params={"alpha": ELU_ALPHA},
+        kinks=(
+            Kink(
+                at=0.0,
+                order=2,
+                accepted=(0.0, ELU_ALPHA),
+                note="f' is continuous at 0 (alpha = 1) but f'' jumps from alpha to 0",
+            ),
+        ),
+        output_derivative=sp.Piecewise((A + _alpha, A < 0), (1, True)),
+        stability="Use expm1(z) on the negative branch and evaluate it only on z < 0: "
+        "exp of a large positive z overflows in the unused branch (and NaNs its gradient).",
+    ),
+    Activation(
+        name="gelu",
+        formula="f(z) = z/2 (1 + erf(z / sqrt(2)))",
+        expr=Z / 2 * (1 + sp.erf(Z / sp.sqrt(2))),
+        range=Interval(-0.17, math.inf),
+        stability="Exact form with erf (not the tanh approximation); for z << 0 use "
+        "z/2 erfc(-z/sqrt 2) to avoid cancellation in 1 + erf.",
+    ),
+    Activation(
+        name="swish",
+        formula="f(z) = z sigmoid(z)",
+        expr=Z / (1 + sp.exp(-Z)),
+        range=Interval(-0.28, math.inf),
+        aliases=("silu",),
+        stability="Use the stable sigmoid; z/(1+exp(-z)) overflows for z < -709.",
+    ),
+    Activation(
+        name="softmax",
+        formula="f(z)_i = exp(z_i) / sum_j exp(z_j)   (along the last axis)",
+        expr=None,
+        vector_expr=_softmax_components,
+        range=open_(0.0, 1.0),
+        stability="Subtract max(z) before exp; the Jacobian is diag(a) - a a^T.",
+    ),
+)
