@@ -1,0 +1,1 @@
+"""One module per ``gradspec`` sub-command (see :mod:`gradspec.cli`)."""

@@ -1,0 +1,1 @@
+"""The classic teaching systems, done right (`gradspec demo NAME`)."""
