@@ -1,0 +1,335 @@
+"""Reference NumPy costs: ``C(a, y)``, ``C_der(a, y)`` = dC/da and ``C_der2(a, y)`` per entry.
+
+Elementwise costs take a prediction ``a`` and a target ``y`` of the same (broadcastable) shape
+and return an array of that shape in ``a``'s floating dtype.  The costs on logits take the
+pre-activation ``z`` instead of ``a``; ``cross_entropy_logits`` works per row along the last
+axis.  Inputs are never mutated; underflow is silenced (see ``_util.underflow_ok``).
+
+Conventions at kinks: ``absolute_der(a, a) = 0`` (sign(0)); ``huber_der2 = 1`` at
+``|a - y| = delta`` (the quadratic piece is closed, as in the registry's Piecewise).
+
+Reductions: :func:`reduce` and :func:`reduce_der`; ``mean`` divides by the number of cost
+values.  :func:`cost_value` / :func:`cost_grad` look a cost up by registry name (or alias).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.special as sc
+from numpy.typing import ArrayLike
+
+from gradspec import spec
+from gradspec.spec import HUBER_DELTA
+
+from . import activations as act
+from ._util import as_float, keep_nan, like, underflow_ok
+
+
+def _pair(a: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction as a float array, target in the prediction's dtype (float32 stays float32)."""
+    a = as_float(a)
+    return a, np.asarray(y, dtype=a.dtype)
+
+
+# --------------------------------------------------------------------------- half_squared
+
+
+@underflow_ok
+def half_squared(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = (a - y)^2 / 2; the 1/2 makes dC/da = a - y."""
+    a, y = _pair(a, y)
+    return 0.5 * (a - y) ** 2
+
+
+@underflow_ok
+def half_squared_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = a - y."""
+    a, y = _pair(a, y)
+    return a - y
+
+
+@underflow_ok
+def half_squared_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = 1."""
+    a, y = _pair(a, y)
+    return keep_nan(np.ones_like(a - y), a - y)
+
+
+# --------------------------------------------------------------------------- squared
+
+
+@underflow_ok
+def squared(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = (a - y)^2."""
+    a, y = _pair(a, y)
+    return (a - y) ** 2
+
+
+@underflow_ok
+def squared_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = 2 (a - y)."""
+    a, y = _pair(a, y)
+    return 2.0 * (a - y)
+
+
+@underflow_ok
+def squared_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = 2."""
+    return 2.0 * half_squared_der2(a, y)
+
+
+# --------------------------------------------------------------------------- absolute
+
+
+@underflow_ok
+def absolute(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = |a - y|."""
+    a, y = _pair(a, y)
+    return np.abs(a - y)
+
+
+@underflow_ok
+def absolute_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = sign(a - y); at the kink a = y the value 0 (middle of the subdifferential)."""
+    a, y = _pair(a, y)
+    return np.sign(a - y)
+
+
+@underflow_ok
+def absolute_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = 0 (the delta at a = y is dropped)."""
+    a, y = _pair(a, y)
+    return keep_nan(np.zeros_like(a - y), a - y)
+
+
+# --------------------------------------------------------------------------- huber
+
+
+@underflow_ok
+def huber(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = r^2/2 if |r| <= delta else delta (|r| - delta/2), r = a - y, delta = HUBER_DELTA.
+
+    Quadratic near 0, linear in the tails, C and C' continuous at |r| = delta.
+    """
+    a, y = _pair(a, y)
+    r = a - y
+    linear = HUBER_DELTA * (np.abs(r) - HUBER_DELTA / 2)
+    return like(np.where(np.abs(r) <= HUBER_DELTA, 0.5 * r * r, linear), a.dtype)
+
+
+@underflow_ok
+def huber_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = clip(r, -delta, delta): r inside, delta sign(r) outside (continuous)."""
+    a, y = _pair(a, y)
+    return like(np.clip(a - y, -HUBER_DELTA, HUBER_DELTA), a.dtype)
+
+
+@underflow_ok
+def huber_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = 1 if |r| <= delta else 0; 1 at the kinks |r| = delta (closed quadratic piece)."""
+    a, y = _pair(a, y)
+    r = a - y
+    return like(keep_nan(np.where(np.abs(r) <= HUBER_DELTA, 1.0, 0.0), r), a.dtype)
+
+
+# --------------------------------------------------------------------------- log_loss
+
+
+@underflow_ok
+def log_loss(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Binary cross-entropy C = -(y log a + (1 - y) log(1 - a)), a in (0, 1), y in [0, 1].
+
+    log1p(-a) is exact for small a where log(1 - a) rounds; xlogy/xlog1py give 0 log 0 = 0,
+    so a hard target (y = 0 or 1) with a saturated prediction is 0, not NaN.  Near a = 1 the
+    prediction itself has already lost the information: prefer :func:`log_loss_logits`.
+    """
+    a, y = _pair(a, y)
+    return like(-(sc.xlogy(y, a) + sc.xlog1py(1.0 - y, -a)), a.dtype)
+
+
+@underflow_ok
+def log_loss_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = -y/a + (1 - y)/(1 - a) = (a - y) / (a (1 - a)).
+
+    The single fraction avoids cancelling the two large terms when a is near y; 1 - a is exact
+    for a in [1/2, 1] (Sterbenz).
+    """
+    a, y = _pair(a, y)
+    return (a - y) / (a * (1.0 - a))
+
+
+@underflow_ok
+def log_loss_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = y / a^2 + (1 - y) / (1 - a)^2 (both terms >= 0: no cancellation).
+
+    Divided twice instead of by the square so tiny a does not underflow a^2 to 0.
+    """
+    a, y = _pair(a, y)
+    b = 1.0 - a
+    return y / a / a + (1.0 - y) / b / b
+
+
+# --------------------------------------------------------------------------- cross_entropy
+
+
+@underflow_ok
+def cross_entropy(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Elementwise categorical term C = -y log a (sum over the class axis for the loss).
+
+    xlogy gives 0 for y = 0 even when a = 0.  A probability of exactly 0 with y > 0 is +inf;
+    prefer :func:`cross_entropy_logits`.
+    """
+    a, y = _pair(a, y)
+    return like(-sc.xlogy(y, a), a.dtype)
+
+
+@underflow_ok
+def cross_entropy_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = -y / a."""
+    a, y = _pair(a, y)
+    return -y / a
+
+
+@underflow_ok
+def cross_entropy_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = y / a^2, divided twice so a^2 cannot underflow to 0."""
+    a, y = _pair(a, y)
+    return y / a / a
+
+
+# --------------------------------------------------------------------------- log_loss_logits
+
+
+@underflow_ok
+def log_loss_logits(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Log loss of sigmoid(z): C = log(1 + exp(z)) - y z = max(z, 0) - y z + log1p(exp(-|z|)).
+
+    Never evaluates exp of a positive number, and never forms sigmoid(z) (which rounds to 1
+    for z > 37 and would make log(1 - a) infinite).
+    """
+    z, y = _pair(z, y)
+    return like(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))), z.dtype)
+
+
+@underflow_ok
+def log_loss_logits_der(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/dz = sigmoid(z) - y (stable sigmoid)."""
+    z, y = _pair(z, y)
+    return act.sigmoid(z) - y
+
+
+@underflow_ok
+def log_loss_logits_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/dz2 = sigmoid'(z), independent of y."""
+    z, y = _pair(z, y)
+    return act.sigmoid_der(z) + 0.0 * y  # broadcast to the shape of (z, y), propagate NaN in y
+
+
+# --------------------------------------------------------------------------- cross_entropy_logits
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax(z) along the last axis = (z - m) - log(sum exp(z - m)), m the row max."""
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+@underflow_ok
+def cross_entropy_logits(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Categorical cross-entropy on logits, per row: C = -sum_k y_k log softmax(z)_k.
+
+    When the rows of y sum to 1 (the registry's ``target_simplex``) this is
+    logsumexp(z) - sum_k y_k z_k.  It is evaluated through log softmax with the row max
+    subtracted: logsumexp - y.z would cancel two large numbers when z is large.
+    Shapes: z, y (..., K) -> (...,).
+    """
+    z, y = _pair(z, y)
+    return like(-np.sum(y * _log_softmax(z), axis=-1), z.dtype)
+
+
+@underflow_ok
+def cross_entropy_logits_der(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/dz = softmax(z) - y for rows of y summing to 1; shape (..., K).
+
+    Written as softmax(z) sum_k y_k - y, the exact gradient of :func:`cross_entropy_logits`
+    for any y, so value and gradient stay consistent even off the simplex.
+    """
+    z, y = _pair(z, y)
+    return act.softmax(z) * np.sum(y, axis=-1, keepdims=True) - y
+
+
+@underflow_ok
+def cross_entropy_logits_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """The Hessian d2C/dz2 = (sum_k y_k) (diag(a) - a a^T), a = softmax(z); shape (..., K, K).
+
+    For rows of y summing to 1 it is the softmax Jacobian, independent of y.
+    """
+    z, y = _pair(z, y)
+    return act.softmax_der(z) * np.sum(y, axis=-1)[..., None, None]
+
+
+# --------------------------------------------------------------------------- aliases
+
+binary_cross_entropy = bce = log_loss
+binary_cross_entropy_der = bce_der = log_loss_der
+binary_cross_entropy_der2 = bce_der2 = log_loss_der2
+categorical_cross_entropy = cross_entropy
+categorical_cross_entropy_der = cross_entropy_der
+categorical_cross_entropy_der2 = cross_entropy_der2
+sigmoid_cross_entropy = log_loss_logits
+sigmoid_cross_entropy_der = log_loss_logits_der
+sigmoid_cross_entropy_der2 = log_loss_logits_der2
+softmax_cross_entropy = cross_entropy_logits
+softmax_cross_entropy_der = cross_entropy_logits_der
+softmax_cross_entropy_der2 = cross_entropy_logits_der2
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+@underflow_ok
+def reduce(values: ArrayLike, reduction: str) -> np.ndarray:
+    """Reduce cost values: ``none`` (unchanged), ``sum``, or ``mean`` (sum / values.size).
+
+    Unknown names raise :class:`gradspec.spec.UnknownName`.
+    """
+    name = spec.reduction(reduction).name
+    values = as_float(values)
+    if name == "none":
+        return values.copy()
+    if name == "sum":
+        return np.sum(values)
+    return np.sum(values) / values.size
+
+
+@underflow_ok
+def reduce_der(elementwise_grad: ArrayLike, reduction: str, n: int | None = None) -> np.ndarray:
+    """The gradient of the reduced cost from the per-value gradient: ``mean`` carries 1/n.
+
+    ``n`` is the number of cost values averaged, by default ``elementwise_grad.size``; pass it
+    for per-row costs (``cross_entropy_logits``), whose gradient has K entries per value.
+    """
+    name = spec.reduction(reduction).name
+    g = as_float(elementwise_grad)
+    if name == "mean":
+        return like(g / (g.size if n is None else n), g.dtype)
+    return g.copy()
+
+
+def _functions(name: str) -> tuple[spec.Cost, object, object]:
+    entry = spec.cost(name)  # raises UnknownName with the list of valid names
+    return entry, globals()[entry.name], globals()[f"{entry.name}_der"]
+
+
+def cost_value(name: str, a: ArrayLike, y: ArrayLike, reduction: str = "none") -> np.ndarray:
+    """The cost ``name`` (registry name or alias) of (a, y), reduced."""
+    _, fn, _ = _functions(name)
+    return reduce(fn(a, y), reduction)
+
+
+def cost_grad(name: str, a: ArrayLike, y: ArrayLike, reduction: str = "none") -> np.ndarray:
+    """d(reduced cost)/da, same shape as ``a``; ``mean`` divides by the number of values."""
+    entry, _, der = _functions(name)
+    a = as_float(a)
+    n = int(np.prod(a.shape[:-1])) if entry.vector else None
+    return reduce_der(der(a, y), reduction, n=n)
