@@ -15,7 +15,6 @@ from .costs import COSTS, HUBER_DELTA
 from .reductions import REDUCTIONS
 
 __all__ = [
-    "A",
     "ACTIVATIONS",
     "COSTS",
     "ELU_ALPHA",
@@ -24,6 +23,7 @@ __all__ = [
     "PAIRS",
     "REALS",
     "REDUCTIONS",
+    "A",
     "Activation",
     "Cost",
     "Interval",
@@ -107,8 +107,13 @@ def _make_pair(act: Activation, c: Cost) -> Pair:
         )
     if c.name == "cross_entropy" and not act.vector:
         # -y log a summed over classes is the categorical loss only for outputs on the simplex.
-        return Pair(act, c, valid=True, reason="elementwise term only: "
-                    "outputs are not a distribution", closed_form=closed_form)
+        return Pair(
+            act,
+            c,
+            valid=True,
+            reason="elementwise term only: outputs are not a distribution",
+            closed_form=closed_form,
+        )
     return Pair(act, c, valid=True, closed_form=closed_form)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import sympy as sp
 
@@ -73,14 +74,20 @@ class Kink:
 
     ``at`` is the value of the kink variable (``z`` for activations, ``a - y`` for costs) where
     the ``order``-th derivative is undefined (order 0: the function itself jumps).  ``accepted``
-    is the closed interval of values an implementation may return there for that derivative:
-    the subdifferential (e.g. [0, 1] for relu' at 0), or, for a jump, the conventional value.
+    is the closed interval of values an implementation may return there for the derivative of
+    order ``max(order, 1)``: the subdifferential (e.g. [0, 1] for relu' at 0, [0, 1] for the
+    Huber C'' at |r| = 1), or, for a jump, the conventional value of f'.
     """
 
     at: float
     order: int
     accepted: tuple[float, float]
     note: str = ""
+
+    @property
+    def derivative_order(self) -> int:
+        """Which derivative ``accepted`` constrains (1 for a jump or a corner, 2 for Huber)."""
+        return max(self.order, 1)
 
     def __post_init__(self) -> None:
         lo, hi = self.accepted

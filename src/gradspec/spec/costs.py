@@ -49,7 +49,9 @@ COSTS: tuple[Cost, ...] = (
         name="huber",
         formula=f"C(a, y) = r^2/2 if |r| <= {HUBER_DELTA:g} else "
         f"{HUBER_DELTA:g} (|r| - {HUBER_DELTA:g}/2),  r = a - y",
-        expr=sp.Piecewise((_r**2 / 2, sp.Abs(_r) <= _delta), (_delta * (sp.Abs(_r) - _delta / 2), True)),
+        expr=sp.Piecewise(
+            (_r**2 / 2, sp.Abs(_r) <= _delta), (_delta * (sp.Abs(_r) - _delta / 2), True)
+        ),
         pred_domain=REALS,
         target_domain=REALS,
         params={"delta": HUBER_DELTA},

@@ -1,0 +1,164 @@
+"""Ground truth at arbitrary precision: the derived expressions evaluated in mpmath.
+
+Every input element is converted to an mpmath number exactly (a float64 or float32 value is a
+dyadic rational), the expression is evaluated at ``START_DPS`` significant digits and again at
+twice that, doubling until two successive results round to the same float64 (cancellation such
+as 1 + erf(-20) in gelu needs hundreds of digits; a zero result is pushed to ``MAX_DPS``
+before it is believed).  The result is rounded to float64.
+
+This is an oracle for the conformance checks, never the shipped numeric path.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from gradspec.spec import A, Y, Z, activation, cost, pair
+
+from . import cache, derive
+
+START_DPS = 30
+MAX_DPS = 960
+
+_ORDER_KEY = {0: "f", 1: "d1", 2: "d2"}
+
+
+def _adaptive(fn: Callable[..., object], args: tuple[float, ...]) -> object:
+    """fn(*args) in mpmath, at increasing precision until the float64 rounding is stable."""
+    prev = None
+    dps = START_DPS
+    while True:
+        with mpmath.workdps(dps):
+            margs = [mpmath.mpf(float(x)) for x in args]
+            try:
+                val = fn(*margs)
+            except (ZeroDivisionError, ValueError):
+                val = mpmath.nan
+            cur = _to_float64(val)
+        # An exact 0 may be total cancellation (1 + erf(-30) is 0 below ~200 digits), so a
+        # zero is only trusted once the highest precision also says so.
+        settled = prev is not None and _same(prev, cur) and np.all(cur != 0)
+        if settled:
+            return cur
+        if dps >= MAX_DPS:
+            return cur
+        prev = cur
+        dps *= 2
+
+
+def _to_float64(val: object) -> np.ndarray:
+    if isinstance(val, mpmath.matrix | list | tuple | sp.Matrix):
+        return np.array([_to_float64(v) for v in val], dtype=np.float64).reshape(-1)
+    try:
+        return np.float64(float(val))
+    except TypeError:  # complex: outside the real domain
+        return np.float64(np.nan)
+
+
+def _same(x: np.ndarray, y: np.ndarray) -> bool:
+    return bool(np.array_equal(x, y, equal_nan=True))
+
+
+@functools.cache
+def _lambdified(key: tuple) -> Callable[..., object]:
+    kind, name, order, k = key
+    d = cache.load()
+    if kind == "activation":
+        act = activation(name)
+        if act.vector:
+            expr = derive.vector_activation(act, k)[_ORDER_KEY[order]]
+            return sp.lambdify(sp.symbols(f"z0:{k}", real=True), expr, modules="mpmath")
+        return sp.lambdify((Z,), d.activations[act.name][_ORDER_KEY[order]], modules="mpmath")
+    if kind == "cost":
+        c = cost(name)
+        if c.vector:
+            expr = derive.vector_cost(c, k)[_ORDER_KEY[order]]
+            args = (*sp.symbols(f"z0:{k}", real=True), *sp.symbols(f"y0:{k}", real=True))
+            return sp.lambdify(args, expr, modules="mpmath")
+        var = Z if c.inputs == "logits" else A
+        return sp.lambdify((var, Y), d.costs[c.name][_ORDER_KEY[order]], modules="mpmath")
+    act_name, cost_name = name
+    p = pair(act_name, cost_name)
+    if p.activation.vector:
+        expr = derive.vector_pair(p, k)
+        args = (*sp.symbols(f"z0:{k}", real=True), *sp.symbols(f"y0:{k}", real=True))
+        return sp.lambdify(args, expr, modules="mpmath")
+    return sp.lambdify((Z, Y), d.pairs[p.name][_ORDER_KEY[order]], modules="mpmath")
+
+
+def _elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> np.ndarray:
+    arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
+    out = np.empty(arrays[0].shape, dtype=np.float64)
+    for idx in np.ndindex(out.shape):
+        out[idx] = _adaptive(fn, tuple(x[idx] for x in arrays))
+    return out
+
+
+def _rowwise(fn: Callable[..., object], width: int, *arrays: np.ndarray) -> np.ndarray:
+    arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
+    rows = arrays[0].shape[:-1]
+    first = None
+    results = {}
+    for idx in np.ndindex(rows):
+        args = tuple(v for x in arrays for v in x[idx])
+        results[idx] = _adaptive(fn, args)
+        first = results[idx] if first is None else first
+    tail = np.shape(first)
+    if width > 1 and tail and tail[0] == width * width:
+        tail = (width, width)
+    out = np.empty(rows + tail, dtype=np.float64)
+    for idx, val in results.items():
+        out[idx] = np.reshape(val, tail)
+    return out
+
+
+def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
+    """f (order 0), f' (1) or f'' (2) of activation ``name`` at ``z``, as float64.
+
+    Vector activations act along the last axis; their order-1 value is the Jacobian
+    ``(..., K, K)`` with ``J[..., i, j] = d a_i / d z_j``.
+    """
+    act = activation(name)
+    z = np.asarray(z, dtype=np.float64)
+    if act.vector:
+        if order > 1:
+            raise ValueError(f"{act.name}: only orders 0 and 1 are specified")
+        k = z.shape[-1]
+        return _rowwise(_lambdified(("activation", act.name, order, k)), k, z)
+    return _elementwise(_lambdified(("activation", act.name, order, 0)), z)
+
+
+def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int = 0) -> np.ndarray:
+    """C (order 0), dC/da (1) or d2C/da2 (2) of cost ``name`` at (a, y), as float64.
+
+    Vector costs (categorical cross-entropy on logits) act on rows: order 0 gives one value per
+    row, order 1 the gradient row, order 2 the Hessian ``(..., K, K)``.
+    """
+    c = cost(name)
+    a = np.asarray(a, dtype=np.float64)
+    if c.vector:
+        k = a.shape[-1]
+        return _rowwise(_lambdified(("cost", c.name, order, k)), k, a, y)
+    return _elementwise(_lambdified(("cost", c.name, order, 0)), a, y)
+
+
+def pair_value(
+    activation_name: str, cost_name: str, z: np.ndarray, y: np.ndarray, order: int = 1
+) -> np.ndarray:
+    """dC/dz (order 1) or d2C/dz2 (order 2, elementwise pairs) of an output activation + cost."""
+    p = pair(activation_name, cost_name)
+    if not p.valid:
+        raise ValueError(f"{p.name} is not a valid pair: {p.reason}")
+    z = np.asarray(z, dtype=np.float64)
+    if p.activation.vector:
+        if order != 1:
+            raise ValueError(f"{p.name}: only the first derivative is specified")
+        k = z.shape[-1]
+        return _rowwise(_lambdified(("pair", (p.activation.name, p.cost.name), 1, k)), k, z, y)
+    key = ("pair", (p.activation.name, p.cost.name), order, 0)
+    return _elementwise(_lambdified(key), z, y)

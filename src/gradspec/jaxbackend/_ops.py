@@ -1,0 +1,405 @@
+"""Hand-written JAX formulas for every registry entry (raw, un-jitted, jnp in / jnp out).
+
+Each derivative mirrors the spec's formula in its numerically stable form; the forwards that
+autodiff would get wrong (NaN, a value outside the accepted subgradient interval, or a loss of
+precision) carry a :func:`jax.custom_jvp` whose rule is the hand-written derivative.
+
+Constants are Python floats (weakly typed), so float32 inputs stay float32 even when x64 is on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.scipy.special import erfc, xlog1py, xlogy
+
+from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _keep_nan(out, x):
+    """``out`` with NaN wherever ``x`` is NaN: constant derivatives still propagate NaN."""
+    return jnp.where(jnp.isnan(x), x, out)
+
+
+def _const(x, value: float):
+    return _keep_nan(jnp.full_like(x, value), x)
+
+
+# ---------------------------------------------------------------- identity, step
+def identity(z):
+    return z
+
+
+def identity_der(z):
+    return _const(z, 1.0)
+
+
+def identity_der2(z):
+    return _const(z, 0.0)
+
+
+def identity_der_output(a):
+    return _const(a, 1.0)
+
+
+def step(z):
+    """Heaviside with step(0) = 1 (the spec value); its derivative is 0 everywhere."""
+    return _keep_nan(jnp.where(z < 0, jnp.zeros_like(z), jnp.ones_like(z)), z)
+
+
+step_der = identity_der2
+step_der2 = identity_der2
+step_der_output = identity_der2
+
+
+# ---------------------------------------------------------------- sigmoid
+@jax.custom_jvp
+def sigmoid(z):
+    """1/(1+exp(-z)) evaluating exp(-|z|) only: no overflow for any finite z."""
+    e = jnp.exp(-jnp.abs(z))
+    return jnp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_der(z):
+    """sigma(z) sigma(-z) (= a(1-a) without the cancellation in 1 - a for large z)."""
+    return sigmoid(z) * sigmoid(-z)
+
+
+@sigmoid.defjvp
+def _sigmoid_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return sigmoid(z), t * sigmoid_der(z)
+
+
+def sigmoid_der2(z):
+    """sigma'(z) (1 - 2 sigma(z)), with 1 - 2 sigma(z) = -tanh(z/2) (no cancellation)."""
+    return -sigmoid_der(z) * jnp.tanh(0.5 * z)
+
+
+def sigmoid_der_output(a):
+    return a * (1.0 - a)
+
+
+# ---------------------------------------------------------------- tanh
+def tanh(z):
+    return jnp.tanh(z)
+
+
+def tanh_der(z):
+    """sech^2 z = 4 e / (1 + e)^2 with e = exp(-2|z|): accurate in the tails (1 - t^2 is not)."""
+    e = jnp.exp(-2.0 * jnp.abs(z))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def tanh_der2(z):
+    return -2.0 * jnp.tanh(z) * tanh_der(z)
+
+
+def tanh_der_output(a):
+    return (1.0 - a) * (1.0 + a)
+
+
+# ---------------------------------------------------------------- relu, leaky relu
+@jax.custom_jvp
+def relu(z):
+    """max(0, z); derivative at 0 is 0 (in the subdifferential [0, 1]; JAX/PyTorch convention)."""
+    return jnp.maximum(z, 0.0)
+
+
+@relu.defjvp
+def _relu_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return relu(z), jnp.where(z > 0, t, jnp.zeros_like(t))
+
+
+def relu_der(z):
+    return _keep_nan(jnp.where(z > 0, jnp.ones_like(z), jnp.zeros_like(z)), z)
+
+
+relu_der2 = identity_der2
+
+
+def relu_der_output(a):
+    return _keep_nan(jnp.where(a <= 0, jnp.zeros_like(a), jnp.ones_like(a)), a)
+
+
+def leaky_relu(z):
+    """z if z >= 0 else slope z; autodiff picks the z >= 0 branch at 0: derivative 1."""
+    return jnp.where(z >= 0, z, LEAKY_SLOPE * z)
+
+
+def leaky_relu_der(z):
+    return _keep_nan(jnp.where(z >= 0, jnp.ones_like(z), jnp.full_like(z, LEAKY_SLOPE)), z)
+
+
+leaky_relu_der2 = identity_der2
+
+
+def leaky_relu_der_output(a):
+    return _keep_nan(jnp.where(a < 0, jnp.full_like(a, LEAKY_SLOPE), jnp.ones_like(a)), a)
+
+
+# ---------------------------------------------------------------- softplus
+@jax.custom_jvp
+def softplus(z):
+    """max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): no overflow; derivative sigma(z)."""
+    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
+@softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return softplus(z), t * sigmoid(z)
+
+
+softplus_der = sigmoid
+softplus_der2 = sigmoid_der
+
+
+def softplus_der_output(a):
+    return -jnp.expm1(-a)
+
+
+# ---------------------------------------------------------------- elu
+def elu_der(z):
+    """alpha exp(z) for z < 0 else 1; exp sees min(z, 0) only, so no overflow in either branch."""
+    return _keep_nan(jnp.where(z < 0, ELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0)), 1.0), z)
+
+
+@jax.custom_jvp
+def elu(z):
+    """alpha expm1(z) for z < 0 else z; the negative branch only ever sees min(z, 0)."""
+    return jnp.where(z < 0, ELU_ALPHA * jnp.expm1(jnp.minimum(z, 0.0)), z)
+
+
+@elu.defjvp
+def _elu_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return elu(z), t * elu_der(z)
+
+
+def elu_der2(z):
+    """alpha exp(z) for z < 0 else 0 (at the kink z = 0: 0, inside the accepted [0, alpha])."""
+    return _keep_nan(jnp.where(z < 0, ELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0)), 0.0), z)
+
+
+def elu_der_output(a):
+    return _keep_nan(jnp.where(a < 0, a + ELU_ALPHA, jnp.ones_like(a)), a)
+
+
+# ---------------------------------------------------------------- gelu
+def gelu(z):
+    """z/2 erfc(-z/sqrt 2) (= z/2 (1 + erf(z/sqrt 2)) without cancellation for z << 0)."""
+    return 0.5 * z * erfc(-z * _INV_SQRT2)
+
+
+def _phi(z):
+    return _INV_SQRT_2PI * jnp.exp(-0.5 * z * z)
+
+
+def gelu_der(z):
+    """Phi(z) + z phi(z)."""
+    return 0.5 * erfc(-z * _INV_SQRT2) + z * _phi(z)
+
+
+def gelu_der2(z):
+    """phi(z) (2 - z^2)."""
+    return _phi(z) * (2.0 - z * z)
+
+
+# ---------------------------------------------------------------- swish
+def swish(z):
+    return z * sigmoid(z)
+
+
+def swish_der(z):
+    """sigma(z) (1 + z sigma(-z))."""
+    return sigmoid(z) * (1.0 + z * sigmoid(-z))
+
+
+def swish_der2(z):
+    """sigma'(z) (2 + z (1 - 2 sigma(z))) = sigma'(z) (2 - z tanh(z/2))."""
+    return sigmoid_der(z) * (2.0 - z * jnp.tanh(0.5 * z))
+
+
+# ---------------------------------------------------------------- softmax
+def _max_last(z):
+    return lax.stop_gradient(jnp.max(z, axis=-1, keepdims=True))
+
+
+def softmax(z):
+    """exp(z - max z) / sum: the max is subtracted (and not differentiated) before exp."""
+    e = jnp.exp(z - _max_last(z))
+    return e / jnp.sum(e, axis=-1, keepdims=True)
+
+
+def log_softmax(z):
+    s = z - _max_last(z)
+    return s - jnp.log(jnp.sum(jnp.exp(s), axis=-1, keepdims=True))
+
+
+def softmax_der(z):
+    """The Jacobian J[..., i, j] = da_i/dz_j = a_i (delta_ij - a_j), shape (..., K, K)."""
+    a = softmax(z)
+    eye = jnp.eye(z.shape[-1], dtype=z.dtype)
+    return a[..., :, None] * (eye - a[..., None, :])
+
+
+def softmax_vjp(z, g):
+    """J^T g per row = a (g - <g, a>), without forming the Jacobian."""
+    a = softmax(z)
+    return a * (g - jnp.sum(g * a, axis=-1, keepdims=True))
+
+
+# ---------------------------------------------------------------- costs
+@jax.custom_jvp
+def _abs(r):
+    """|r| with derivative sign(r): 0 at r = 0 (inside the subdifferential [-1, 1])."""
+    return jnp.abs(r)
+
+
+@_abs.defjvp
+def _abs_jvp(primals, tangents):
+    (r,), (t,) = primals, tangents
+    return _abs(r), t * jnp.sign(r)
+
+
+def half_squared(a, y):
+    r = a - y
+    return 0.5 * r * r
+
+
+def half_squared_der(a, y):
+    return a - y
+
+
+def half_squared_der2(a, y):
+    return _keep_nan(_const(a, 1.0), y)
+
+
+def squared(a, y):
+    r = a - y
+    return r * r
+
+
+def squared_der(a, y):
+    return 2.0 * (a - y)
+
+
+def squared_der2(a, y):
+    return _keep_nan(_const(a, 2.0), y)
+
+
+def absolute(a, y):
+    return _abs(a - y)
+
+
+def absolute_der(a, y):
+    return jnp.sign(a - y)
+
+
+def absolute_der2(a, y):
+    return _keep_nan(_const(a, 0.0), y)
+
+
+def huber(a, y):
+    r = a - y
+    ar = _abs(r)
+    return jnp.where(ar <= HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (ar - 0.5 * HUBER_DELTA))
+
+
+def huber_der(a, y):
+    return jnp.clip(a - y, -HUBER_DELTA, HUBER_DELTA)
+
+
+def huber_der2(a, y):
+    """1 inside |r| <= delta (including the kinks, inside the accepted [0, 1]), else 0."""
+    r = a - y
+    return _keep_nan(jnp.where(jnp.abs(r) <= HUBER_DELTA, jnp.ones_like(r), jnp.zeros_like(r)), r)
+
+
+def log_loss(a, y):
+    """-(y log a + (1 - y) log1p(-a)); xlogy makes 0 log 0 = 0 at a saturated prediction."""
+    return -(xlogy(y, a) + xlog1py(1.0 - y, -a))
+
+
+def log_loss_der(a, y):
+    return (a - y) / (a * (1.0 - a))
+
+
+def log_loss_der2(a, y):
+    return y / (a * a) + (1.0 - y) / ((1.0 - a) * (1.0 - a))
+
+
+def cross_entropy(a, y):
+    return -xlogy(y, a)
+
+
+def cross_entropy_der(a, y):
+    return -y / a
+
+
+def cross_entropy_der2(a, y):
+    return y / (a * a)
+
+
+def log_loss_logits(z, y):
+    """softplus(z) - y z = max(z, 0) - y z + log1p(exp(-|z|))."""
+    return softplus(z) - y * z
+
+
+def log_loss_logits_der(z, y):
+    return sigmoid(z) - y
+
+
+def log_loss_logits_der2(z, y):
+    return _keep_nan(sigmoid_der(z), y)
+
+
+def cross_entropy_logits(z, y):
+    """-sum_k y_k log_softmax(z)_k per row (= logsumexp(z) - <y, z> when rows of y sum to 1)."""
+    return -jnp.sum(y * log_softmax(z), axis=-1)
+
+
+def cross_entropy_logits_der(z, y):
+    """sum(y) softmax(z) - y (softmax(z) - y on the simplex)."""
+    return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
+
+
+# ---------------------------------------------------------------- reductions
+def reduce(values, reduction: str):
+    if reduction == "none":
+        return values
+    if reduction == "sum":
+        return jnp.sum(values)
+    return jnp.mean(values)
+
+
+def reduce_der(grad, reduction: str):
+    if reduction == "mean":
+        return grad / grad.size
+    return grad
+
+
+# ---------------------------------------------------------------- delta = dC/dz
+def delta(activation: str, cost: str, z, y):
+    """dC/dz for output activation and cost names (already resolved and validated)."""
+    g = globals()
+    if cost in ("log_loss_logits", "cross_entropy_logits"):
+        return g[cost + "_der"](z, y)
+    if activation == "sigmoid" and cost == "log_loss":
+        return sigmoid(z) - y  # (a-y)/(a(1-a)) * a(1-a), without 1 - a
+    if activation == "sigmoid" and cost == "cross_entropy":
+        return -y * sigmoid(-z)  # -y/a * a(1-a)
+    if activation == "softmax":
+        if cost == "cross_entropy":
+            # J^T (-y/a) = a sum(y) - y, without dividing by a
+            return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
+        return softmax_vjp(z, g[cost + "_der"](softmax(z), y))
+    return g[cost + "_der"](g[activation](z), y) * g[activation + "_der"](z)
