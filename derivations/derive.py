@@ -82,7 +82,7 @@ def derive_activation(act: Activation) -> tuple[dict[str, sp.Expr], bool | None]
         general = sp.Matrix(
             SYMBOLIC_K, SYMBOLIC_K, lambda i, j: a[i] * (sp.KroneckerDelta(i, j) - a[j])
         )
-        subs = dict(zip(a, list(out["f"])))
+        subs = dict(zip(a, list(out["f"]), strict=True))
         proved = all(
             sp.simplify(general[i, j].subs(subs) - out["d1"][i, j]) == 0
             for i in range(SYMBOLIC_K)

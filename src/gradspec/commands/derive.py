@@ -27,10 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from gradspec.derivations import load
 
     d = load(refresh=args.refresh)
-    if args.only:
-        text = _one(args.only, args.format, d)
-    else:
-        text = render.render(args.format, d)
+    text = _one(args.only, args.format, d) if args.only else render.render(args.format, d)
     if args.out:
         try:
             with open(args.out, "w") as fh:

@@ -16,7 +16,7 @@ def _categorical_logits(k: int) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Symbo
     zs = list(sp.symbols(f"z0:{k}", real=True))
     ys = list(sp.symbols(f"y0:{k}", real=True))
     total = sum(sp.exp(zi) for zi in zs)
-    expr = -sum(yi * sp.log(sp.exp(zi) / total) for zi, yi in zip(zs, ys))
+    expr = -sum(yi * sp.log(sp.exp(zi) / total) for zi, yi in zip(zs, ys, strict=True))
     return expr, zs, ys
 
 
