@@ -92,7 +92,8 @@ def derive_activation(act: Activation) -> tuple[dict[str, sp.Expr], bool | None]
         return out, proved
     d1 = sp.diff(act.expr, Z)
     d2 = sp.diff(d1, Z)
-    out = {"f": act.expr, "d1": d1, "d2": d2}
+    # d3 only feeds the error model (the condition of f'' at z), it is not a spec claim.
+    out = {"f": act.expr, "d1": d1, "d2": d2, "d3": sp.diff(d2, Z)}
     proved = None
     if act.output_derivative is not None:
         out["d1_output"] = act.output_derivative
@@ -121,7 +122,18 @@ def derive_cost(c: Cost) -> dict[str, sp.Expr]:
         return vector_cost(c, SYMBOLIC_K)
     var = Z if c.inputs == "logits" else A
     d1 = sp.diff(c.expr, var)
-    return {"f": c.expr, "d1": d1, "d2": sp.diff(d1, var)}
+    d2 = sp.diff(d1, var)
+    # The y-derivatives (and d3) only feed the error model: how a rounding of the inputs
+    # propagates to C, C' and C''.
+    return {
+        "f": c.expr,
+        "d1": d1,
+        "d2": d2,
+        "d3": sp.diff(d2, var),
+        "dy": sp.diff(c.expr, Y),
+        "d1dy": sp.diff(d1, Y),
+        "d2dy": sp.diff(d2, Y),
+    }
 
 
 def vector_pair(p: Pair, k: int) -> sp.Matrix:
@@ -175,7 +187,7 @@ def derive_pair(p: Pair) -> tuple[dict[str, sp.Expr], bool | None]:
         display = _simplify_rational(dC * act.output_derivative)
     else:
         display = dC * sp.Symbol("f'(z)")
-    out = {"d1": raw, "d2": raw2, "display": display}
+    out = {"d1": raw, "d2": raw2, "d1dy": sp.diff(raw, Y), "display": display}
     proved = None
     if p.closed_form:
         claim = closed_form_expr(p).subs(A, f)

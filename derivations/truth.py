@@ -25,7 +25,7 @@ from . import cache, derive
 START_DPS = 30
 MAX_DPS = 960
 
-_ORDER_KEY = {0: "f", 1: "d1", 2: "d2"}
+_ORDER_KEY = {0: "f", 1: "d1", 2: "d2", 3: "d3", "y": "dy", "1y": "d1dy", "2y": "d2dy"}
 
 
 def _adaptive(fn: Callable[..., object], args: tuple[float, ...]) -> object:
@@ -64,6 +64,11 @@ def _same(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(np.array_equal(x, y, equal_nan=True))
 
 
+# Derivatives of sign/Piecewise contain DiracDelta: zero away from the kink, and kinks are
+# never evaluated through the truth (the kink check uses the registry's accepted interval).
+_MODULES = [{"DiracDelta": lambda *args: mpmath.mpf(0)}, "mpmath"]
+
+
 @functools.cache
 def _lambdified(key: tuple) -> Callable[..., object]:
     kind, name, order, k = key
@@ -72,23 +77,23 @@ def _lambdified(key: tuple) -> Callable[..., object]:
         act = activation(name)
         if act.vector:
             expr = derive.vector_activation(act, k)[_ORDER_KEY[order]]
-            return sp.lambdify(sp.symbols(f"z0:{k}", real=True), expr, modules="mpmath")
-        return sp.lambdify((Z,), d.activations[act.name][_ORDER_KEY[order]], modules="mpmath")
+            return sp.lambdify(sp.symbols(f"z0:{k}", real=True), expr, modules=_MODULES)
+        return sp.lambdify((Z,), d.activations[act.name][_ORDER_KEY[order]], modules=_MODULES)
     if kind == "cost":
         c = cost(name)
         if c.vector:
             expr = derive.vector_cost(c, k)[_ORDER_KEY[order]]
             args = (*sp.symbols(f"z0:{k}", real=True), *sp.symbols(f"y0:{k}", real=True))
-            return sp.lambdify(args, expr, modules="mpmath")
+            return sp.lambdify(args, expr, modules=_MODULES)
         var = Z if c.inputs == "logits" else A
-        return sp.lambdify((var, Y), d.costs[c.name][_ORDER_KEY[order]], modules="mpmath")
+        return sp.lambdify((var, Y), d.costs[c.name][_ORDER_KEY[order]], modules=_MODULES)
     act_name, cost_name = name
     p = pair(act_name, cost_name)
     if p.activation.vector:
         expr = derive.vector_pair(p, k)
         args = (*sp.symbols(f"z0:{k}", real=True), *sp.symbols(f"y0:{k}", real=True))
-        return sp.lambdify(args, expr, modules="mpmath")
-    return sp.lambdify((Z, Y), d.pairs[p.name][_ORDER_KEY[order]], modules="mpmath")
+        return sp.lambdify(args, expr, modules=_MODULES)
+    return sp.lambdify((Z, Y), d.pairs[p.name][_ORDER_KEY[order]], modules=_MODULES)
 
 
 def _elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> np.ndarray:
@@ -118,7 +123,7 @@ def _rowwise(fn: Callable[..., object], width: int, *arrays: np.ndarray) -> np.n
 
 
 def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
-    """f (order 0), f' (1) or f'' (2) of activation ``name`` at ``z``, as float64.
+    """f (order 0), f' (1), f'' (2) or the third derivative (3) of ``name`` at ``z``, as float64.
 
     Vector activations act along the last axis; their order-1 value is the Jacobian
     ``(..., K, K)`` with ``J[..., i, j] = d a_i / d z_j``.
@@ -133,9 +138,11 @@ def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
     return _elementwise(_lambdified(("activation", act.name, order, 0)), z)
 
 
-def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int = 0) -> np.ndarray:
+def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int | str = 0) -> np.ndarray:
     """C (order 0), dC/da (1) or d2C/da2 (2) of cost ``name`` at (a, y), as float64.
 
+    For the error model, elementwise costs also give order 3 and the y-derivatives
+    ``"y"`` (dC/dy), ``"1y"`` (d2C/dady) and ``"2y"`` (d3C/da2dy).
     Vector costs (categorical cross-entropy on logits) act on rows: order 0 gives one value per
     row, order 1 the gradient row, order 2 the Hessian ``(..., K, K)``.
     """
@@ -148,9 +155,12 @@ def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int = 0) -> np.nd
 
 
 def pair_value(
-    activation_name: str, cost_name: str, z: np.ndarray, y: np.ndarray, order: int = 1
+    activation_name: str, cost_name: str, z: np.ndarray, y: np.ndarray, order: int | str = 1
 ) -> np.ndarray:
-    """dC/dz (order 1) or d2C/dz2 (order 2, elementwise pairs) of an output activation + cost."""
+    """dC/dz (order 1) or d2C/dz2 (order 2, elementwise pairs) of an output activation + cost.
+
+    ``order="1y"`` gives d2C/dzdy (for the error model).
+    """
     p = pair(activation_name, cost_name)
     if not p.valid:
         raise ValueError(f"{p.name} is not a valid pair: {p.reason}")
