@@ -1,0 +1,278 @@
+"""Worker side of :mod:`gradspec.conformance.isolation` (private; runs in the child process).
+
+Started as ``python -P _isolation_worker.py REQ_FD RESP_FD LIFE_FD`` by :class:`CandidateProcess`.
+It imports only the standard library and NumPy (never ``gradspec``), imports the candidate, then
+answers length-prefixed pickled requests on ``REQ_FD`` with replies on ``RESP_FD``.  Stdout and
+stderr belong to the candidate; the protocol never touches them.  ``LIFE_FD`` is never written:
+when the parent closes it (or dies) a watcher thread ends the worker at once, even mid-call.
+
+Replies hold only plain data (strings, numbers, NumPy arrays, dicts, lists, tuples): the parent
+unpickles them with a restricted unpickler, so results are converted here first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import importlib
+import importlib.util
+import os
+import pickle
+import struct
+import sys
+import threading
+import traceback
+from typing import Any
+
+import numpy as np
+
+_HEADER = struct.Struct("!Q")
+_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+_DEFAULT_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+_MAX_DEPTH = 64
+
+
+class BadResult(Exception):
+    """The candidate returned something that cannot be sent back as plain data."""
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    pos = 0
+    while pos < n:
+        got = os.readv(fd, [view[pos:]])
+        if got == 0:
+            return None
+        pos += got
+    return bytes(buf)
+
+
+def _recv(fd: int) -> Any:
+    head = _read_exact(fd, _HEADER.size)
+    if head is None:
+        return None
+    body = _read_exact(fd, _HEADER.unpack(head)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def _send(fd: int, obj: Any) -> None:
+    try:
+        data = pickle.dumps(obj, protocol=5)
+    except BaseException as exc:  # e.g. a hostile __reduce__ in an object-dtype array
+        data = pickle.dumps(("bad_result", f"result cannot be pickled: {type(exc).__name__}"))
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _watch_lifeline(fd: int) -> None:
+    try:
+        os.read(fd, 1)  # returns only on EOF: the parent closed it or died
+    finally:
+        os._exit(0)
+
+
+# ----------------------------------------------------------------- conversion of results
+
+
+def _plain(obj: Any, depth: int = 0) -> Any:
+    """Convert a candidate's result into plain NumPy/Python data, or raise BadResult."""
+    if depth > _MAX_DEPTH:
+        raise BadResult("result is nested too deeply (or contains a cycle)")
+    t = type(obj)
+    if t in _SCALARS:
+        return obj
+    if t is np.ndarray or isinstance(obj, np.generic):
+        if obj.dtype.hasobject:
+            if all(type(x) in _SCALARS for x in np.ravel(obj)):
+                return obj
+            raise BadResult("result is an object-dtype array holding non-scalar objects")
+        if obj.dtype.names is not None or obj.dtype.kind in "MmV":
+            raise BadResult(f"result has unsupported dtype {obj.dtype}")
+        return obj
+    if isinstance(obj, dict):
+        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        items = [_plain(x, depth + 1) for x in obj]
+        return items if isinstance(obj, list) else tuple(items)
+    for base in (bool, int, float, complex, str, bytes):  # IntEnum, str subclasses, ...
+        if isinstance(obj, base):
+            return base(obj)
+    if isinstance(obj, np.ndarray):  # ndarray subclasses (np.matrix, masked arrays)
+        return _plain(np.asarray(obj).copy(), depth + 1)
+    if hasattr(obj, "detach") and hasattr(obj, "numpy"):  # torch tensors
+        return _plain(np.asarray(obj.detach().cpu().numpy()), depth + 1)
+    if hasattr(obj, "__array__") or hasattr(obj, "__array_interface__"):  # jax, cupy-on-host, ...
+        return _plain(np.asarray(obj), depth + 1)
+    raise BadResult(f"result of type {t.__module__}.{t.__qualname__} is not plain data")
+
+
+# ----------------------------------------------------------------- exceptions and frames
+
+
+class _Candidate:
+    def __init__(self) -> None:
+        self.module: Any = None
+        self.file = ""  # realpath of the candidate file (or module file)
+        self.root = ""  # folder whose files count as "the candidate"
+
+    def where(self, tb: Any) -> str:
+        """One line naming the last traceback frame inside the candidate."""
+        frames = [f for f in traceback.extract_tb(tb) if f.filename != __file__]
+        if not frames:
+            return ""
+
+        def real(f: traceback.FrameSummary) -> str:
+            return os.path.realpath(f.filename)
+
+        picked = [f for f in frames if real(f) == self.file] or [
+            f
+            for f in frames
+            if self.root and real(f).startswith(self.root + os.sep) and "-packages" not in real(f)
+        ]
+        f = (picked or frames)[-1]
+        name = os.path.relpath(real(f), self.root) if picked and self.root else f.filename
+        code = f": {f.line.strip()[:100]}" if f.line else ""
+        return f"{name}:{f.lineno} in {f.name}{code}"
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # hostile __str__
+        text = "<unprintable message>"
+    return text
+
+
+def _exc_reply(cand: _Candidate, exc: BaseException) -> tuple:
+    if isinstance(exc, SystemExit):
+        return ("exit", _exit_code(exc), cand.where(exc.__traceback__))
+    return ("raised", type(exc).__name__, _describe(exc), cand.where(exc.__traceback__))
+
+
+def _exit_code(exc: SystemExit) -> int | str:
+    code = exc.code
+    return code if isinstance(code, int) else (0 if code is None else str(code)[:200])
+
+
+# ----------------------------------------------------------------- requests
+
+
+def _is_constant(value: Any, depth: int = 0) -> bool:
+    if depth > 8:
+        return False
+    if type(value) in (type(None), bool, int, float, str):
+        return True
+    if type(value) in (list, tuple):
+        return len(value) <= 1000 and all(_is_constant(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return len(value) <= 1000 and all(
+            type(k) in (str, int) and _is_constant(v, depth + 1) for k, v in value.items()
+        )
+    return False
+
+
+def _load(cand: _Candidate, kind: str, target: str) -> tuple:
+    try:
+        if kind == "file":
+            cand.file = os.path.realpath(target)
+            cand.root = os.path.dirname(cand.file)
+            name = os.path.splitext(os.path.basename(target))[0]
+            if not name.isidentifier() or name in sys.modules:
+                name = "_gradspec_candidate"
+            spec = importlib.util.spec_from_file_location(name, target)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+            cand.file = os.path.realpath(getattr(module, "__file__", None) or "")
+            top = sys.modules[target.partition(".")[0]]
+            top_file = getattr(top, "__file__", None)
+            if top_file:
+                cand.root = os.path.dirname(os.path.realpath(top_file))
+                if os.path.basename(top_file) == "__init__.py":
+                    cand.root = os.path.dirname(cand.root)
+    except SyntaxError as exc:
+        return ("load_error", f"SyntaxError: {exc.msg} (line {exc.lineno})")
+    except SystemExit as exc:
+        return ("load_error", f"called sys.exit({_exit_code(exc)!r}) during import")
+    except BaseException as exc:
+        where = cand.where(exc.__traceback__)
+        return (
+            "load_error",
+            f"{type(exc).__name__}: {_describe(exc)}" + f" ({where})" * bool(where),
+        )
+    cand.module = module
+    names = getattr(module, "__all__", None)
+    if not isinstance(names, list | tuple):
+        names = [n for n in vars(module) if not n.startswith("_")]
+    info: dict[str, Any] = {}
+    functions: list[str] = []
+    for n in names:
+        value = getattr(module, str(n), None)
+        if isinstance(value, type):
+            info[n] = "class"
+        elif callable(value):
+            info[n] = "function"
+            functions.append(n)
+        elif _is_constant(value):
+            info[n] = value
+    return ("loaded", info, functions)
+
+
+def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: bool) -> tuple:
+    func = getattr(cand.module, name, None)
+    if not callable(func):
+        return ("raised", "AttributeError", f"candidate has no callable {name!r}", "")
+    np.seterr(**_DEFAULT_ERR)
+    if np.geterrcall() is not None:
+        np.seterrcall(None)
+    try:
+        result = func(*args, **kwargs)
+    except BaseException as exc:
+        return _exc_reply(cand, exc)
+    try:
+        reply = ("ok", _plain(result))
+        return (*reply, _plain(args), _plain(kwargs)) if return_args else reply
+    except BadResult as exc:
+        return ("bad_result", str(exc))
+    except BaseException as exc:
+        return ("bad_result", f"result cannot be converted: {type(exc).__name__}: {exc}")
+
+
+def main(argv: list[str]) -> None:
+    req_fd, resp_fd, life_fd = (int(a) for a in argv[:3])
+    for fd in (req_fd, resp_fd, life_fd):
+        os.set_inheritable(fd, False)  # programs the candidate starts must not hold them
+    threading.Thread(target=_watch_lifeline, args=(life_fd,), daemon=True).start()
+    faulthandler.enable(file=sys.__stderr__)
+    cand = _Candidate()
+    while True:
+        msg = _recv(req_fd)
+        if msg is None:
+            break
+        op = msg[0]
+        try:
+            if op == "load":
+                reply = _load(cand, msg[1], msg[2])
+            elif op == "call":
+                reply = _call(cand, *msg[1:])
+            else:
+                reply = ("protocol", f"unknown request {op!r}")
+        except BaseException as exc:  # a bug in this file, or a hostile object's __del__
+            reply = ("raised", type(exc).__name__, _describe(exc), "")
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(BaseException):
+                stream.flush()
+        _send(resp_fd, reply)
+    os._exit(0)  # do not wait for the candidate's non-daemon threads or atexit hooks
+
+
+if __name__ == "__main__":
+    for p in reversed(os.environ.pop("GRADSPEC_WORKER_PATH", "").split(os.pathsep)):
+        if p:
+            sys.path.insert(0, p)
+    main(sys.argv[1:])

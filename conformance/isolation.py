@@ -1,0 +1,551 @@
+"""Run untrusted candidate code (a user's ``.py`` file or importable module) in a worker process.
+
+A hostile or broken candidate must never crash, hang or disturb gradspec, so every import and
+every call of candidate code happens in a persistent worker subprocess::
+
+    with CandidateProcess("my_nn.py", timeout=5) as cand:
+        names = cand.load()                 # {"sigmoid": "function", "COST": "half_squared"}
+        a = cand.call("sigmoid", z)         # plain numpy/python result
+        res = cand.call("sigmoid", z, return_args=True)   # CallResult(value, args, kwargs)
+
+Failures raise subclasses of :class:`CandidateFailure`, each with a one-line ``reason``:
+:class:`LoadError` (import failed), :class:`CandidateError` (the function raised;
+:class:`CandidateBadResult` if it returned something that is not plain data),
+:class:`CandidateTimeout` (worker killed) and :class:`CandidateCrashed` (worker died).
+After a timeout or a crash the next call transparently starts a fresh worker that re-imports
+the candidate, so the candidate's global state is reset exactly then.
+
+The worker runs in its own session/process group (killed as a group with SIGKILL), with stdin
+from /dev/null, stdout/stderr drained by a parent thread that keeps only the byte counts and the
+last 2 KB (:class:`OutputStats`), and the protocol on dedicated pipes.  Replies are unpickled
+with a restricted unpickler (NumPy arrays, dtypes, scalars and builtin containers only).
+This is a robustness boundary, not a security sandbox: the candidate runs with the user's
+permissions and can touch the file system.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import pickle
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+__all__ = [
+    "CallResult",
+    "CandidateBadResult",
+    "CandidateCrashed",
+    "CandidateError",
+    "CandidateFailure",
+    "CandidateProcess",
+    "CandidateTimeout",
+    "LoadError",
+    "OutputStats",
+]
+
+_WORKER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_isolation_worker.py")
+_HEADER = struct.Struct("!Q")
+_TAIL = 2048
+_STARTUP_ALLOWANCE = 5.0  # seconds added to the import timeout for interpreter + numpy start
+_SAFE_GLOBALS = {
+    ("builtins", "complex"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    *((f"numpy.{core}.{mod}", fn) for core in ("core", "_core") for mod, fn in
+      (("numeric", "_frombuffer"), ("multiarray", "_reconstruct"), ("multiarray", "scalar"))),
+}  # fmt: skip
+
+
+# ----------------------------------------------------------------- public result types
+
+
+@dataclass(frozen=True)
+class OutputStats:
+    """What the candidate printed during one call (or up to a failure): sizes and tails."""
+
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+
+    def summary(self) -> str:
+        """E.g. ``"printed 20.0 MB to stdout, 120 B to stderr"``; empty if nothing printed."""
+        parts = [
+            f"{_size(n)} to {name}"
+            for n, name in ((self.stdout_bytes, "stdout"), (self.stderr_bytes, "stderr"))
+            if n
+        ]
+        return "printed " + ", ".join(parts) if parts else ""
+
+
+class CallResult(NamedTuple):
+    """Returned by ``call(..., return_args=True)``: the result and the arguments after the call."""
+
+    value: Any
+    args: tuple
+    kwargs: dict
+
+
+class CandidateFailure(Exception):
+    """Base class: the candidate could not be loaded or a call failed.  ``reason`` is one line."""
+
+    def __init__(self, reason: str, *, output: OutputStats | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.output = output or OutputStats()
+
+
+class LoadError(CandidateFailure):
+    """Importing the candidate failed (missing, SyntaxError, raised, sys.exit, crash, timeout)."""
+
+
+class CandidateError(CandidateFailure):
+    """The candidate function raised.  ``where``: last frame inside the candidate, one line."""
+
+    def __init__(
+        self, reason: str, exc_type: str, message: str, where: str = "", **kw: Any
+    ) -> None:
+        super().__init__(reason, **kw)
+        self.exc_type, self.message, self.where = exc_type, message, where
+
+
+class CandidateBadResult(CandidateError):
+    """The function returned something that cannot be sent back as plain numpy/python data."""
+
+
+class CandidateTimeout(CandidateFailure):
+    """The call did not return within ``timeout`` seconds; the worker was killed."""
+
+    def __init__(self, reason: str, timeout: float, **kw: Any) -> None:
+        super().__init__(reason, **kw)
+        self.timeout = timeout
+
+
+class CandidateCrashed(CandidateFailure):
+    """The worker died (os._exit, sys.exit, segfault, killed ...).
+
+    ``exit_code`` is the exit status (or the sys.exit code); ``signal`` the signal name, if any.
+    """
+
+    def __init__(
+        self, reason: str, exit_code: int | str | None = None, signal: str | None = None, **kw: Any
+    ) -> None:
+        super().__init__(reason, **kw)
+        self.exit_code, self.signal = exit_code, signal
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class _ReplyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused global {module}.{name}")
+
+
+class _Died(Exception):
+    pass
+
+
+class _TimedOut(Exception):
+    pass
+
+
+def _exited(proc: subprocess.Popen) -> bool:
+    """Has the worker exited?  Does not reap it (so its process group id stays reserved)."""
+    if proc.returncode is not None:
+        return True
+    if hasattr(os, "waitid"):
+        try:
+            return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+    return proc.poll() is not None
+
+
+def _shutdown(proc: subprocess.Popen, fds: list[int], grace: float) -> None:
+    """Close the pipes (the worker exits on EOF), then SIGKILL the whole group and reap."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and not _exited(proc):
+        time.sleep(0.005)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # grandchildren and a worker ignoring EOF
+    with contextlib.suppress(subprocess.TimeoutExpired):  # else stuck in the kernel: give up
+        proc.wait(timeout=5)
+
+
+class _OutputDrain:
+    """Parent thread reading the worker's stdout/stderr pipes: byte counts and 2 KB tails."""
+
+    def __init__(self, out_fd: int, err_fd: int) -> None:
+        self._lock = threading.Lock()
+        self._names = {out_fd: "stdout", err_fd: "stderr"}
+        self._open = set(self._names)
+        self._total = {"stdout": 0, "stderr": 0}
+        self._tail = {"stdout": bytearray(), "stderr": bytearray()}
+        for fd in self._names:
+            os.set_blocking(fd, False)
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        self._thread = threading.Thread(target=self._run, name="gradspec-output", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        poller = select.poll()
+        for fd in self._open:
+            poller.register(fd, select.POLLIN)
+        while self._open:
+            for fd, _ in poller.poll():
+                with self._lock:
+                    try:
+                        data = os.read(fd, 1 << 20)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        data = b""
+                    if not data:
+                        poller.unregister(fd)
+                        self._open.discard(fd)
+                        os.close(fd)
+                        continue
+                    name = self._names[fd]
+                    self._total[name] += len(data)
+                    tail = self._tail[name]
+                    tail += data[-_TAIL:]
+                    del tail[:-_TAIL]
+
+    def mark(self, wait: float = 1.0, reset: bool = False) -> tuple[int, int]:
+        """Wait until everything written so far is counted; return the totals."""
+        buf = bytearray(4)
+        deadline = time.monotonic() + wait
+        while True:
+            with self._lock:
+                pending = 0
+                for fd in self._open:
+                    fcntl.ioctl(fd, termios.FIONREAD, buf)
+                    pending += int.from_bytes(buf, sys.byteorder)
+                if not pending or time.monotonic() > deadline:
+                    if reset:
+                        for tail in self._tail.values():
+                            tail.clear()
+                    return self._total["stdout"], self._total["stderr"]
+            time.sleep(0.0005)
+
+    def since(self, start: tuple[int, int], finished: bool = False) -> OutputStats:
+        """Output since ``start`` (from :meth:`mark`); ``finished``: the worker is dead."""
+        if finished:
+            self._thread.join(0.5)
+        else:
+            self.mark()
+        with self._lock:
+            tails = {k: v.decode("utf-8", "replace") for k, v in self._tail.items()}
+            return OutputStats(
+                self._total["stdout"] - start[0],
+                self._total["stderr"] - start[1],
+                tails["stdout"],
+                tails["stderr"],
+            )
+
+
+class _Worker:
+    """One worker process and its pipes.  A finalizer kills it at GC or interpreter exit."""
+
+    def __init__(self, cwd: str, sys_path: list[str]) -> None:
+        pipes = [os.pipe() for _ in range(5)]  # request, response, lifeline, stdout, stderr
+        (req_r, req_w), (resp_r, resp_w), (life_r, life_w), (out_r, out_w), (err_r, err_w) = pipes
+        env = dict(os.environ, GRADSPEC_WORKER_PATH=os.pathsep.join(sys_path))
+        argv = [sys.executable, "-P", _WORKER_FILE, str(req_r), str(resp_w), str(life_r)]
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, cwd=cwd, env=env,
+                pass_fds=(req_r, resp_w, life_r), start_new_session=True,
+            )  # fmt: skip
+        except BaseException:
+            for fd in (req_w, resp_r, life_w, out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (req_r, resp_w, life_r, out_w, err_w):
+                os.close(fd)
+        self._req, self._resp = req_w, resp_r
+        os.set_blocking(req_w, False)
+        os.set_blocking(resp_r, False)
+        self.output = _OutputDrain(out_r, err_r)
+        self._fds = [req_w, resp_r, life_w]
+        self._finalizer = weakref.finalize(self, _shutdown, self.proc, self._fds, 0.2)
+
+    def close(self, grace: float) -> int | None:
+        """Stop the worker (SIGKILL after ``grace`` s); return its exit status."""
+        if self._finalizer.detach() is not None:
+            _shutdown(self.proc, self._fds, grace)
+        return self.proc.returncode
+
+    def request(self, msg: tuple, timeout: float) -> Any:
+        """Send one request and return the reply; raises _TimedOut or _Died."""
+        deadline = time.monotonic() + timeout
+        data = pickle.dumps(msg, protocol=5)
+        self._write(memoryview(_HEADER.pack(len(data)) + data), deadline)
+        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+        body = self._read(size, deadline)
+        try:
+            return _ReplyUnpickler(io.BytesIO(body)).load()
+        except Exception as exc:
+            raise _Died(f"sent an invalid reply ({_first_line(str(exc))})") from None
+
+    def _wait(self, fd: int, event: int, deadline: float) -> None:
+        poller = select.poll()
+        poller.register(fd, event)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _TimedOut
+            if poller.poll(min(left, 0.25) * 1000):
+                return
+            if _exited(self.proc):
+                raise _Died
+
+    def _write(self, view: memoryview, deadline: float) -> None:
+        while view:
+            try:
+                view = view[os.write(self._req, view) :]
+            except BlockingIOError:
+                self._wait(self._req, select.POLLOUT, deadline)
+            except (BrokenPipeError, ConnectionResetError):
+                raise _Died from None
+
+    def _read(self, n: int, deadline: float) -> bytearray:
+        buf = bytearray(n)
+        view, pos = memoryview(buf), 0
+        while pos < n:
+            try:
+                got = os.readv(self._resp, [view[pos:]])
+            except BlockingIOError:
+                self._wait(self._resp, select.POLLIN, deadline)
+                continue
+            if got == 0:
+                raise _Died
+            pos += got
+        return buf
+
+
+# ----------------------------------------------------------------- the public class
+
+
+class CandidateProcess:
+    """A candidate (``.py`` path or dotted module name) imported in an isolated worker process.
+
+    ``timeout`` is the default per-call limit in seconds (importing gets it plus a startup
+    allowance).  ``paths`` are extra ``sys.path`` entries for the worker (``PYTHONPATH`` is
+    inherited too).  A file's folder is the worker's cwd and first on its ``sys.path``; for a
+    module name the parent's cwd is used, as with ``python -m``.
+
+    Not thread-safe for concurrent calls (they are serialised by a lock).  ``call`` keywords
+    ``timeout`` and ``return_args`` are consumed here, never passed to the candidate.
+    """
+
+    def __init__(self, target: str, *, timeout: float = 10.0, paths: list[str] = ()) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        self.target, self.timeout = target, float(timeout)
+        self.is_file = target.endswith(".py") or os.sep in target or os.path.isfile(target)
+        if self.is_file:
+            self.path: str | None = os.path.abspath(target)
+            self.label = os.path.basename(target)
+            self._cwd = os.path.dirname(self.path)
+        else:
+            self.path, self.label, self._cwd = None, target, os.getcwd()
+        self._sys_path = [self._cwd, *(os.path.abspath(p) for p in paths)]
+        self._worker: _Worker | None = None
+        self._namespace: dict[str, Any] | None = None
+        self._lock = threading.RLock()
+        self._closed = False
+        #: What the candidate printed during the last call (or import).
+        self.last_output = OutputStats()
+
+    def __enter__(self) -> CandidateProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CandidateProcess({self.target!r}, pid={self.pid})"
+
+    @property
+    def pid(self) -> int | None:
+        """The current worker's process id (also its process group id), or None."""
+        return self._worker.proc.pid if self._worker else None
+
+    def close(self) -> None:
+        """Stop the worker: it exits on EOF, else SIGKILL to its process group.  Idempotent."""
+        with self._lock:
+            self._closed = True
+            self._discard(grace=0.5)
+
+    def load(self) -> dict[str, Any]:
+        """Import the candidate in the worker; describe its public namespace.
+
+        Returns ``{name: "function"}`` for callables (``"class"`` for classes) and
+        ``{name: value}`` for simple constants (str/int/float/bool/None and lists, tuples and
+        dicts of them), e.g. ``{"sigmoid": "function", "COST": "half_squared"}``.  Names come
+        from ``__all__`` if the module defines it, else every name not starting with ``_``.
+        Raises :class:`LoadError` with a one-line reason.
+        """
+        with self._lock:
+            self._ensure_loaded()
+            assert self._namespace is not None
+            return dict(self._namespace)
+
+    def call(
+        self,
+        name: str,
+        *args: Any,
+        timeout: float | None = None,
+        return_args: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Call candidate function ``name`` in the worker and return its plain result.
+
+        Arguments are pickled (fresh copies every call).  Array-likes in the result (torch
+        tensors, jax arrays) come back as numpy arrays, dicts/lists/tuples recursively.
+        With ``return_args=True`` returns :class:`CallResult` whose ``args``/``kwargs`` are
+        the arguments as the candidate left them (to detect in-place mutation).
+        Raises :class:`CandidateError`, :class:`CandidateBadResult`, :class:`CandidateTimeout`,
+        :class:`CandidateCrashed` (the next call restarts the worker) or :class:`LoadError`.
+        """
+        limit = self.timeout if timeout is None else float(timeout)
+        with self._lock:
+            self._ensure_loaded()
+            worker = self._worker
+            assert worker is not None
+            start = worker.output.mark(reset=True)
+            try:
+                reply = worker.request(("call", name, args, kwargs, return_args), limit)
+            except _TimedOut:
+                out = self._discard(start=start)
+                msg = f"{name}() did not return within {limit:g} s; worker killed"
+                raise CandidateTimeout(msg, limit, output=out) from None
+            except _Died as died:
+                raise self._crashed(f"{name}()", start, str(died)) from None
+            except BaseException:  # KeyboardInterrupt etc.: never leave a half-done call
+                self._discard()
+                raise
+            self.last_output = out = worker.output.since(start)
+        kind = reply[0]
+        if kind == "ok":
+            return CallResult(reply[1], reply[2], reply[3]) if return_args else reply[1]
+        if kind == "raised":
+            _, exc_type, message, where = reply
+            reason = f"{name}() raised {exc_type}: {_first_line(message)}"
+            reason += f" (at {where})" if where else ""
+            raise CandidateError(reason, exc_type, message, where, output=out)
+        if kind == "bad_result":
+            raise CandidateBadResult(f"{name}(): {reply[1]}", "BadResult", reply[1], output=out)
+        if kind == "exit":
+            with self._lock:
+                self._discard()
+            where = f" (at {reply[2]})" if reply[2] else ""
+            msg = f"{name}() called sys.exit({reply[1]!r}){where}; worker restarted"
+            raise CandidateCrashed(msg, exit_code=reply[1], output=out)
+        with self._lock:
+            self._discard()
+        raise CandidateCrashed(f"{name}(): worker protocol error: {reply!r:.200}", output=out)
+
+    # ------------------------------------------------------------------ internals
+
+    def _discard(self, grace: float = 0.0, start: tuple[int, int] = (0, 0)) -> OutputStats:
+        """Kill the current worker (if any) and return its output since ``start``."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return OutputStats()
+        worker.close(grace)
+        self.last_output = out = worker.output.since(start, finished=True)
+        return out
+
+    def _crashed(self, what: str, start: tuple[int, int], detail: str) -> CandidateCrashed:
+        worker = self._worker
+        out = self._discard(start=start)
+        rc = worker.proc.returncode if worker else None
+        sig = None
+        if detail:
+            how = detail
+        elif rc is not None and rc < 0:
+            try:
+                sig = signal.Signals(-rc).name
+            except ValueError:
+                sig = f"signal {-rc}"
+            how = f"was killed by {sig}"
+        else:
+            how = f"exited with code {rc}"
+        reason = f"{what}: worker {how}{self._fault_frame(out.stderr_tail)}"
+        return CandidateCrashed(reason, exit_code=rc, signal=sig, output=out)
+
+    def _fault_frame(self, stderr_tail: str) -> str:
+        """The candidate frame from a faulthandler dump (segfaults), as ' (at f.py:3 in g)'."""
+        pattern = r'File "([^"]+)", line (\d+) in (\S+)'
+        for path, line, func in re.findall(pattern, stderr_tail):
+            if self.path is None or os.path.realpath(path) == os.path.realpath(self.path):
+                return f" (at {os.path.basename(path)}:{line} in {func})"
+        return ""
+
+    def _ensure_loaded(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
+        if self._worker is not None:
+            return
+        if self.path is not None and not os.path.isfile(self.path):
+            raise LoadError(f"{self.label}: file not found ({self.path})")
+        try:
+            worker = _Worker(self._cwd, self._sys_path)
+        except OSError as exc:
+            raise LoadError(f"{self.label}: cannot start worker: {exc}") from None
+        self._worker = worker
+        kind = "file" if self.is_file else "module"
+        limit = self.timeout + _STARTUP_ALLOWANCE
+        try:
+            reply = worker.request(("load", kind, self.path or self.target), limit)
+        except _TimedOut:
+            out = self._discard()
+            msg = f"{self.label}: import did not finish within {limit:g} s"
+            raise LoadError(msg, output=out) from None
+        except _Died as died:
+            crash = self._crashed("import", (0, 0), str(died))
+            raise LoadError(f"{self.label}: {crash.reason}", output=crash.output) from None
+        except BaseException:
+            self._discard()
+            raise
+        self.last_output = worker.output.since((0, 0))
+        if reply[0] != "loaded":
+            out = self._discard()
+            raise LoadError(f"{self.label}: {_first_line(str(reply[1]), 300)}", output=out)
+        self._namespace = reply[1]
