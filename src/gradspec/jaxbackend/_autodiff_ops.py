@@ -79,11 +79,21 @@ def cross_entropy_logits_der(z, y):
     return jax.grad(lambda z_: jnp.sum(_ops.cross_entropy_logits(z_, y)))(z)
 
 
-def reduce_der(grad, reduction: str):
-    """grad times d reduce / d values (ones for none and sum, 1/N for mean), by jax.vjp."""
+def cross_entropy_logits_der2(z, y):
+    k = z.shape[-1]
+    hess = jax.vmap(jax.hessian(_ops.cross_entropy_logits))(z.reshape(-1, k), y.reshape(-1, k))
+    return hess.reshape(*z.shape, k)
+
+
+def reduce_der(grad, reduction: str, n: int | None = None):
+    """grad times d reduce / d values (ones for none and sum, 1/N for mean), by jax.grad.
+
+    ``n`` (per-row costs: the number of rows) reduces a stand-in of n values instead.
+    """
     if reduction == "none":
         return jax.vjp(lambda v: v, grad)[1](grad)[0]
-    scale = jax.grad(lambda v: _ops.reduce(v, reduction))(jnp.zeros_like(grad))
+    probe = jnp.zeros((grad.size if n is None else n,), grad.dtype)
+    scale = jax.grad(lambda v: _ops.reduce(v, reduction))(probe)[0]
     return grad * scale
 
 
@@ -97,6 +107,13 @@ def _stable_cost_of_z(activation: str, cost: str):
         return lambda z, y: y * _ops.softplus(-z)  # -y log s(z)
     if activation == "softmax" and cost == "cross_entropy":
         return lambda z, y: -y * _ops.log_softmax(z)
+    if activation == "softmax" and cost == "log_loss":
+
+        def cz(z, y):
+            la, l1m, _ = _ops.softmax_logs(z)
+            return -(y * la + (1.0 - y) * l1m)
+
+        return cz
     act = getattr(_ops, activation)
     c = getattr(_ops, cost)
     return lambda z, y: c(act(z), y)

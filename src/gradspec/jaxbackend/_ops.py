@@ -372,6 +372,11 @@ def cross_entropy_logits_der(z, y):
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
 
+def cross_entropy_logits_der2(z, y):
+    """The Hessian (sum_k y_k) (diag(a) - a a^T), a = softmax(z); shape (..., K, K)."""
+    return jnp.sum(y, axis=-1)[..., None, None] * softmax_der(z)
+
+
 # ---------------------------------------------------------------- reductions
 def reduce(values, reduction: str):
     if reduction == "none":
@@ -381,13 +386,52 @@ def reduce(values, reduction: str):
     return jnp.mean(values)
 
 
-def reduce_der(grad, reduction: str):
+def reduce_der(grad, reduction: str, n: int | None = None):
+    """grad (none, sum) or grad / n (mean; n defaults to grad.size, pass it for per-row costs)."""
     if reduction == "mean":
-        return grad / grad.size
+        return grad / (grad.size if n is None else n)
     return grad
 
 
 # ---------------------------------------------------------------- delta = dC/dz
+def softmax_logs(z):
+    """(log a, log(1 - a)) for a = softmax(z), both without rounding a to 1 first (K >= 2).
+
+    log(1 - a_i) is log1p(-a_i) except at the row's argmax m, where a_m may round to 1: there
+    it is logsumexp over the other entries minus logsumexp over all.  The unused branch only
+    ever sees finite values (a is zeroed at m), so autodiff through it gives no NaN.
+    """
+    la = log_softmax(z)
+    is_m = jax.nn.one_hot(jnp.argmax(z, axis=-1), z.shape[-1], dtype=jnp.bool_)
+    zo = jnp.where(is_m, -jnp.inf, z)
+    mo = lax.stop_gradient(jnp.max(zo, axis=-1, keepdims=True))
+    lse_o = mo + jnp.log(jnp.sum(jnp.where(is_m, 0.0, jnp.exp(zo - mo)), axis=-1, keepdims=True))
+    m = _max_last(z)
+    lse = m + jnp.log(jnp.sum(jnp.exp(z - m), axis=-1, keepdims=True))
+    l1m = jnp.where(is_m, lse_o - lse, jnp.log1p(-jnp.where(is_m, 0.0, jnp.exp(la))))
+    return la, l1m, is_m
+
+
+def _softmax_log_loss_delta(z, y):
+    """J^T dC/da for softmax + elementwise log loss, in log space (finite wherever the math is).
+
+    With r_i = a_i / (1 - a_i) and m the argmax: a_i g_i = -y_i + (1 - y_i) r_i, and the one
+    term that can overflow, (1 - y_m) r_m, only ever appears multiplied by (1 - a_m) or by a_i.
+    """
+    la, l1m, is_m = softmax_logs(z)
+    a = jnp.exp(la)
+    r = jnp.exp(jnp.where(is_m, 0.0, la - l1m))  # r_i for i != m (<= 1); placeholder at m
+    sy = jnp.sum(y, axis=-1, keepdims=True)
+    t = jnp.sum(jnp.where(is_m, 0.0, (1.0 - y) * r), axis=-1, keepdims=True)
+    a_m = jnp.sum(jnp.where(is_m, a, 0.0), axis=-1, keepdims=True)
+    y_m = jnp.sum(jnp.where(is_m, y, 0.0), axis=-1, keepdims=True)
+    l1m_m = jnp.sum(jnp.where(is_m, l1m, 0.0), axis=-1, keepdims=True)
+    common = a * sy - a * t - y
+    other = common + (1.0 - y) * r - (1.0 - y_m) * a_m * jnp.exp(la - l1m_m)
+    at_m = common + (1.0 - y) * a
+    return jnp.where(is_m, at_m, other)
+
+
 def delta(activation: str, cost: str, z, y):
     """dC/dz for output activation and cost names (already resolved and validated)."""
     g = globals()
@@ -401,5 +445,7 @@ def delta(activation: str, cost: str, z, y):
         if cost == "cross_entropy":
             # J^T (-y/a) = a sum(y) - y, without dividing by a
             return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
+        if cost == "log_loss":
+            return _softmax_log_loss_delta(z, y)
         return softmax_vjp(z, g[cost + "_der"](softmax(z), y))
     return g[cost + "_der"](g[activation](z), y) * g[activation + "_der"](z)

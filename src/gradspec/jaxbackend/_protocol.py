@@ -47,6 +47,12 @@ def as_arrays(fname: str, names: tuple[str, ...], args: tuple) -> tuple[list, np
         raise TypeError(f"{fname}: mixed dtypes ({desc}); convert to one dtype (no promotion)")
     dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
     out = [x if isinstance(x, jax.Array) else np.asarray(x, dtype=dtype) for x in args]
+    # a Python number next to an array stands for a constant array of that shape
+    shape = next((o.shape for o in out if o.ndim), ())
+    out = [
+        np.broadcast_to(o, shape) if isinstance(x, (bool, int, float)) else o
+        for o, x in zip(out, args, strict=True)
+    ]
     return out, dtype
 
 
@@ -118,9 +124,13 @@ def _wrap_delta(jitted: Callable, device):
 
 
 def _wrap_reduce(name: str, jitted: Callable, device):
-    def fn(values, reduction):
+    def fn(values, reduction, n=None):
         red = spec.reduction(reduction).name
         arrays, dtype = as_arrays(name, ("values",), (values,))
+        if name == "reduce_der":
+            return run(jitted, arrays, dtype, device, static=(red, n))
+        if n is not None:
+            raise TypeError("reduce() takes no n")
         return run(jitted, arrays, dtype, device, static=(red,))
 
     fn.__name__ = fn.__qualname__ = name
@@ -144,8 +154,7 @@ def protocol_table(ops: dict[str, Callable]) -> list[tuple[str, Callable, tuple,
         argn = ("z", "y") if c.inputs == "logits" else ("a", "y")
         rows.append((n, ops[n], argn, vec))
         rows.append((n + "_der", ops[n + "_der"], argn, vec))
-        if not vec:
-            rows.append((n + "_der2", ops[n + "_der2"], argn, vec))
+        rows.append((n + "_der2", ops[n + "_der2"], argn, vec))  # vector: the Hessian
     return rows
 
 
@@ -167,8 +176,8 @@ def jit_all(ops: dict[str, Callable]) -> dict[str, Callable]:
     raw: dict[str, Callable] = {}
     for name, f, _argn, _vec in protocol_table(ops):
         raw[name] = jax.jit(f)
-    for name in ("reduce", "reduce_der"):
-        raw[name] = jax.jit(ops[name], static_argnums=1)
+    raw["reduce"] = jax.jit(ops["reduce"], static_argnums=1)
+    raw["reduce_der"] = jax.jit(ops["reduce_der"], static_argnums=(1, 2))
     raw["delta"] = jax.jit(ops["delta"], static_argnums=(0, 1))
     # the wrapper's calling order: arrays first, static names last
     raw["_delta_zy"] = jax.jit(lambda z, y, a, c: ops["delta"](a, c, z, y), static_argnums=(2, 3))
