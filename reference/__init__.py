@@ -7,7 +7,7 @@ This package never imports ``gradspec.derivations``.
 
 from __future__ import annotations
 
-from . import activations, costs
+from . import activations, chain, costs, mlp, optim
 from .activations import elu as elu
 from .activations import elu_der as elu_der
 from .activations import elu_der2 as elu_der2
@@ -52,6 +52,16 @@ from .activations import tanh as tanh
 from .activations import tanh_der as tanh_der
 from .activations import tanh_der2 as tanh_der2
 from .activations import tanh_der_output as tanh_der_output
+from .chain import LayerFactors as LayerFactors
+from .chain import da_dz as da_dz
+from .chain import dC_da as dC_da
+from .chain import dC_da_prev as dC_da_prev
+from .chain import dC_dz as dC_dz
+from .chain import delta as delta
+from .chain import dz_da_prev as dz_da_prev
+from .chain import dz_db as dz_db
+from .chain import dz_dw as dz_dw
+from .chain import layer_factors as layer_factors
 from .costs import absolute as absolute
 from .costs import absolute_der as absolute_der
 from .costs import absolute_der2 as absolute_der2
@@ -95,8 +105,24 @@ from .costs import softmax_cross_entropy_der2 as softmax_cross_entropy_der2
 from .costs import squared as squared
 from .costs import squared_der as squared_der
 from .costs import squared_der2 as squared_der2
+from .mlp import Arch as Arch
+from .mlp import Network as Network
+from .mlp import forward as forward
+from .mlp import grads as grads
+from .mlp import init_params as init_params
+from .mlp import loss as loss
+from .mlp import minibatch_grads as minibatch_grads
+from .mlp import predict as predict
+from .mlp import train_step as train_step
+from .optim import gradient_descent as gradient_descent
+from .optim import ideal_step_1d as ideal_step_1d
+from .optim import newton_step as newton_step
+from .optim import sgd as sgd
 
 __all__ = [
+    "Arch",
+    "LayerFactors",
+    "Network",
     "absolute",
     "absolute_der",
     "absolute_der2",
@@ -110,6 +136,7 @@ __all__ = [
     "categorical_cross_entropy",
     "categorical_cross_entropy_der",
     "categorical_cross_entropy_der2",
+    "chain",
     "cost_grad",
     "cost_value",
     "costs",
@@ -119,23 +146,37 @@ __all__ = [
     "cross_entropy_logits",
     "cross_entropy_logits_der",
     "cross_entropy_logits_der2",
+    "dC_da",
+    "dC_da_prev",
+    "dC_dz",
+    "da_dz",
+    "delta",
+    "dz_da_prev",
+    "dz_db",
+    "dz_dw",
     "elu",
     "elu_der",
     "elu_der2",
     "elu_der_output",
+    "forward",
     "gelu",
     "gelu_der",
     "gelu_der2",
+    "gradient_descent",
+    "grads",
     "half_squared",
     "half_squared_der",
     "half_squared_der2",
     "huber",
     "huber_der",
     "huber_der2",
+    "ideal_step_1d",
     "identity",
     "identity_der",
     "identity_der2",
     "identity_der_output",
+    "init_params",
+    "layer_factors",
     "leaky_relu",
     "leaky_relu_der",
     "leaky_relu_der2",
@@ -146,12 +187,19 @@ __all__ = [
     "log_loss_logits",
     "log_loss_logits_der",
     "log_loss_logits_der2",
+    "loss",
+    "minibatch_grads",
+    "mlp",
+    "newton_step",
+    "optim",
+    "predict",
     "reduce",
     "reduce_der",
     "relu",
     "relu_der",
     "relu_der2",
     "relu_der_output",
+    "sgd",
     "sigmoid",
     "sigmoid_cross_entropy",
     "sigmoid_cross_entropy_der",
@@ -186,4 +234,5 @@ __all__ = [
     "tanh_der",
     "tanh_der2",
     "tanh_der_output",
+    "train_step",
 ]

@@ -1,0 +1,178 @@
+"""The chain-rule factors of one dense layer, z = a_prev @ W + b, a = f(z), cost C(a, y).
+
+    dC/dW = a_prev^T (dC/da * da/dz)      dC/db = sum over examples of dC/dz
+    dC/da_prev = (dC/dz) @ W^T             (a neuron feeds every neuron of the next layer,
+                                            so its gradient sums over all those paths)
+
+Names follow the factors: :func:`dC_da`, :func:`da_dz`, :func:`dz_dw`, :func:`dz_db`,
+:func:`dz_da_prev`; :func:`delta` is dC/dz for an output layer (with the classic fused forms),
+:func:`dC_dz` carries an upstream gradient through an activation (hidden layers), and
+:func:`dC_da_prev` passes it back through W.  Shapes are per batch: rows are examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from gradspec import spec
+
+from . import activations as acts
+from . import costs
+from ._util import as_float, underflow_ok
+
+#: Output activation + cost pairs whose dC/dz simplifies (the registry's closed forms); the
+#: fused form skips the 1/(a(1-a)) and -y/a divisions, which blow up as a saturates.
+_FUSED = {
+    ("identity", "half_squared"): lambda a, y: a - y,
+    ("identity", "squared"): lambda a, y: 2.0 * (a - y),
+    ("sigmoid", "log_loss"): lambda a, y: a - y,
+    # assumes every row of y sums to 1 (the registry's target_simplex for cross_entropy)
+    ("softmax", "cross_entropy"): lambda a, y: a - y,
+}
+
+
+def _activation(name: str) -> spec.Activation:
+    return spec.activation(name)  # raises UnknownName listing the valid names
+
+
+def dC_da(cost: str, a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da of cost ``cost`` (registry name or alias) elementwise; for a cost on logits, dC/dz."""
+    entry = spec.cost(cost)
+    return getattr(costs, f"{entry.name}_der")(a, y)
+
+
+def da_dz(activation: str, z: ArrayLike) -> np.ndarray:
+    """da/dz: f'(z) elementwise, same shape as z; for softmax the Jacobian (..., K, K)."""
+    entry = _activation(activation)
+    return getattr(acts, f"{entry.name}_der")(z)
+
+
+def dz_dw(a_prev: ArrayLike) -> np.ndarray:
+    """dz_j/dW_ij = a_prev_i: the weight's gradient is the input it multiplies."""
+    return as_float(a_prev)
+
+
+def dz_db(z: ArrayLike) -> np.ndarray:
+    """dz/db = 1 for every unit."""
+    return np.ones_like(as_float(z))
+
+
+def dz_da_prev(W: ArrayLike) -> np.ndarray:
+    """dz_j/da_prev_i = W_ij: the Jacobian of a dense layer in its input is W itself."""
+    return as_float(W)
+
+
+@underflow_ok
+def dC_dz(activation: str, z: ArrayLike, upstream: ArrayLike) -> np.ndarray:
+    """dC/dz given dC/da (``upstream``): upstream * f'(z); softmax via its vector-Jacobian product.
+
+    Softmax couples the units of a row, so the product with the Jacobian is needed;
+    :func:`gradspec.reference.activations.softmax_vjp` does it in O(K) without forming J.
+    """
+    entry = _activation(activation)
+    z = as_float(z)
+    g = np.asarray(upstream, dtype=z.dtype)
+    if entry.vector:
+        return acts.softmax_vjp(z, g)
+    return g * getattr(acts, f"{entry.name}_der")(z)
+
+
+@underflow_ok
+def delta(activation: str, cost: str, z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/dz of an output layer: the error signal backprop starts from, shape of ``z``.
+
+    Fused closed forms (a - y for sigmoid+log_loss, softmax+cross_entropy and
+    identity+half_squared; 2(a - y) for identity+squared) are used where they exist; other
+    pairs go through dC/da * f'(z) (softmax: per row through the Jacobian).  A cost on logits
+    takes z directly and needs ``activation == "identity"``.  Invalid pairs raise ValueError.
+    """
+    act_entry = _activation(activation)
+    cost_entry = spec.cost(cost)
+    z = as_float(z)
+    y = np.asarray(y, dtype=z.dtype)
+    if cost_entry.inputs == "logits":
+        if act_entry.name != "identity":
+            raise ValueError(
+                f"{cost_entry.name} is a cost on logits and already includes its output "
+                f"activation; use output activation 'identity', not {act_entry.name!r}"
+            )
+        return dC_da(cost_entry.name, z, y)
+    p = spec.pair(act_entry.name, cost_entry.name)
+    if not p.valid:
+        raise ValueError(f"invalid pair {p.name}: {p.reason}")
+    a = getattr(acts, act_entry.name)(z)
+    fused = _FUSED.get((act_entry.name, cost_entry.name))
+    if fused is not None:
+        return fused(a, y)
+    return dC_dz(act_entry.name, z, dC_da(cost_entry.name, a, y))
+
+
+def dC_da_prev(delta: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """dC/da_prev = delta @ W^T: each input unit sums the gradient over every path out of it."""
+    d = as_float(delta)
+    return d @ np.asarray(W, dtype=d.dtype).T
+
+
+@dataclass(frozen=True)
+class LayerFactors:
+    """Every chain-rule factor of one dense layer for one example (1-D arrays, W 2-D)."""
+
+    a_prev: np.ndarray  # input to the layer  (fan_in,)
+    W: np.ndarray  # weights              (fan_in, fan_out)
+    b: np.ndarray  # biases               (fan_out,)
+    z: np.ndarray  # pre-activation       (fan_out,)
+    a: np.ndarray  # activation output    (fan_out,)
+    dC_da: np.ndarray  # upstream gradient (fan_out,)
+    da_dz: np.ndarray  # f'(z) (fan_out,), softmax: Jacobian (fan_out, fan_out)
+    dC_dz: np.ndarray  # delta             (fan_out,)
+    dC_dW: np.ndarray  # outer(a_prev, delta)  (fan_in, fan_out)
+    dC_db: np.ndarray  # delta             (fan_out,)
+    dC_da_prev: np.ndarray  # W @ delta    (fan_in,)
+
+
+def layer_factors(
+    activation: str,
+    a_prev: ArrayLike,
+    W: ArrayLike,
+    b: ArrayLike | None = None,
+    *,
+    cost: str | None = None,
+    y: ArrayLike | None = None,
+    upstream: ArrayLike | None = None,
+) -> LayerFactors:
+    """All factors of one layer for one example, for printing in a demo.
+
+    Output layer: pass ``cost`` and ``y``.  Hidden layer: pass ``upstream`` = dC/da (the next
+    layer's ``dC_da_prev``).  ``b`` defaults to zeros (a layer without bias).
+    """
+    a_prev = as_float(a_prev)
+    W = np.asarray(W, dtype=a_prev.dtype)
+    b = np.zeros(W.shape[1], dtype=a_prev.dtype) if b is None else np.asarray(b, a_prev.dtype)
+    z = a_prev @ W + b
+    a = getattr(acts, _activation(activation).name)(z)
+    if cost is not None:
+        if y is None:
+            raise ValueError("an output layer needs the target y")
+        upstream_ = dC_da(cost, z if spec.cost(cost).inputs == "logits" else a, y)
+        d = delta(activation, cost, z, y)
+    elif upstream is not None:
+        upstream_ = np.asarray(upstream, dtype=a_prev.dtype)
+        d = dC_dz(activation, z, upstream_)
+    else:
+        raise ValueError("pass cost and y (output layer) or upstream (hidden layer)")
+    return LayerFactors(
+        a_prev=a_prev,
+        W=W,
+        b=b,
+        z=z,
+        a=a,
+        dC_da=upstream_,
+        da_dz=da_dz(activation, z),
+        dC_dz=d,
+        dC_dW=np.outer(dz_dw(a_prev), d),
+        dC_db=d * dz_db(z),
+        dC_da_prev=dC_da_prev(d, W),
+    )
