@@ -118,7 +118,7 @@ class _Candidate:
         self.root = ""  # folder whose files count as "the candidate"
 
     def where(self, tb: Any) -> str:
-        """One line naming the last traceback frame inside the candidate."""
+        """One line naming the last traceback frame inside the candidate, or ""."""
         frames = [f for f in traceback.extract_tb(tb) if f.filename != __file__]
         if not frames:
             return ""
@@ -131,8 +131,10 @@ class _Candidate:
             for f in frames
             if self.root and real(f).startswith(self.root + os.sep) and "-packages" not in real(f)
         ]
-        f = (picked or frames)[-1]
-        name = os.path.relpath(real(f), self.root) if picked and self.root else f.filename
+        if not picked:
+            return ""  # e.g. a failed import inside importlib: no candidate frame to show
+        f = picked[-1]
+        name = os.path.relpath(real(f), self.root) if self.root else os.path.basename(f.filename)
         code = f": {f.line.strip()[:100]}" if f.line else ""
         return f"{name}:{f.lineno} in {f.name}{code}"
 

@@ -40,6 +40,7 @@ import termios
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -373,7 +374,7 @@ class CandidateProcess:
     ``timeout`` and ``return_args`` are consumed here, never passed to the candidate.
     """
 
-    def __init__(self, target: str, *, timeout: float = 10.0, paths: list[str] = ()) -> None:
+    def __init__(self, target: str, *, timeout: float = 10.0, paths: Sequence[str] = ()) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         self.target, self.timeout = target, float(timeout)
@@ -492,7 +493,10 @@ class CandidateProcess:
         self.last_output = out = worker.output.since(start, finished=True)
         return out
 
-    def _crashed(self, what: str, start: tuple[int, int], detail: str) -> CandidateCrashed:
+    def _crashed(
+        self, what: str, start: tuple[int, int], detail: str, during: str = ""
+    ) -> CandidateCrashed:
+        """Discard the dead worker; ``"<what>: worker was killed by SIGSEGV<during> (at ...)"``."""
         worker = self._worker
         out = self._discard(start=start)
         rc = worker.proc.returncode if worker else None
@@ -507,7 +511,7 @@ class CandidateProcess:
             how = f"was killed by {sig}"
         else:
             how = f"exited with code {rc}"
-        reason = f"{what}: worker {how}{self._fault_frame(out.stderr_tail)}"
+        reason = f"{what}: worker {how}{during}{self._fault_frame(out.stderr_tail)}"
         return CandidateCrashed(reason, exit_code=rc, signal=sig, output=out)
 
     def _fault_frame(self, stderr_tail: str) -> str:
@@ -539,8 +543,8 @@ class CandidateProcess:
             msg = f"{self.label}: import did not finish within {limit:g} s"
             raise LoadError(msg, output=out) from None
         except _Died as died:
-            crash = self._crashed("import", (0, 0), str(died))
-            raise LoadError(f"{self.label}: {crash.reason}", output=crash.output) from None
+            crash = self._crashed(self.label, (0, 0), str(died), " during import")
+            raise LoadError(crash.reason, output=crash.output) from None
         except BaseException:
             self._discard()
             raise

@@ -1,0 +1,3 @@
+"""Hostile candidate: raises while being imported."""
+
+LIMIT = 1 / 0

@@ -1,0 +1,6 @@
+"""Hostile candidate: never returns."""
+
+
+def sigmoid(z):
+    while True:
+        pass

@@ -1,0 +1,6 @@
+"""Hostile candidate: modifies its argument in place."""
+
+
+def sigmoid(z):
+    z *= 2
+    return z

@@ -1,0 +1,5 @@
+"""Hostile candidate: the function raises."""
+
+
+def sigmoid(z):
+    raise ValueError("shapes do not match")

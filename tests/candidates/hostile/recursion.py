@@ -1,0 +1,5 @@
+"""Hostile candidate: infinite recursion."""
+
+
+def sigmoid(z):
+    return sigmoid(z) + 1
