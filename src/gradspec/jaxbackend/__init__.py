@@ -29,6 +29,14 @@ from . import _impl
 from ._backend import Backend, enable_cache_from_env, get_backend
 from ._protocol import protocol_names
 
+
+def Network(arch, *, grads: str = "hand", device=None):
+    """A jitted :class:`gradspec.jaxbackend.mlp.Network` for a reference ``mlp.Arch``."""
+    from .mlp import Network as _Network
+
+    return _Network(arch, grads=grads, device=device)
+
+
 raw: dict = _impl.HAND_RAW
 jaxfns = _types.SimpleNamespace(**raw)
 functions: dict = _impl.wrapped("hand")
@@ -38,6 +46,7 @@ enable_cache_from_env()
 
 __all__ = [
     "Backend",
+    "Network",
     "functions",
     "get_backend",
     "jaxfns",

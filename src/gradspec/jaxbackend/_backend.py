@@ -85,7 +85,7 @@ def make_backend(name: str, device, kind: str) -> Backend:
         device=device,
         functions=functions,
         jaxfns=types.SimpleNamespace(**raw),
-        Network=lambda arch, **kw: Network(arch, device=device, **kw),
+        Network=lambda arch: Network(arch, grads=kind, device=device),
         **functions,
     )
     if kind == "hand":

@@ -100,10 +100,10 @@ def resolve_pair(activation: str, cost: str) -> tuple[str, str, bool]:
     act = spec.activation(activation)
     c = spec.cost(cost)
     if c.inputs == "logits":
-        if act.name not in ("identity", FUSED[c.name]):
+        if act.name != "identity":  # as gradspec.reference.chain.delta
             raise ValueError(
-                f"delta: {c.name} takes logits; the activation must be identity or "
-                f"{FUSED[c.name]}, got {act.name}"
+                f"delta: {c.name} is a cost on logits and already includes its output "
+                f"activation ({FUSED[c.name]}); use activation 'identity', not {act.name!r}"
             )
         return act.name, c.name, c.vector
     p = spec.pair(act.name, c.name)

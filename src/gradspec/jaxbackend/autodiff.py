@@ -14,9 +14,17 @@ import types as _types
 
 from . import _impl
 
+
+def Network(arch):
+    """A :class:`gradspec.jaxbackend.mlp.Network` whose gradients come from ``jax.grad``."""
+    from .mlp import Network as _Network
+
+    return _Network(arch, grads="autodiff")
+
+
 raw: dict = _impl.AUTODIFF_RAW
 jaxfns = _types.SimpleNamespace(**raw)
 functions: dict = _impl.wrapped("autodiff")
 globals().update(functions)
 
-__all__ = ["functions", "jaxfns", "raw", *sorted(functions)]
+__all__ = ["Network", "functions", "jaxfns", "raw", *sorted(functions)]
