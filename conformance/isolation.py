@@ -179,6 +179,11 @@ class _TimedOut(Exception):
     pass
 
 
+def _encode(msg: tuple) -> bytes:
+    data = pickle.dumps(msg, protocol=5)
+    return _HEADER.pack(len(data)) + data
+
+
 def _exited(proc: subprocess.Popen) -> bool:
     """Has the worker exited?  Does not reap it (so its process group id stays reserved)."""
     if proc.returncode is not None:
@@ -311,11 +316,12 @@ class _Worker:
             _shutdown(self.proc, self._fds, grace)
         return self.proc.returncode
 
-    def request(self, msg: tuple, timeout: float) -> Any:
-        """Send one request and return the reply; raises _TimedOut or _Died."""
+    def request(self, msg: tuple | bytes, timeout: float) -> Any:
+        """Send one request (a tuple, or one encoded by _encode) and return the reply.
+
+        Raises _TimedOut or _Died."""
         deadline = time.monotonic() + timeout
-        data = pickle.dumps(msg, protocol=5)
-        self._write(memoryview(_HEADER.pack(len(data)) + data), deadline)
+        self._write(memoryview(msg if isinstance(msg, bytes) else _encode(msg)), deadline)
         (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
         body = self._read(size, deadline)
         try:
@@ -445,13 +451,16 @@ class CandidateProcess:
         :class:`CandidateCrashed` (the next call restarts the worker) or :class:`LoadError`.
         """
         limit = self.timeout if timeout is None else float(timeout)
+        if not limit > 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        request = _encode(("call", name, args, kwargs, return_args))  # caller's pickling errors
         with self._lock:
             self._ensure_loaded()
             worker = self._worker
             assert worker is not None
             start = worker.output.mark(reset=True)
             try:
-                reply = worker.request(("call", name, args, kwargs, return_args), limit)
+                reply = worker.request(request, limit)
             except _TimedOut:
                 out = self._discard(start=start)
                 msg = f"{name}() did not return within {limit:g} s; worker killed"

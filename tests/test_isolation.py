@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import textwrap
 import time
@@ -116,6 +117,10 @@ def test_candidate_exception_names_frame(good: Path) -> None:
         np.testing.assert_allclose(cand.call("sigmoid", Z), sigmoid(Z))
         with pytest.raises(CandidateError, match="no callable 'missing'"):
             cand.call("missing", Z)
+        pid = cand.pid
+        with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
+            cand.call("sigmoid", lambda: 0)  # the caller's mistake: the worker is kept
+        assert cand.pid == pid
 
 
 def test_raises_value_error() -> None:
