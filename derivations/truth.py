@@ -23,7 +23,7 @@ from gradspec.spec import A, Y, Z, activation, cost, pair
 from . import cache, derive
 
 START_DPS = 30
-MAX_DPS = 960
+MAX_DPS = 480  # zeros are escalated this far: deeper cancellation underflows float64
 
 _ORDER_KEY = {0: "f", 1: "d1", 2: "d2", 3: "d3", "y": "dy", "1y": "d1dy", "2y": "d2dy"}
 
@@ -96,11 +96,27 @@ def _lambdified(key: tuple) -> Callable[..., object]:
     return sp.lambdify((Z, Y), d.pairs[p.name][_ORDER_KEY[order]], modules=_MODULES)
 
 
+#: Memo of element evaluations: checks of several implementations and dtypes, and hypothesis'
+#: shrinking, ask for the same points again and again.
+_MEMO: dict[tuple, object] = {}
+_MEMO_LIMIT = 2_000_000
+
+
+def _memo_adaptive(fn: Callable[..., object], args: tuple[float, ...]) -> object:
+    key = (id(fn), args)
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) > _MEMO_LIMIT:
+            _MEMO.clear()
+        hit = _MEMO[key] = _adaptive(fn, args)
+    return hit
+
+
 def _elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> np.ndarray:
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
     out = np.empty(arrays[0].shape, dtype=np.float64)
     for idx in np.ndindex(out.shape):
-        out[idx] = _adaptive(fn, tuple(x[idx] for x in arrays))
+        out[idx] = _memo_adaptive(fn, tuple(float(x[idx]) for x in arrays))
     return out
 
 
@@ -110,8 +126,8 @@ def _rowwise(fn: Callable[..., object], width: int, *arrays: np.ndarray) -> np.n
     first = None
     results = {}
     for idx in np.ndindex(rows):
-        args = tuple(v for x in arrays for v in x[idx])
-        results[idx] = _adaptive(fn, args)
+        args = tuple(float(v) for x in arrays for v in x[idx])
+        results[idx] = _memo_adaptive(fn, args)
         first = results[idx] if first is None else first
     tail = np.shape(first)
     if width > 1 and tail and tail[0] == width * width:

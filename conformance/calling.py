@@ -1,0 +1,67 @@
+"""Calling an implementation's function safely: exceptions, warnings and garbage become a
+:class:`~.results.Violation` with a one-line reason; nothing the candidate does escapes."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .implementation import Namespace
+from .results import Violation
+
+_WARNING_KINDS = ("overflow", "invalid value", "divide by zero", "underflow")
+
+
+def call(ns: Namespace, name: str, *args: Any, record: list[str] | None = None) -> Any:
+    """``ns.call(name, *args)`` with numpy's default error state; warnings go to ``record``."""
+    copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"),
+    ):
+        warnings.simplefilter("always")
+        try:
+            out = ns.call(name, *copies)
+        except Violation:
+            raise
+        except Exception as exc:  # the candidate's own error: a failed check, not ours
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            raise Violation(f"{name} raised {_one_line(reason)}") from None
+    if record is not None:
+        for w in caught:
+            text = f"{name}: {type(w.message).__name__}: {w.message}"
+            if text not in record:
+                record.append(text)
+    return out
+
+
+def as_array(name: str, out: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The candidate's output as a real float64 array, or a Violation saying what it was."""
+    if out is None:
+        raise Violation(f"{name} returned None")
+    try:
+        arr = np.asarray(out)
+    except Exception as exc:
+        raise Violation(f"{name} returned {type(out).__name__}, not an array ({exc})") from None
+    if arr.dtype.kind == "c":
+        raise Violation(f"{name} returned complex values ({arr.dtype})")
+    if arr.dtype.kind not in "fiub":
+        raise Violation(f"{name} returned {arr.dtype} values, not real numbers")
+    if shape is not None and arr.shape != tuple(shape):
+        with contextlib.suppress(ValueError):
+            arr = np.broadcast_to(arr, shape) if arr.size == 1 and shape == () else arr
+        if arr.shape != tuple(shape):
+            raise Violation(f"{name} returned shape {arr.shape}, expected {tuple(shape)}")
+    return arr.astype(np.float64)
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def is_overflow_warning(text: str) -> bool:
+    return any(k in text for k in _WARNING_KINDS)

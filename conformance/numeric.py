@@ -1,0 +1,230 @@
+"""The numeric differentiator: central differences with Ridders' extrapolation.
+
+``derivative(f, x)`` differentiates an elementwise function at every element of ``x`` at once.
+It evaluates ``f`` on float64 copies of the input (so a float32 candidate is differenced in
+float64 whenever its code allows), at steps h, h/c, h/c^2, ... and runs the Richardson
+(Neville) table of Ridders' method (Numerical Recipes' ``dfridr``): each extrapolation removes
+the next even power of h from the error, and the method keeps, per element, the entry whose
+error estimate (the change against its neighbours in the table) is smallest.  The estimate is
+returned with the value and is what the checks add to their allowance: no tolerance constant
+is needed.  On smooth float64 functions this reaches ~1e-12..1e-13 relative error (measured in
+``tests/test_numeric.py``), against ~1e-10 for a single central difference at its best step.
+
+The initial step keeps every evaluation on one side of the nearest kink and inside the domain:
+``h0 = min(0.05 * max(1, |x|), 0.25, distance_to_kink_or_boundary / 2)``: large
+enough for extrapolation, small enough that the table starts in the asymptotic regime (a first
+step of ~1/4 of the convergence radius can make two early entries agree by accident).
+Elements closer than ``KINK_MARGIN * max(1, |x|)`` to a kink are not differenced at all.
+
+``directional(F, x, g)`` checks a gradient ``g`` of a scalar function ``F`` along random
+directions v: d/dt F(x + t v) at t = 0, by the same extrapolation, against <g, v>.  Its cost
+is ~2 * NTAB evaluations of F whatever the size of x.  ``localise`` narrows a failing
+direction down to the elements responsible by bisection of the support of v.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+CON = 1.4  # step shrink factor between table rows (Numerical Recipes' choice)
+NTAB = 10  # rows of the extrapolation table
+H_MAX = 0.25  # largest first step: features of these functions live on an O(1) scale
+SAFE = 2.0  # stop once the error grows by this factor
+KINK_MARGIN = 1e-6
+
+
+def _as_f64(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    def g(x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(f(np.array(x, dtype=np.float64)), dtype=np.float64)
+
+    return g
+
+
+def initial_step(
+    x: np.ndarray, kinks: tuple[float, ...] = (), lo: float = -np.inf, hi: float = np.inf
+) -> np.ndarray:
+    """The first step per element: large (extrapolation likes it) but never across a kink
+    or out of the domain [lo, hi]."""
+    x = np.asarray(x, dtype=np.float64)
+    h = np.minimum(0.05 * np.maximum(1.0, np.abs(x)), H_MAX)
+    room = np.full_like(x, np.inf)
+    for k in kinks:
+        room = np.minimum(room, np.abs(x - k))
+    room = np.minimum(room, np.abs(x - lo))
+    room = np.minimum(room, np.abs(hi - x))
+    return np.minimum(h, room / 2)
+
+
+def near_kink(x: np.ndarray, kinks: tuple[float, ...]) -> np.ndarray:
+    """Elements too close to a kink to be differenced (kept out of numeric checks)."""
+    x = np.asarray(x, dtype=np.float64)
+    close = np.zeros(x.shape, dtype=bool)
+    for k in kinks:
+        close |= np.abs(x - k) <= KINK_MARGIN * np.maximum(1.0, np.abs(x))
+    return close
+
+
+def ridders(
+    phi: Callable[[np.ndarray], np.ndarray],
+    h0: np.ndarray,
+    exact: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ridders' extrapolated central difference of ``phi`` at 0, vectorised over ``h0``'s shape.
+
+    ``phi(t)`` must return, per element, the function at offset t (an array shaped like h0);
+    ``exact(t)``, if given, rounds a step to one the argument can represent exactly.
+    Returns (derivative, error estimate).
+    """
+    h = np.array(h0, dtype=np.float64)
+    shape = h.shape
+    a = np.empty((NTAB, NTAB, *shape))
+
+    def difference(step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if exact is not None:
+            step = exact(step)
+        up, down = phi(step), phi(-step)
+        # Rounding in the two evaluations, divided by 2h; extrapolation amplifies it by a
+        # bounded factor (< 4 for CON = 1.4), hence the 4.
+        noise = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(up), np.abs(down)) / step
+        return (up - down) / (2 * step), noise
+
+    a[0, 0], noise = difference(h)
+    best = a[0, 0].copy()
+    err = np.full(shape, np.inf)
+    active = np.ones(shape, dtype=bool)
+    for i in range(1, NTAB):
+        h = h / CON
+        a[0, i], noise = difference(h)
+        fac = CON * CON
+        for j in range(1, i + 1):
+            a[j, i] = (a[j - 1, i] * fac - a[j - 1, i - 1]) / (fac - 1)
+            fac *= CON * CON
+            errt = np.maximum(np.abs(a[j, i] - a[j - 1, i]), np.abs(a[j, i] - a[j - 1, i - 1]))
+            errt = errt + noise
+            better = active & (errt <= err)
+            err = np.where(better, errt, err)
+            best = np.where(better, a[j, i], best)
+        # Higher order made it worse: the table has hit rounding noise for that element.
+        active &= ~(np.abs(a[i, i] - a[i - 1, i - 1]) >= SAFE * err)
+        if not active.any():
+            break
+    return best, err
+
+
+def derivative(
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    *,
+    kinks: tuple[float, ...] = (),
+    lo: float = -np.inf,
+    hi: float = np.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise numeric derivative of an elementwise ``f`` at ``x`` (float64).
+
+    Returns (derivative, error estimate); elements near a kink come back as NaN.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    f64 = _as_f64(f)
+    h0 = initial_step(x, kinks, lo, hi)
+    # Steps made exactly representable ((x + h) - x), so x +- h carry no rounding of their own.
+    d, e = ridders(lambda t: f64(x + t), h0, exact=lambda t: (x + t) - x)
+    skip = near_kink(x, kinks) | (h0 <= 0)
+    return np.where(skip, np.nan, d), np.where(skip, np.nan, e)
+
+
+def one_sided(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = 1e-5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right differences (f(x) - f(x-h))/h and (f(x+h) - f(x))/h, in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    f64 = _as_f64(f)
+    fx = f64(x)
+    return (fx - f64(x - h)) / h, (f64(x + h) - fx) / h
+
+
+# --- directional checks of gradients of scalar functions -------------------------------------
+
+
+@dataclass
+class Directional:
+    """<g, v> against d/dt F(x + t v) for one direction v."""
+
+    analytic: float
+    numeric: float
+    error_estimate: float
+    scale: float  # sum |g_i v_i|: the rounding scale of the analytic side
+
+    def units(self, dtype: np.dtype | type) -> float:
+        from .errormodel import eps, tiny
+
+        excess = max(abs(self.analytic - self.numeric) - 2 * self.error_estimate, 0.0)
+        return excess / (eps(dtype) * self.scale + tiny(dtype))
+
+
+def directional(
+    loss: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    grad: np.ndarray,
+    v: np.ndarray,
+) -> Directional:
+    """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
+
+    ``loss`` takes a flat float64 vector.  The step is scaled so the largest coordinate moves
+    by at most 0.1 * max(1, |x|) per unit t.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+
+    def phi(t: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(float(loss(x + float(t) * v)))
+
+    vmax = float(np.max(np.abs(v))) or 1.0
+    h0 = 0.1 * max(1.0, float(np.max(np.abs(x)))) / vmax
+    d, e = ridders(phi, np.asarray(h0))
+    g = np.asarray(grad, dtype=np.float64)
+    return Directional(
+        analytic=float(np.dot(g, v)),
+        numeric=float(d),
+        error_estimate=float(e),
+        scale=float(np.sum(np.abs(g * v))) + abs(float(d)),
+    )
+
+
+def random_direction(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A Rademacher direction: every coordinate takes part with weight +-1."""
+    return rng.choice(np.array([-1.0, 1.0]), size=n)
+
+
+def localise(
+    loss: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    grad: np.ndarray,
+    v: np.ndarray,
+    dtype: np.dtype | type,
+    budget: float,
+    *,
+    max_elements: int = 8,
+) -> list[int]:
+    """Indices whose gradient entries disagree with ``loss``, found by bisecting the support
+    of a failing direction v (group testing: ~2 log2(n) directional checks per bad element)."""
+    found: list[int] = []
+    stack = [np.flatnonzero(v)]
+    while stack and len(found) < max_elements:
+        idx = stack.pop()
+        if idx.size == 0:
+            continue
+        w = np.zeros_like(v)
+        w[idx] = v[idx]
+        if directional(loss, x, grad, w).units(dtype) <= budget:
+            continue
+        if idx.size == 1:
+            found.append(int(idx[0]))
+            continue
+        half = idx.size // 2
+        stack.extend([idx[half:], idx[:half]])
+    return sorted(found)

@@ -1,0 +1,213 @@
+"""Hypothesis strategies for gradspec's inputs, driven by the spec registry.
+
+Every strategy draws arrays of a given dtype and shape inside an entry's domain, mixing
+moderate values, wide values (|x| up to 1e4), values next to each kink and values next to the
+domain's edges, so one property test covers the regions where implementations go wrong.
+Kinks are *excluded by construction* (``one_of`` over the pieces), not by ``filter``: filtering
+rejects too many draws and is ~3x slower.
+
+>>> from gradspec import strategies as gst
+>>> from gradspec.spec import activation
+>>> s = gst.activation_inputs(activation("relu"), dtype="float32", shape=(8,))
+>>> s.example().dtype
+dtype('float32')
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from gradspec.spec import Activation, Cost, Interval, Pair
+
+__all__ = [
+    "DTYPES",
+    "PROFILES",
+    "activation_inputs",
+    "cost_inputs",
+    "floats_in",
+    "network_batch",
+    "pair_inputs",
+    "simplex_rows",
+]
+
+DTYPES = ("float32", "float64")
+
+#: Hypothesis settings per profile (``quick``, ``ci`` (default), ``thorough``); ``ci`` and
+#: ``quick`` are derandomized so CI runs are identical.
+PROFILES: dict[str, dict] = {
+    "quick": {"max_examples": 5, "derandomize": True},
+    "ci": {"max_examples": 12, "derandomize": True},
+    "thorough": {"max_examples": 100, "derandomize": False},
+}
+
+#: How far from a kink (relative) an input counts as "near" it.
+NEAR_KINK = 1e-3
+WIDE = 1e4
+
+
+def _width(dtype: str | np.dtype) -> int:
+    return 32 if np.dtype(dtype) == np.float32 else 64
+
+
+def _floats(lo: float, hi: float, dtype: str | np.dtype, **kw: bool) -> st.SearchStrategy[float]:
+    """st.floats with bounds rounded inward to ``dtype`` (float32 cannot hold 1e-5 exactly)."""
+    if _width(dtype) == 32:
+        lo32, hi32 = np.float32(lo), np.float32(hi)
+        if float(lo32) < lo:
+            lo32 = np.nextafter(lo32, np.float32(np.inf))
+        if float(hi32) > hi:
+            hi32 = np.nextafter(hi32, np.float32(-np.inf))
+        lo, hi = float(lo32), float(hi32)
+    return st.floats(lo, hi, width=_width(dtype), allow_subnormal=False, **kw)
+
+
+def floats_in(
+    interval: Interval,
+    dtype: str | np.dtype = "float64",
+    *,
+    avoid: tuple[float, ...] = (),
+    margin: float = 0.0,
+) -> st.SearchStrategy[float]:
+    """Floats of ``dtype`` inside ``interval`` (open ends excluded), moderate or wide, and
+    never within ``margin`` (relative) of a point in ``avoid``."""
+    lo = max(interval.lo, -WIDE)
+    hi = min(interval.hi, WIDE)
+    tight = math.isfinite(interval.lo) and math.isfinite(interval.hi)
+    pieces = []
+    cuts = sorted(p for p in avoid if lo < p < hi)
+    edges = [lo, *cuts, hi]
+    for left, right in itertools.pairwise(edges):
+        l_open = left != lo or (left == interval.lo and not interval.lo_closed)
+        r_open = right != hi or (right == interval.hi and not interval.hi_closed)
+        if left in cuts:
+            left = left + margin * max(1.0, abs(left))
+        if right in cuts:
+            right = right - margin * max(1.0, abs(right))
+        if left >= right:
+            continue
+        pieces.append(_floats(left, right, dtype, exclude_min=l_open, exclude_max=r_open))
+        if not tight:  # the moderate range, where most of the action is, gets its own draw
+            mid_l, mid_r = max(left, -10.0), min(right, 10.0)
+            if mid_l < mid_r:
+                pieces.append(_floats(mid_l, mid_r, dtype, exclude_min=l_open, exclude_max=r_open))
+    if tight:
+        # probabilities at the edges: 1e-12 and 1 - 1e-12 are where naive logs break
+        span = interval.hi - interval.lo
+        near = [interval.lo + span * f for f in (1e-12, 1e-6, 1e-3)]
+        near += [interval.hi - span * f for f in (1e-12, 1e-6, 1e-3)]
+        cast = np.dtype(dtype).type
+        near = [float(cast(v)) for v in near if interval.contains(float(cast(v)))]
+        if near:
+            pieces.append(st.sampled_from(near))
+    return st.one_of(*pieces)
+
+
+def _near(points: tuple[float, ...], dtype: str | np.dtype) -> st.SearchStrategy[float]:
+    """Values a little off a kink (both sides), never on it."""
+    offsets = st.floats(1e-2 * NEAR_KINK, NEAR_KINK)
+    return st.tuples(st.sampled_from(points), offsets, st.booleans()).map(
+        lambda t: float(np.dtype(dtype).type(t[0] + (t[1] if t[2] else -t[1]) * max(1, abs(t[0]))))
+    )
+
+
+def activation_inputs(
+    act: Activation,
+    *,
+    dtype: str | np.dtype = "float64",
+    shape: tuple[int, ...] = (8,),
+    margin: float = 1e-6,
+) -> st.SearchStrategy[np.ndarray]:
+    """Arrays z for activation ``act``: in its domain, off its kinks by ``margin``."""
+    kinks = tuple(k.at for k in act.kinks)
+    elements = floats_in(act.domain, dtype, avoid=kinks, margin=margin)
+    if kinks:
+        elements = st.one_of(elements, _near(kinks, dtype))
+    return hnp.arrays(np.dtype(dtype), shape, elements=elements)
+
+
+def simplex_rows(
+    shape: tuple[int, ...], dtype: str | np.dtype = "float64"
+) -> st.SearchStrategy[np.ndarray]:
+    """Arrays whose last-axis rows are probability vectors (sum to 1), one-hot among them."""
+    k = shape[-1]
+    weights = hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0))
+    onehot = st.integers(0, k - 1).map(lambda i: np.broadcast_to(np.eye(k)[i], shape).copy())
+
+    def normalise(w: np.ndarray) -> np.ndarray:
+        w = w + 1e-3  # no all-zero rows
+        return (w / w.sum(axis=-1, keepdims=True)).astype(dtype)
+
+    return st.one_of(weights.map(normalise), onehot.map(lambda a: a.astype(dtype)))
+
+
+def cost_inputs(
+    c: Cost,
+    *,
+    dtype: str | np.dtype = "float64",
+    shape: tuple[int, ...] = (8,),
+    margin: float = 1e-6,
+) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    """(prediction, target) arrays for cost ``c``, predictions off the kinks (in a - y)."""
+    preds = hnp.arrays(np.dtype(dtype), shape, elements=floats_in(c.pred_domain, dtype))
+    if c.target_simplex and c.vector:
+        targets = simplex_rows(shape, dtype)
+    else:
+        targets = hnp.arrays(np.dtype(dtype), shape, elements=floats_in(c.target_domain, dtype))
+    pairs = st.tuples(preds, targets)
+    if not c.kinks:
+        return pairs
+    kinks = tuple(k.at for k in c.kinks)
+
+    def off_kinks(t: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        # Move any prediction that lands within `margin` of a kink in r = a - y.
+        a, y = t
+        a = a.astype(np.float64)
+        y64 = y.astype(np.float64)
+        for k in kinks:
+            close = np.abs(a - y64 - k) <= margin * np.maximum(1.0, np.abs(a))
+            a = np.where(close, y64 + k + 0.5, a)
+        return a.astype(dtype), y
+
+    return pairs.map(off_kinks)
+
+
+def pair_inputs(
+    p: Pair,
+    *,
+    dtype: str | np.dtype = "float64",
+    shape: tuple[int, ...] = (8,),
+) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    """(z, y) for an output activation + cost: z off the activation's kinks, y a valid target."""
+    act_shape = shape if not p.activation.vector else (*shape[:-1], max(shape[-1], 2))
+    z = activation_inputs(p.activation, dtype=dtype, shape=act_shape)
+    if p.cost.target_simplex and p.activation.vector:
+        y = simplex_rows(act_shape, dtype)
+    else:
+        y = hnp.arrays(np.dtype(dtype), act_shape, elements=floats_in(p.cost.target_domain, dtype))
+    return st.tuples(z, y)
+
+
+def network_batch(
+    n_in: int,
+    n_out: int,
+    *,
+    dtype: str | np.dtype = "float64",
+    max_rows: int = 8,
+    target: Interval | None = None,
+) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    """(X, Y) batches for a dense network: 1..max_rows examples, inputs in [-3, 3]."""
+    rows = st.integers(1, max_rows)
+    tgt = target or Interval(-2.0, 2.0, True, True)
+    lo, hi = max(tgt.lo, -2.0), min(tgt.hi, 2.0)
+
+    def batch(n: int) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+        x = hnp.arrays(np.dtype(dtype), (n, n_in), elements=_floats(-3, 3, dtype))
+        y = hnp.arrays(np.dtype(dtype), (n, n_out), elements=_floats(lo, hi, dtype))
+        return st.tuples(x, y)
+
+    return rows.flatmap(batch)
