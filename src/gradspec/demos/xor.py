@@ -149,7 +149,7 @@ def run(
             ax.set_xscale("log")
         ax.set_xlabel("iteration + 1 (log scale)" if logx else "iteration")
         ax.set_ylabel("cost  $\\sum_n \\frac{1}{2}(a_n - y_n)^2$  (log scale)")
-        ax.legend(loc="center right")
+        ax.legend(loc="lower left" if logx else "center right")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_title("cost vs iteration")
     axes[1].set_title("the same, log iteration axis (early steps visible)")
