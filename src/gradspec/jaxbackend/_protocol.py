@@ -7,6 +7,7 @@ NumPy out, same dtype as the input, float64 computed under a scoped ``jax.enable
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -68,14 +69,14 @@ def check_shapes(fname: str, names: tuple[str, ...], arrays: list, vector: bool)
 
 
 def run(fn: Callable, arrays: list, dtype: np.dtype, device=None, static: tuple = ()):
-    """Call a jitted function, x64 scoped to float64 inputs, on ``device`` if given."""
-    if device is not None:
-        arrays = [jax.device_put(a, device) for a in arrays]
-    if dtype == np.float64:
-        with jax.enable_x64(True):
-            out = fn(*arrays, *static)
-            res = np.array(out)
-    else:
+    """Call a jitted function, x64 scoped to float64 inputs, on ``device`` if given.
+
+    The transfer to the device happens inside the x64 scope too: outside it, device_put
+    would silently demote float64 to float32.
+    """
+    with jax.enable_x64(True) if dtype == np.float64 else contextlib.nullcontext():
+        if device is not None:
+            arrays = [jax.device_put(a, device) for a in arrays]
         res = np.array(fn(*arrays, *static))
     if res.dtype != dtype:  # never expected: a weakly typed constant went wrong somewhere
         raise AssertionError(f"internal: result dtype {res.dtype} for {dtype} input")

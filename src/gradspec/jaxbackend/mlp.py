@@ -187,13 +187,13 @@ class Network:
         if len(arrays) == 2 and arrays[0].shape[:-1] != arrays[1].shape[:-1]:
             raise ValueError(f"X {arrays[0].shape} and Y {arrays[1].shape}: example counts differ")
         p = {k: np.asarray(params[k]) for k in names}
-        if self.device is not None:
-            p, arrays = jax.device_put((p, arrays), self.device)
         return p, arrays, dtype
 
     def _run(self, fn, params, data, *rest, extra=()):
         p, arrays, dtype = self._prepare(params, *data)
-        with _x64(dtype):
+        with _x64(dtype):  # device_put inside the scope: outside, float64 becomes float32
+            if self.device is not None:
+                p, arrays = jax.device_put((p, arrays), self.device)
             out = fn(self.arch, p, *arrays, *rest, *extra)
             return jax.tree.map(np.array, out)
 

@@ -1,0 +1,90 @@
+"""Backend selection, device errors, the opt-in compilation cache and a light import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+import gradspec.jaxbackend as J
+from gradspec.errors import UsageError
+
+
+def test_jax_gpu_without_gpu_is_a_one_line_usage_error_naming_cpu():
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("this machine has a GPU")  # never silent on the CPU CI machine
+    with pytest.raises(UsageError) as exc:
+        J.get_backend("jax:gpu")
+    msg = str(exc.value)
+    assert "\n" not in msg and "cpu:0" in msg and "gradspec[cuda]" in msg
+
+
+def test_unknown_backend_spec():
+    with pytest.raises(UsageError, match="jax:cpu"):
+        J.get_backend("jax:tpu9")
+    with pytest.raises(UsageError, match="unknown backend"):
+        J.get_backend("numpy")
+
+
+@pytest.mark.parametrize("spec", ["jax", "jax:cpu", "JAX:CPU"])
+def test_backends_compute_on_their_device(spec):
+    b = J.get_backend(spec)
+    z = np.linspace(-3, 3, 7)
+    np.testing.assert_array_equal(b.sigmoid(z), J.sigmoid(z))
+    assert b.sigmoid(z).dtype == np.float64
+    np.testing.assert_array_equal(b.autodiff.sigmoid_der(z), J.autodiff.sigmoid_der(z))
+    if spec != "jax":
+        assert b.device.platform == "cpu"
+        out = b.jaxfns.sigmoid(jax.device_put(z.astype(np.float32), b.device))
+        assert out.devices() == {b.device}
+    assert b.autodiff.kind == "autodiff" and "sigmoid" in b.functions
+
+
+def test_backend_network():
+    from gradspec.reference.mlp import Arch
+
+    b = J.get_backend("jax:cpu")
+    net = b.Network(Arch((2, 3, 1), "tanh"))
+    p = net.init_params(0)
+    g = net.grads(p, np.ones((4, 2)), np.zeros((4, 1)))
+    assert set(g) == {"W0", "b0", "W1", "b1"}
+    # float64 must survive the transfer to the chosen device (device_put outside the x64
+    # scope would demote it to float32)
+    assert g["W0"].dtype == np.float64
+    want = J.Network(Arch((2, 3, 1), "tanh")).grads(p, np.ones((4, 2)), np.zeros((4, 1)))
+    np.testing.assert_array_equal(g["W0"], want["W0"])
+
+
+def _run(code: str, **env) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.strip()
+
+
+def test_import_compiles_nothing_and_cache_is_opt_in():
+    code = (
+        "import jax, gradspec.jaxbackend as J, gradspec.jaxbackend.autodiff as A\n"
+        "n = sum(f._cache_size() for f in {**J.raw, **A.raw}.values())\n"
+        "print(n, jax.config.jax_compilation_cache_dir, jax.config.jax_enable_x64)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GRADSPEC_JAX_CACHE"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["0", "None", "False"]
+
+
+def test_persistent_cache_with_env_var(tmp_path):
+    code = "import numpy as np, gradspec.jaxbackend as J; print(J.sigmoid(np.ones(3))[0])"
+    _run(code, GRADSPEC_JAX_CACHE=str(tmp_path))
+    assert any(tmp_path.iterdir()), "no compilation cache entries were written"
