@@ -102,7 +102,8 @@ def compare(
     """
     actual = np.asarray(actual, dtype=np.float64)
     truth = np.asarray(truth, dtype=np.float64)
-    scale = np.abs(np.asarray(scale, dtype=np.float64))
+    # An undefined condition (0 * inf in the scale) makes no claim: treat it as infinite.
+    scale = np.nan_to_num(np.abs(np.asarray(scale, dtype=np.float64)), nan=np.inf)
     actual, truth, scale = np.broadcast_arrays(actual, truth, scale)
     checked = ~np.isnan(truth)
     if mask is not None:
@@ -112,7 +113,8 @@ def compare(
         diff = np.maximum(diff - np.abs(allowance), 0.0)
         units = diff / (eps(dtype) * np.where(np.isfinite(scale), scale, 0.0) + tiny(dtype))
     both_inf = np.isinf(truth) & (actual == truth)
-    units = np.where(both_inf, 0.0, units)
+    # An infinite condition (scale) means no finite answer is more right than another.
+    units = np.where(both_inf | (np.isinf(scale) & np.isfinite(actual)), 0.0, units)
     units = np.where(np.isnan(units) | (~np.isfinite(actual) & ~both_inf), np.inf, units)
     return Comparison(units=units, checked=checked, budget=budget)
 
@@ -128,7 +130,8 @@ def scale_two(
     """S = |v| + |a dv/da| + |y dv/dy|, for functions of a prediction and a target."""
     a = np.asarray(a, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    return np.abs(value) + np.abs(a * da) + np.abs(y * dy)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.abs(value) + np.abs(a * da) + np.abs(y * dy)
 
 
 def network_scale(grad: np.ndarray, direction: np.ndarray) -> float:

@@ -72,13 +72,22 @@ def ridders(
     phi: Callable[[np.ndarray], np.ndarray],
     h0: np.ndarray,
     exact: Callable[[np.ndarray], np.ndarray] | None = None,
+    f_error: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ridders' extrapolated central difference of ``phi`` at 0, vectorised over ``h0``'s shape.
 
     ``phi(t)`` must return, per element, the function at offset t (an array shaped like h0);
     ``exact(t)``, if given, rounds a step to one the argument can represent exactly.
+    ``f_error`` is the absolute rounding error of one evaluation of phi (default: eps times
+    its value; callers that know the function's condition pass eps * |f| + |x f'| + ...,
+    since a small value computed from large terms carries the terms' rounding).
     Returns (derivative, error estimate).
     """
+    with np.errstate(all="ignore"):  # zero steps (no room) give NaN, masked by the caller
+        return _ridders(phi, h0, exact, f_error)
+
+
+def _ridders(phi, h0, exact, f_error):
     h = np.array(h0, dtype=np.float64)
     shape = h.shape
     a = np.empty((NTAB, NTAB, *shape))
@@ -89,7 +98,10 @@ def ridders(
         up, down = phi(step), phi(-step)
         # Rounding in the two evaluations, divided by 2h; extrapolation amplifies it by a
         # bounded factor (< 4 for CON = 1.4), hence the 4.
-        noise = 4 * np.finfo(np.float64).eps * np.maximum(np.abs(up), np.abs(down)) / step
+        size = np.maximum(np.abs(up), np.abs(down))
+        if f_error is not None:
+            size = np.maximum(size * np.finfo(np.float64).eps, f_error) / np.finfo(np.float64).eps
+        noise = 4 * np.finfo(np.float64).eps * size / step
         return (up - down) / (2 * step), noise
 
     a[0, 0], noise = difference(h)
@@ -122,6 +134,7 @@ def derivative(
     kinks: tuple[float, ...] = (),
     lo: float = -np.inf,
     hi: float = np.inf,
+    f_error: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Elementwise numeric derivative of an elementwise ``f`` at ``x`` (float64).
 
@@ -131,7 +144,7 @@ def derivative(
     f64 = _as_f64(f)
     h0 = initial_step(x, kinks, lo, hi)
     # Steps made exactly representable ((x + h) - x), so x +- h carry no rounding of their own.
-    d, e = ridders(lambda t: f64(x + t), h0, exact=lambda t: (x + t) - x)
+    d, e = ridders(lambda t: f64(x + t), h0, exact=lambda t: (x + t) - x, f_error=f_error)
     skip = near_kink(x, kinks) | (h0 <= 0)
     return np.where(skip, np.nan, d), np.where(skip, np.nan, e)
 
@@ -170,11 +183,13 @@ def directional(
     x: np.ndarray,
     grad: np.ndarray,
     v: np.ndarray,
+    h0: float | None = None,
 ) -> Directional:
     """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
 
-    ``loss`` takes a flat float64 vector.  The step is scaled so the largest coordinate moves
-    by at most 0.1 * max(1, |x|) per unit t.
+    ``loss`` takes a flat float64 vector.  By default the first step moves the largest
+    coordinate by ``min(0.05 max(1, |x|), 0.25)``, as for elementwise functions; ``h0``
+    overrides it (networks with kinks use small steps, see checks_network).
     """
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -183,8 +198,9 @@ def directional(
         with np.errstate(all="ignore"):
             return np.asarray(float(loss(x + float(t) * v)))
 
-    vmax = float(np.max(np.abs(v))) or 1.0
-    h0 = 0.1 * max(1.0, float(np.max(np.abs(x)))) / vmax
+    if h0 is None:
+        vmax = float(np.max(np.abs(v))) or 1.0
+        h0 = float(initial_step(np.array(float(np.max(np.abs(x)))))) / vmax
     d, e = ridders(phi, np.asarray(h0))
     g = np.asarray(grad, dtype=np.float64)
     return Directional(
@@ -209,6 +225,7 @@ def localise(
     budget: float,
     *,
     max_elements: int = 8,
+    h0: float | None = None,
 ) -> list[int]:
     """Indices whose gradient entries disagree with ``loss``, found by bisecting the support
     of a failing direction v (group testing: ~2 log2(n) directional checks per bad element)."""
@@ -220,7 +237,7 @@ def localise(
             continue
         w = np.zeros_like(v)
         w[idx] = v[idx]
-        if directional(loss, x, grad, w).units(dtype) <= budget:
+        if directional(loss, x, grad, w, h0).units(dtype) <= budget:
             continue
         if idx.size == 1:
             found.append(int(idx[0]))

@@ -42,7 +42,8 @@ def _adaptive(fn: Callable[..., object], args: tuple[float, ...]) -> object:
             cur = _to_float64(val)
         # An exact 0 may be total cancellation (1 + erf(-30) is 0 below ~200 digits), so a
         # zero is only trusted once the highest precision also says so.
-        settled = prev is not None and _same(prev, cur) and np.all(cur != 0)
+        # NaN likewise may be 1/(1 - a) with a rounded to 1 at this precision.
+        settled = prev is not None and _same(prev, cur) and np.all(np.isfinite(cur) & (cur != 0))
         if settled:
             return cur
         if dps >= MAX_DPS:
@@ -120,21 +121,17 @@ def _elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rowwise(fn: Callable[..., object], width: int, *arrays: np.ndarray) -> np.ndarray:
+def _rowwise(fn: Callable[..., object], tail: tuple[int, ...], *arrays: np.ndarray) -> np.ndarray:
+    """Evaluate a row function over the last axis; each row gives an array of shape ``tail``
+    (a row that has no real value, outside the domain, gives NaNs)."""
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
     rows = arrays[0].shape[:-1]
-    first = None
-    results = {}
+    out = np.full(rows + tail, np.nan)
     for idx in np.ndindex(rows):
         args = tuple(float(v) for x in arrays for v in x[idx])
-        results[idx] = _memo_adaptive(fn, args)
-        first = results[idx] if first is None else first
-    tail = np.shape(first)
-    if width > 1 and tail and tail[0] == width * width:
-        tail = (width, width)
-    out = np.empty(rows + tail, dtype=np.float64)
-    for idx, val in results.items():
-        out[idx] = np.reshape(val, tail)
+        val = np.asarray(_memo_adaptive(fn, args))
+        if val.size == int(np.prod(tail)):
+            out[idx] = val.reshape(tail)
     return out
 
 
@@ -150,7 +147,8 @@ def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
         if order > 1:
             raise ValueError(f"{act.name}: only orders 0 and 1 are specified")
         k = z.shape[-1]
-        return _rowwise(_lambdified(("activation", act.name, order, k)), k, z)
+        tail = (k,) if order == 0 else (k, k)
+        return _rowwise(_lambdified(("activation", act.name, order, k)), tail, z)
     return _elementwise(_lambdified(("activation", act.name, order, 0)), z)
 
 
@@ -166,7 +164,8 @@ def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int | str = 0) ->
     a = np.asarray(a, dtype=np.float64)
     if c.vector:
         k = a.shape[-1]
-        return _rowwise(_lambdified(("cost", c.name, order, k)), k, a, y)
+        tail = {0: (), 1: (k,), 2: (k, k)}[order]
+        return _rowwise(_lambdified(("cost", c.name, order, k)), tail, a, y)
     return _elementwise(_lambdified(("cost", c.name, order, 0)), a, y)
 
 
@@ -185,6 +184,7 @@ def pair_value(
         if order != 1:
             raise ValueError(f"{p.name}: only the first derivative is specified")
         k = z.shape[-1]
-        return _rowwise(_lambdified(("pair", (p.activation.name, p.cost.name), 1, k)), k, z, y)
+        key = ("pair", (p.activation.name, p.cost.name), 1, k)
+        return _rowwise(_lambdified(key), (k,), z, y)
     key = ("pair", (p.activation.name, p.cost.name), order, 0)
     return _elementwise(_lambdified(key), z, y)

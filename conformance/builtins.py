@@ -1,0 +1,43 @@
+"""The built-in implementations gradspec verifies: the NumPy reference and the JAX backend
+(hand-written derivatives, and every derivative by autodiff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .implementation import ModuleNamespace
+
+
+@dataclass
+class Target:
+    label: str
+    namespace: Any
+    networks: list = field(default_factory=list)
+
+
+def builtin(name: str) -> Target:
+    """``numpy``, ``jax``, ``jax:cpu``, ``jax:gpu`` or ``jax-autodiff``."""
+    from . import checks_network
+
+    if name == "numpy":
+        import gradspec.reference as ref
+        from gradspec.reference import mlp
+
+        return Target(
+            "numpy",
+            ModuleNamespace(ref, "numpy", "gradspec.reference"),
+            checks_network.builtin_networks("numpy", mlp.Network),
+        )
+    from gradspec.jaxbackend import get_backend
+
+    if name == "jax-autodiff":
+        be = get_backend("jax")
+        ns = ModuleNamespace(be.autodiff, "jax-autodiff", "gradspec.jaxbackend.autodiff")
+        nets = checks_network.builtin_networks(
+            "jax-autodiff", lambda arch: be.Network(arch, grads="autodiff")
+        )
+        return Target("jax-autodiff", ns, nets)
+    be = get_backend(name)  # raises UsageError naming the devices when jax:gpu is absent
+    ns = ModuleNamespace(be, name, "gradspec.jaxbackend")
+    return Target(name, ns, checks_network.builtin_networks(name, be.Network))

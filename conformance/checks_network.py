@@ -1,0 +1,537 @@
+"""Network-level checks of a dense MLP offered through the network protocol:
+``init_params(seed)``, ``loss(params, X, Y)``, ``grads(params, X, Y)``, optionally
+``train_step(params, X, Y, lr)``, ``minibatch_grads(params, X, Y, batch_size)`` and ``ARCH``.
+
+* ``gradient``: ``grads`` against the numeric gradient of the network's own ``loss``, by the
+  directional method (a few loss evaluations per direction whatever the parameter count);
+  a failing direction is localised to parameter tensors, then to elements.
+* ``gd_update``: ``train_step`` equals ``params - lr * grads``.
+* ``minibatch``: one gradient per consecutive minibatch, each the gradient of that batch's
+  own loss (a short last batch averages over its true size).
+* ``reference``: with ``ARCH``, loss and gradients equal the reference network's.
+* ``determinism_mutation``: same call twice gives the same bits; arguments left untouched.
+
+Numeric references run the candidate's loss on float64 copies of the parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from gradspec import spec
+from gradspec import strategies as gst
+
+from . import numeric
+from ._common import Ctx, run, single
+from .calling import as_array, call
+from .errormodel import BUDGETS, compare
+from .implementation import ModuleNamespace, Namespace
+from .results import CheckResult, Measurement, Violation, Worst
+
+#: Step (in parameter space, along a unit direction) of the directional check.  Small enough
+#: that a ReLU unit rarely changes sides within it; a failure is re-tried at 1/100 of it
+#: before it is believed, since a kink inside the step spoils a difference but not a bug.
+NET_STEP = 1e-2
+DIRECTIONS = 2
+
+
+@dataclass
+class NetTarget:
+    """A network offered for checking: where its functions live and its declared ARCH."""
+
+    label: str
+    ns: Namespace
+    arch: dict | None
+    dtypes: tuple[str, ...] = ("float64",)  # built-ins are asked for both
+
+
+class _NetworkNamespace(ModuleNamespace):
+    """A built-in network object seen through the protocol, with its ARCH and dtype."""
+
+    def __init__(self, net: Any, label: str, arch: dict, import_line: str):
+        super().__init__(net, label, None)
+        self.arch = arch
+        self._import = import_line
+        self.dtype = np.float64
+
+    def names(self) -> set[str]:
+        return {"init_params", "loss", "grads", "train_step", "minibatch_grads", "ARCH"}
+
+    def constant(self, name: str, default: Any = None) -> Any:
+        return self.arch if name == "ARCH" else default
+
+    def call(self, name: str, *args: Any) -> Any:
+        if name == "init_params":
+            return self.module.init_params(args[0], self.dtype)
+        return getattr(self.module, name)(*args)
+
+    def import_line(self, name: str) -> str:
+        return self._import
+
+
+#: Architectures the built-in implementations are verified on.
+BUILTIN_ARCHS: tuple[dict, ...] = (
+    {
+        "sizes": [3, 5, 2],
+        "activation": "tanh",
+        "output_activation": "identity",
+        "cost": "half_squared",
+        "reduction": "mean",
+        "bias": True,
+    },
+    {
+        "sizes": [4, 6, 3],
+        "activation": "relu",
+        "output_activation": "softmax",
+        "cost": "cross_entropy",
+        "reduction": "mean",
+        "bias": True,
+    },
+    {
+        "sizes": [3, 4, 1],
+        "activation": "sigmoid",
+        "cost": "log_loss",
+        "reduction": "sum",
+        "bias": False,
+    },
+    {
+        "sizes": [2, 5, 1],
+        "activation": "elu",
+        "output_activation": "identity",
+        "cost": "log_loss_logits",
+        "reduction": "mean",
+        "bias": True,
+    },
+)
+
+
+def arch_object(arch: dict):
+    from gradspec.reference.mlp import Arch
+
+    return Arch(
+        sizes=tuple(arch["sizes"]),
+        activation=arch["activation"],
+        output_activation=arch.get("output_activation"),
+        cost=arch["cost"],
+        reduction=arch.get("reduction", "mean"),
+        bias=arch.get("bias", True),
+    )
+
+
+def arch_label(arch: dict) -> str:
+    sizes = "-".join(str(s) for s in arch["sizes"])
+    out = arch.get("output_activation") or arch["activation"]
+    return f"mlp[{sizes} {arch['activation']}/{out} {arch['cost']} {arch.get('reduction', 'mean')}]"
+
+
+def builtin_networks(label: str, make: Callable[[Any], Any]) -> list[NetTarget]:
+    out = []
+    for arch in BUILTIN_ARCHS:
+        net = make(arch_object(arch))
+        ns = _NetworkNamespace(
+            net, f"{label} {arch_label(arch)}", arch, f"# Network({arch!r}) of {label}"
+        )
+        out.append(NetTarget(arch_label(arch), ns, arch, ("float64", "float32")))
+    return out
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _flatten(params: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tuple[str, tuple]]]:
+    layout = [(k, np.shape(params[k])) for k in sorted(params)]
+    flat = np.concatenate([np.ravel(np.asarray(params[k], np.float64)) for k, _ in layout])
+    return flat, layout
+
+
+def _unflatten(flat: np.ndarray, layout: list[tuple[str, tuple]], dtype: np.dtype) -> dict:
+    out, i = {}, 0
+    for k, shape in layout:
+        n = int(np.prod(shape))
+        out[k] = flat[i : i + n].reshape(shape).astype(dtype)
+        i += n
+    return out
+
+
+def _params(ctx: Ctx, seed: int) -> dict[str, np.ndarray]:
+    if isinstance(ctx.ns, _NetworkNamespace):
+        ctx.ns.dtype = ctx.np_dtype
+    p = call(ctx.ns, "init_params", seed)
+    if not isinstance(p, dict) or not p:
+        raise Violation(f"init_params({seed}) returned {type(p).__name__}, not a dict of arrays")
+    return {k: np.asarray(v) for k, v in p.items()}
+
+
+def _grads(ctx: Ctx, params: dict, X: np.ndarray, Y: np.ndarray, name: str = "grads") -> dict:
+    g = call(ctx.ns, name, params, X, Y)
+    if not isinstance(g, dict):
+        raise Violation(f"{name} returned {type(g).__name__}, not a dict")
+    return _same_layout(name, g, params)
+
+
+def _same_layout(name: str, g: dict, params: dict) -> dict:
+    if set(g) != set(params):
+        raise Violation(f"{name} returned keys {sorted(g)}, expected {sorted(params)}")
+    out = {}
+    for k in params:
+        out[k] = as_array(f"{name}[{k!r}]", g[k], np.shape(params[k]))
+    return out
+
+
+def _loss_fn(ctx: Ctx, layout, X: np.ndarray, Y: np.ndarray) -> Callable[[np.ndarray], float]:
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    if isinstance(ctx.ns, _NetworkNamespace):
+        ctx.ns.dtype = np.float64
+
+    def loss(flat: np.ndarray) -> float:
+        out = call(ctx.ns, "loss", _unflatten(flat, layout, np.float64), X64, Y64)
+        return float(as_array("loss", out, ()))
+
+    return loss
+
+
+def _target_interval(arch: dict | None) -> spec.Interval | None:
+    if arch is None:
+        return None
+    return spec.cost(arch["cost"]).target_domain
+
+
+def _batch_strategy(arch: dict | None, params: dict | None, dtype: str, rows: int = 8):
+    if arch is not None:
+        n_in, n_out = arch["sizes"][0], arch["sizes"][-1]
+    else:
+        keys = sorted(k for k in params if k.startswith("W"))
+        n_in, n_out = np.shape(params[keys[0]])[0], np.shape(params[keys[-1]])[1]
+    c = spec.cost(arch["cost"]) if arch else None
+    if c is not None and c.target_simplex:
+
+        def onehot(t: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            X, Y = t
+            idx = np.argmax(np.abs(Y), axis=1)
+            return X, np.eye(n_out, dtype=dtype)[idx]
+
+        return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows).map(onehot)
+    return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows, target=_target_interval(arch))
+
+
+def _has_kinks(arch: dict | None) -> bool:
+    if arch is None:
+        return True  # unknown: be careful
+    names = [arch["activation"], arch.get("output_activation") or arch["activation"]]
+    return any(spec.activation(n).kinks for n in names) or bool(spec.cost(arch["cost"]).kinks)
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
+    arch = target.arch
+    kinked = _has_kinks(arch)
+
+    def measure(ex: tuple[int, tuple[np.ndarray, np.ndarray]]) -> Measurement:
+        seed, (X, Y) = ex
+        params = _params(ctx, seed)
+        g = _grads(ctx, params, X, Y)
+        flat, layout = _flatten(params)
+        gflat, _ = _flatten(g)
+        loss = _loss_fn(ctx, layout, X, Y)
+        if isinstance(ctx.ns, _NetworkNamespace):
+            ctx.ns.dtype = ctx.np_dtype
+        rng = np.random.default_rng(seed)
+        worst = None
+        budget = BUDGETS["network"]
+        for _ in range(DIRECTIONS):
+            v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
+            d = numeric.directional(loss, flat, gflat, v, NET_STEP)
+            units = d.units(ctx.np_dtype)
+            if units > budget and kinked:  # a kink inside the step? try a smaller one
+                d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100)
+                units = d.units(ctx.np_dtype)
+            w = Worst(
+                None,
+                units,
+                budget,
+                {"seed": seed, "batch": int(X.shape[0])},
+                {
+                    "<grads, v>": d.analytic,
+                    "numeric slope": d.numeric,
+                    "reference error estimate": d.error_estimate,
+                },
+            )
+            if worst is None or units > worst.units:
+                worst = w
+            if units > budget:
+                where = _localise(
+                    loss,
+                    flat,
+                    gflat,
+                    v,
+                    layout,
+                    ctx,
+                    budget,
+                    NET_STEP / 100 if kinked else NET_STEP,
+                )
+                raise Violation(
+                    f"grads disagrees with the numeric gradient of loss along a random "
+                    f"direction: <grads, v> = {d.analytic!r}, numeric {d.numeric!r} "
+                    f"({units:.3g} eps-units); {where}",
+                    w,
+                    ex,
+                )
+        return Measurement(worst)
+
+    strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(arch, p0, ctx.dtype))
+
+    def repro(v: Violation) -> str:
+        seed, (X, Y) = v.inputs
+        return "\n".join(
+            [
+                "import numpy as np",
+                ctx.ns.import_line("grads"),
+                f"params = init_params({seed})",
+                f"X = np.array({X.tolist()!r}, dtype=np.{X.dtype})",
+                f"Y = np.array({Y.tolist()!r}, dtype=np.{Y.dtype})",
+                "print(grads(params, X, Y))",
+            ]
+        )
+
+    return run(ctx, "gradient", target.label, strategy, measure, repro)
+
+
+def _localise(loss, flat, gflat, v, layout, ctx: Ctx, budget: float, h0: float) -> str:
+    """Which tensors (and elements) are wrong: restrict v to each tensor, then bisect."""
+    bad = []
+    i = 0
+    for k, shape in layout:
+        n = int(np.prod(shape))
+        w = np.zeros_like(v)
+        w[i : i + n] = v[i : i + n]
+        if numeric.directional(loss, flat, gflat, w, h0).units(ctx.np_dtype) > budget:
+            elems = numeric.localise(
+                loss, flat, gflat, w, ctx.np_dtype, budget, max_elements=4, h0=h0
+            )
+            idx = [np.unravel_index(e - i, shape) if shape else () for e in elems]
+            shown = ", ".join(str(tuple(int(t) for t in ix)) for ix in idx)
+            bad.append(f"{k} (elements {shown})" if shown else k)
+        i += n
+    return "wrong tensor(s): " + ("; ".join(bad) if bad else "none alone (an interaction)")
+
+
+def gd_update(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
+    def measure(ex) -> Measurement:
+        seed, (X, Y), lr = ex
+        params = _params(ctx, seed)
+        g = _grads(ctx, params, X, Y)
+        new = call(ctx.ns, "train_step", params, X, Y, lr)
+        if not isinstance(new, dict):
+            raise Violation(f"train_step returned {type(new).__name__}, not a dict")
+        new = _same_layout("train_step", new, params)
+        worst = None
+        for k in params:
+            p64, g64 = params[k].astype(np.float64), g[k].astype(np.float64)
+            want = p64 - lr * g64
+            cmp = compare(
+                new[k], want, np.abs(p64) + np.abs(lr * g64), ctx.np_dtype, BUDGETS["value"]
+            )
+            if not cmp.ok:
+                i = cmp.worst_index
+                raise Violation(
+                    f"train_step[{k!r}]{list(i)} = {new[k][i]!r}, but params - lr * grads = "
+                    f"{want[i]!r} (lr = {lr})",
+                    Worst(
+                        i,
+                        cmp.worst_units,
+                        cmp.budget,
+                        {"lr": lr},
+                        {"expected": float(want[i]), "actual": float(new[k][i])},
+                    ),
+                    ex,
+                )
+            if worst is None or cmp.worst_units > worst.units:
+                worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+        return Measurement(worst)
+
+    strategy = st.tuples(
+        st.integers(0, 2**16),
+        _batch_strategy(target.arch, p0, ctx.dtype),
+        st.sampled_from([0.5, 0.1, 0.01]),
+    )
+    return run(ctx, "gd_update", target.label, strategy, measure)
+
+
+def minibatch(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
+    def measure(ex) -> Measurement:
+        seed, (X, Y), bs = ex
+        params = _params(ctx, seed)
+        n = X.shape[0]
+        got = call(ctx.ns, "minibatch_grads", params, X, Y, bs)
+        if not isinstance(got, list | tuple):
+            raise Violation(f"minibatch_grads returned {type(got).__name__}, not a list")
+        want_n = -(-n // bs)
+        if len(got) != want_n:
+            raise Violation(
+                f"minibatch_grads with {n} examples and batch size {bs} returned "
+                f"{len(got)} gradients, expected {want_n}",
+                inputs=ex,
+            )
+        worst = None
+        for b, gb in enumerate(got):
+            sl = slice(b * bs, min(n, (b + 1) * bs))
+            gb = _same_layout(f"minibatch_grads[{b}]", gb, params)
+            want = _grads(ctx, params, X[sl], Y[sl])
+            for k in params:
+                w64 = want[k].astype(np.float64)
+                scale = np.abs(w64) + np.max(np.abs(w64))
+                cmp = compare(gb[k], w64, scale, ctx.np_dtype, BUDGETS["network"])
+                if not cmp.ok:
+                    i = cmp.worst_index
+                    size = sl.stop - sl.start
+                    ratio = float(gb[k][i] / w64[i]) if w64[i] else float("nan")
+                    raise Violation(
+                        f"minibatch {b} (examples {sl.start}..{sl.stop - 1}, {size} of them): "
+                        f"gradient[{k!r}]{list(i)} = {gb[k][i]!r}, but grads on that batch "
+                        f"gives {w64[i]!r} (ratio {ratio:.4g})",
+                        Worst(
+                            i,
+                            cmp.worst_units,
+                            cmp.budget,
+                            {"batch": b, "size": size},
+                            {"expected": float(w64[i]), "actual": float(gb[k][i]), "ratio": ratio},
+                        ),
+                        ex,
+                    )
+                if worst is None or cmp.worst_units > worst.units:
+                    worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+        return Measurement(worst)
+
+    strategy = st.tuples(
+        st.integers(0, 2**16),
+        _batch_strategy(target.arch, p0, ctx.dtype, rows=11),
+        st.sampled_from([2, 3, 4]),
+    )
+    return run(ctx, "minibatch", target.label, strategy, measure)
+
+
+def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
+    """With ARCH declared: the candidate's loss and gradients equal the reference network's."""
+    from gradspec.reference import mlp
+
+    arch = arch_object(target.arch)
+
+    def measure(ex) -> Measurement:
+        seed, (X, Y) = ex
+        params = _params(ctx, seed)
+        p64 = {k: v.astype(np.float64) for k, v in params.items()}
+        X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+        want_loss = mlp.loss(arch, p64, X64, Y64)
+        got_loss = float(as_array("loss", call(ctx.ns, "loss", params, X, Y), ()))
+        cmp = compare(
+            got_loss,
+            want_loss,
+            abs(want_loss) * X.shape[0] + 1e-300,
+            ctx.np_dtype,
+            BUDGETS["network"],
+        )
+        if not cmp.ok:
+            raise Violation(
+                f"loss = {got_loss!r}, but the reference network of ARCH gives {want_loss!r}",
+                Worst(None, cmp.worst_units, cmp.budget),
+                ex,
+            )
+        g = _grads(ctx, params, X, Y)
+        want = mlp.grads(arch, p64, X64, Y64)
+        worst = None
+        for k in sorted(want):
+            scale = np.abs(want[k]) + np.max(np.abs(want[k]))
+            cmp = compare(g[k], want[k], scale, ctx.np_dtype, BUDGETS["network"])
+            if not cmp.ok:
+                i = cmp.worst_index
+                raise Violation(
+                    f"grads[{k!r}]{list(i)} = {g[k][i]!r}, but the reference network of ARCH "
+                    f"gives {want[k][i]!r}",
+                    Worst(
+                        i,
+                        cmp.worst_units,
+                        cmp.budget,
+                        {"tensor": k},
+                        {"reference": float(want[k][i]), "actual": float(g[k][i])},
+                    ),
+                    ex,
+                )
+            if worst is None or cmp.worst_units > worst.units:
+                worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+        return Measurement(worst)
+
+    strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target.arch, p0, ctx.dtype))
+    return run(ctx, "reference", target.label, strategy, measure)
+
+
+def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
+    def body() -> Measurement:
+        params = _params(ctx, 1)
+        rng = np.random.default_rng(1)
+        ex = _batch_strategy(target.arch, params, ctx.dtype).example() if False else None
+        del ex
+        n_in = np.shape(params[sorted(k for k in params if k.startswith("W"))[0]])[0]
+        n_out = np.shape(params[sorted(k for k in params if k.startswith("W"))[-1]])[1]
+        X = rng.uniform(-1, 1, size=(5, n_in)).astype(ctx.np_dtype)
+        Y = np.eye(n_out, dtype=ctx.np_dtype)[rng.integers(0, n_out, 5)]
+        copies = ({k: v.copy() for k, v in params.items()}, X.copy(), Y.copy())
+        first = _grads(ctx, params, X, Y)
+        if not all(np.array_equal(params[k], copies[0][k]) for k in params):
+            raise Violation("grads mutated params in place")
+        if not (np.array_equal(X, copies[1]) and np.array_equal(Y, copies[2])):
+            raise Violation("grads mutated X or Y in place")
+        second = _grads(ctx, params, X, Y)
+        for k in first:
+            if not np.array_equal(first[k], second[k], equal_nan=True):
+                raise Violation(
+                    f"grads is not deterministic: grads[{k!r}] differs between two "
+                    "identical calls (state kept between calls?)"
+                )
+        if "train_step" in ctx.ns.names():
+            call(ctx.ns, "train_step", params, X, Y, 0.1)
+            if not all(np.array_equal(params[k], copies[0][k]) for k in params):
+                raise Violation("train_step updated params in place instead of returning new ones")
+        return Measurement(None)
+
+    return single(ctx, "determinism_mutation", target.label, body)
+
+
+def plan(target: NetTarget, *, profile: str, dtypes: tuple[str, ...] = ("float64",)) -> list:
+    from .suite import PlannedCheck
+
+    names = target.ns.names()
+    needed = {"init_params", "loss", "grads"}
+    if not needed <= names:
+        return []
+    out = []
+    for dtype in [d for d in dtypes if d in target.dtypes]:
+        ctx = Ctx(target.ns, profile, dtype)
+
+        def thunk(fn, ctx=ctx):
+            def go() -> CheckResult:
+                try:
+                    p0 = _params(ctx, 0)
+                except Violation as v:
+                    return CheckResult(fn.__name__, target.label, ctx.dtype, "fail", v.message)
+                return fn(ctx, target, p0)
+
+            return go
+
+        checks = [("gradient", gradient)]
+        if "train_step" in names:
+            checks.append(("gd_update", gd_update))
+        if "minibatch_grads" in names:
+            checks.append(("minibatch", minibatch))
+        if target.arch is not None:
+            checks.append(("reference", reference_agreement))
+        checks.append(("determinism_mutation", determinism_mutation))
+        for name, fn in checks:
+            out.append(PlannedCheck("network", name, target.label, dtype, thunk(fn)))
+    return out

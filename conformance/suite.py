@@ -1,0 +1,137 @@
+"""Assemble and run the whole suite on one implementation.
+
+The list of checks is built from the registry and what the implementation defines: every
+bound activation and cost gets its family of checks per dtype, every valid pair a composed
+check when the implementation has ``delta``, reductions when it has ``reduce``, and the
+network checks when it offers a network.  Each check runs in turn; an exception escaping a
+check (ours or the candidate's) becomes an ``error`` result and the run goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from gradspec import spec
+
+from . import checks_activation, checks_cost
+from ._common import Ctx
+from .implementation import Bindings, Namespace, bind
+from .report import Report
+from .results import CheckResult
+
+GROUPS = ("activations", "costs", "pairs", "network")
+
+
+@dataclass
+class PlannedCheck:
+    group: str
+    check: str
+    subject: str
+    dtype: str
+    run: Callable[[], CheckResult]
+
+    @property
+    def id(self) -> str:
+        return f"{self.check}[{self.subject}:{self.dtype}]"
+
+
+def plan(
+    ns: Namespace,
+    bindings: Bindings,
+    *,
+    profile: str = "ci",
+    dtypes: Iterable[str] = ("float64", "float32"),
+    only: Iterable[str] | None = None,
+    networks: list | None = None,
+) -> list[PlannedCheck]:
+    """Every check that applies to ``ns``, in report order."""
+    only = set(only or GROUPS)
+    out: list[PlannedCheck] = []
+    for dtype in dtypes:
+        ctx = Ctx(ns, profile, dtype)
+        if "activations" in only:
+            for b in bindings.activations:
+                for name, thunk in checks_activation.all_checks(ctx, b):
+                    out.append(PlannedCheck("activations", name, b.entry.name, dtype, thunk))
+        if "costs" in only:
+            for cb in bindings.costs:
+                for name, thunk in checks_cost.all_checks(ctx, cb):
+                    out.append(PlannedCheck("costs", name, cb.entry.name, dtype, thunk))
+            if {"reduce", "reduce_der"} <= ns.names():
+                out.append(
+                    PlannedCheck(
+                        "costs",
+                        "reduction",
+                        "none|sum|mean",
+                        dtype,
+                        lambda ctx=ctx: checks_cost.reductions(ctx),
+                    )
+                )
+        if "pairs" in only and bindings.delta:
+            for p in spec.PAIRS:
+                if p.valid:
+                    out.append(
+                        PlannedCheck(
+                            "pairs",
+                            "composed",
+                            p.name,
+                            dtype,
+                            lambda ctx=ctx, p=p: checks_cost.composed(ctx, p),
+                        )
+                    )
+    if "network" in only and networks:
+        from . import checks_network
+
+        for net in networks:
+            out.extend(checks_network.plan(net, profile=profile, dtypes=tuple(dtypes)))
+    return out
+
+
+def run_planned(
+    checks: list[PlannedCheck],
+    report: Report,
+    progress: Callable[[PlannedCheck, int, int], None] | None = None,
+) -> Report:
+    """Run the checks into ``report``; Ctrl-C stops the run and marks the report partial."""
+    start = time.perf_counter()
+    try:
+        for i, pc in enumerate(checks):
+            if progress is not None:
+                progress(pc, i, len(checks))
+            t0 = time.perf_counter()
+            try:
+                res = pc.run()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a bug in a check must not stop the others
+                res = CheckResult(
+                    pc.check,
+                    pc.subject,
+                    pc.dtype,
+                    "error",
+                    f"internal error in the check: {type(exc).__name__}: {exc}",
+                )
+            res.seconds = time.perf_counter() - t0
+            report.results.append(res)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    report.seconds += time.perf_counter() - start
+    return report
+
+
+def verify_namespace(
+    ns: Namespace,
+    label: str,
+    *,
+    profile: str = "ci",
+    dtypes: Iterable[str] = ("float64", "float32"),
+    only: Iterable[str] | None = None,
+    networks: list | None = None,
+    progress: Callable[[PlannedCheck, int, int], None] | None = None,
+) -> Report:
+    bindings = bind(ns)
+    report = Report(label, profile, found=sorted(bindings.found), problems=list(bindings.problems))
+    checks = plan(ns, bindings, profile=profile, dtypes=dtypes, only=only, networks=networks)
+    return run_planned(checks, report, progress)
