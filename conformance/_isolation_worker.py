@@ -22,6 +22,7 @@ import struct
 import sys
 import threading
 import traceback
+import warnings
 from typing import Any
 
 import numpy as np
@@ -233,16 +234,35 @@ def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: b
     if np.geterrcall() is not None:
         np.seterrcall(None)
     try:
-        result = func(*args, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
     except BaseException as exc:
         return _exc_reply(cand, exc)
     try:
-        reply = ("ok", _plain(result))
-        return (*reply, _plain(args), _plain(kwargs)) if return_args else reply
+        raised = _warning_texts(caught)
+        if return_args:
+            return ("ok", _plain(result), _plain(args), _plain(kwargs), raised)
+        return ("ok", _plain(result), None, None, raised)
     except BadResult as exc:
         return ("bad_result", str(exc))
     except BaseException as exc:
         return ("bad_result", f"result cannot be converted: {type(exc).__name__}: {exc}")
+
+
+def _warning_texts(caught: list) -> list[tuple[str, str]]:
+    """Warnings the call raised, as (category name, message), deduplicated, at most 20."""
+    out: list[tuple[str, str]] = []
+    for w in caught:
+        try:
+            item = (str(getattr(w.category, "__name__", "Warning")), str(w.message)[:300])
+        except Exception:  # hostile __str__
+            continue
+        if item not in out:
+            out.append(item)
+        if len(out) >= 20:
+            break
+    return out
 
 
 def main(argv: list[str]) -> None:

@@ -398,6 +398,8 @@ class CandidateProcess:
         self._closed = False
         #: What the candidate printed during the last call (or import).
         self.last_output = OutputStats()
+        #: Warnings the last successful call raised in the worker: [(category, message)].
+        self.last_warnings: list[tuple[str, str]] = []
 
     def __enter__(self) -> CandidateProcess:
         return self
@@ -473,7 +475,9 @@ class CandidateProcess:
             self.last_output = out = worker.output.since(start)
         kind = reply[0]
         if kind == "ok":
+            self.last_warnings = list(reply[4]) if len(reply) > 4 else []
             return CallResult(reply[1], reply[2], reply[3]) if return_args else reply[1]
+        self.last_warnings = []
         if kind == "raised":
             _, exc_type, message, where = reply
             reason = f"{name}() raised {exc_type}: {_first_line(message)}"
