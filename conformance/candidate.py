@@ -1,0 +1,231 @@
+"""A third-party candidate (a ``.py`` file or an importable module) as a :class:`Namespace`.
+
+Every call runs in an isolated worker (:class:`~.isolation.CandidateProcess`): a candidate that
+raises, hangs, exits or crashes gives a :class:`~.results.Violation` with a one-line reason
+(the check fails, the run goes on).  A function that timed out or killed its worker once is
+not called again in the same run (its later calls fail at once with the same reason), so a
+hanging function costs one timeout, not one per generated example.  NumPy warnings raised
+inside the candidate (e.g. ``overflow encountered in exp``) are sent back by the worker and
+re-emitted here, where the checks record them as warnings.
+
+The manifest, for candidates whose names differ from the protocol's: a module-level dict
+``GRADSPEC`` mapping protocol names to the candidate's own function names; UPPER-CASE keys
+carry constants by value::
+
+    GRADSPEC = {
+        "sigmoid": "my_sig",
+        "sigmoid_der": "my_sig_prime",
+        "SIGMOID_DER_WRT": "output",
+        "cost": "mse", "dcost": "mse_grad", "COST": "squared", "COST_REDUCTION": "mean",
+        "loss": "net_loss", "grads": "backprop", "init_params": "make_params",
+    }
+
+Names not in the manifest are still discovered by the conventional names.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradspec import spec
+from gradspec.errors import UsageError
+
+from .implementation import Bindings, bind
+from .isolation import CandidateCrashed, CandidateFailure, CandidateProcess, CandidateTimeout
+from .results import Violation
+
+MANIFEST = "GRADSPEC"
+NETWORK_NAMES = ("init_params", "loss", "grads")
+_CATEGORIES = {
+    c.__name__: c for c in (RuntimeWarning, UserWarning, DeprecationWarning, FutureWarning, Warning)
+}
+
+
+class IsolatedNamespace:
+    """The candidate's functions, called in its worker process, under protocol names."""
+
+    def __init__(self, proc: CandidateProcess, info: dict[str, Any], label: str) -> None:
+        self.proc = proc
+        self.label = label
+        self.functions = {n for n, v in info.items() if v == "function"}
+        self.constants = {n: v for n, v in info.items() if v not in ("function", "class")}
+        self.mapping: dict[str, str] = {}
+        self.problems: list[str] = []
+        self._poisoned: dict[str, str] = {}
+        self._read_manifest(self.constants.get(MANIFEST))
+        self.calls = 0
+
+    def _read_manifest(self, manifest: Any) -> None:
+        if manifest is None:
+            return
+        if not isinstance(manifest, dict):
+            raise UsageError(f"{self.label}: {MANIFEST} must be a dict, not {type(manifest)}")
+        for key, value in manifest.items():
+            if not isinstance(key, str):
+                raise UsageError(f"{self.label}: {MANIFEST} keys must be strings, not {key!r}")
+            if key.isupper():
+                self.constants[key] = value
+            elif not isinstance(value, str) or value not in self.functions:
+                raise UsageError(
+                    f"{self.label}: {MANIFEST} maps {key!r} to {value!r}, "
+                    "which is not a function defined by the candidate"
+                )
+            else:
+                self.mapping[key] = value
+
+    # --- the Namespace protocol -----------------------------------------------------------
+
+    def names(self) -> set[str]:
+        return self.functions | set(self.mapping) | {k for k in self.constants if k != MANIFEST}
+
+    def constant(self, name: str, default: Any = None) -> Any:
+        return self.constants.get(name, default)
+
+    def real_name(self, name: str) -> str:
+        return self.mapping.get(name, name)
+
+    def call(self, name: str, *args: Any) -> Any:
+        return self._call(name, args)
+
+    def call_with_args(self, name: str, *args: Any) -> tuple[Any, tuple]:
+        """The result and the arguments as the candidate left them (mutation checks)."""
+        res = self._call(name, args, return_args=True)
+        return res.value, res.args
+
+    def import_line(self, name: str) -> str:
+        real = self.real_name(name)
+        alias = f" as {name}" if real != name else ""
+        if self.proc.is_file:
+            mod = os.path.splitext(os.path.basename(self.proc.target))[0]
+            return f"from {mod} import {real}{alias}  # run next to {self.proc.target}"
+        return f"from {self.proc.target} import {real}{alias}"
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _call(self, name: str, args: tuple, return_args: bool = False) -> Any:
+        if name in self._poisoned:
+            raise Violation(self._poisoned[name])
+        real = self.real_name(name)
+        self.calls += 1
+        try:
+            out = self.proc.call(real, *args, return_args=return_args)
+        except (CandidateTimeout, CandidateCrashed) as exc:
+            self._poisoned[name] = f"{exc.reason} (not called again in this run)"
+            raise Violation(exc.reason) from None
+        except CandidateFailure as exc:
+            raise Violation(exc.reason) from None
+        for category, message in self.proc.last_warnings:
+            warnings.warn(message, _CATEGORIES.get(category, RuntimeWarning), stacklevel=2)
+        return out
+
+
+@dataclass
+class Candidate:
+    """A loaded candidate: its namespace, what it offers and its network, if any."""
+
+    target: str
+    ns: IsolatedNamespace
+    bindings: Bindings
+    networks: list = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.ns.proc.close()
+
+
+def _arch(ns: IsolatedNamespace, problems: list[str]) -> dict | None:
+    arch = ns.constant("ARCH")
+    if arch is None:
+        return None
+    try:
+        if not isinstance(arch, dict):
+            raise TypeError(f"must be a dict, not {type(arch).__name__}")
+        sizes = arch["sizes"]
+        if not (isinstance(sizes, list | tuple) and len(sizes) >= 2):
+            raise ValueError("sizes must list at least an input and an output size")
+        spec.activation(arch["activation"])
+        spec.activation(arch.get("output_activation") or arch["activation"])
+        spec.cost(arch["cost"])
+        if arch.get("reduction", "mean") not in ("sum", "mean"):
+            raise ValueError("reduction must be 'sum' or 'mean'")
+    except (KeyError, TypeError, ValueError, spec.UnknownName) as exc:
+        problems.append(f"ARCH is not usable ({type(exc).__name__}: {exc}); not compared")
+        return None
+    return dict(arch)
+
+
+def _network_dtype(ns: IsolatedNamespace) -> str:
+    """float32 when the candidate's own parameters are float32, else float64."""
+    import numpy as np
+
+    try:
+        p = ns.call("init_params", 0)
+        kinds = {np.asarray(v).dtype for v in p.values()} if isinstance(p, dict) else set()
+    except Exception:  # the checks report it
+        return "float64"
+    return "float32" if kinds == {np.dtype(np.float32)} else "float64"
+
+
+def load(target: str, *, timeout: float = 10.0) -> Candidate:
+    """Import ``target`` in a worker and bind what it defines; UsageError if it cannot be
+    checked at all (missing file, import failure, nothing checkable), as one line."""
+    from .checks_network import NetTarget, arch_label
+    from .isolation import LoadError
+
+    if (target.endswith(".py") or os.sep in target) and not os.path.isfile(target):
+        raise UsageError(f"{target}: no such file")
+    proc = CandidateProcess(target, timeout=timeout)
+    try:
+        info = proc.load()
+    except LoadError as exc:
+        proc.close()
+        raise UsageError(exc.reason) from None
+    try:
+        ns = IsolatedNamespace(proc, info, proc.label)
+        bindings = bind(ns)
+        problems = list(bindings.problems)
+        names = ns.names()
+        networks = []
+        if set(NETWORK_NAMES) <= names:
+            arch = _arch(ns, problems)
+            label = arch_label(arch) if arch else "network"
+            networks.append(NetTarget(label, ns, arch, (_network_dtype(ns),)))
+        found = sorted(
+            set(bindings.found) | ({*NETWORK_NAMES, "train_step", "minibatch_grads"} & names)
+        )
+        if not (bindings.activations or bindings.costs or networks):
+            raise UsageError(
+                f"{proc.label}: nothing checkable (no activation, cost or network function "
+                "under the protocol names; see docs/check.md)"
+            )
+    except BaseException:
+        proc.close()
+        raise
+    missing = _missing(bindings, names, bool(networks))
+    return Candidate(target, ns, bindings, networks, found, missing, problems)
+
+
+def _missing(b: Bindings, names: set[str], has_network: bool) -> list[str]:
+    out = []
+    for ab in b.activations:
+        n = ab.entry.name
+        if not ab.forward:
+            out.append(n)
+        if not ab.der:
+            out.append(f"{n}_der")
+    for cb in b.costs:
+        if not cb.value:
+            out.append("cost" if cb.reduction != "none" or "dcost" in names else cb.entry.name)
+        if not cb.der:
+            out.append(f"{cb.entry.name}_der")
+    partial = [n for n in NETWORK_NAMES if n in names]
+    if partial and not has_network:
+        out += [n for n in NETWORK_NAMES if n not in names]
+    if has_network:
+        out += [n for n in ("train_step", "minibatch_grads", "ARCH") if n not in names]
+    return out
