@@ -93,3 +93,61 @@ def check(
         cand.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _check_to_report(target: str, kwargs: dict) -> Report:
+    """One candidate, never raising: a candidate that cannot be checked gives an error report."""
+    import signal
+
+    if kwargs.pop("_child", False):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
+    try:
+        return check(target, **kwargs)
+    except UsageError as exc:
+        rep = Report(target, kwargs.get("profile", "ci"))
+        rep.error = str(exc)
+        return rep
+    except Exception as exc:  # a bug of ours: still one row, the others go on
+        rep = Report(target, kwargs.get("profile", "ci"))
+        rep.error = f"internal error: {type(exc).__name__}: {exc}"
+        return rep
+
+
+def check_many(
+    targets: list[str],
+    *,
+    jobs: int = 1,
+    on_done: Callable[[int, Report], None] | None = None,
+    **kwargs,
+) -> tuple[list[Report], bool]:
+    """Check each target in its own process, ``jobs`` at a time.  Returns the reports in the
+    order of ``targets`` (missing ones when interrupted) and whether Ctrl-C stopped the run."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    reports: dict[int, Report] = {}
+    interrupted = False
+    ctx = mp.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx)
+    try:
+        futures = {
+            pool.submit(_check_to_report, t, {**kwargs, "_child": True}): i
+            for i, t in enumerate(targets)
+        }
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            try:
+                rep = fut.result()
+            except Exception as exc:  # the process running it died
+                rep = Report(targets[i], kwargs.get("profile", "ci"))
+                rep.error = f"checking process died: {type(exc).__name__}: {exc}"
+            reports[i] = rep
+            if on_done is not None:
+                on_done(i, rep)
+    except KeyboardInterrupt:
+        interrupted = True
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+    finally:
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    return [reports[i] for i in sorted(reports)], interrupted
