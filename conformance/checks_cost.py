@@ -150,7 +150,10 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
         y64 = y.astype(np.float64)
         _, scale = _truth_and_scale(c, a, y, 1, b.reduction)
         if c.vector or b.reduction != "none":
-            num, err = _numeric_gradient(lambda x: value_of(x, y64), a, c, y64, b.reduction)
+            _, f_scale = _truth_and_scale(c, a, y, 0, b.reduction)
+            f_err = BUDGETS["value"] * eps(np.float64) * f_scale
+            num, err = _numeric_gradient(lambda x: value_of(x, y64), a, c, y64, b.reduction,
+                                         f_err)
         else:
             _, f_scale = _truth_and_scale(c, a, y, 0, "none")
             num, err = numeric.derivative(
@@ -179,7 +182,9 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
     return run(ctx, "derivative_numeric", c.name, _strategy(b, ctx), measure, _repro(ctx, b.der, b))
 
 
-def _numeric_gradient(f, a: np.ndarray, c: spec.Cost, y64: np.ndarray, reduction: str):
+def _numeric_gradient(
+    f, a: np.ndarray, c: spec.Cost, y64: np.ndarray, reduction: str, f_err: np.ndarray
+):
     """Gradient of a row-wise or reduced cost, one coordinate direction at a time but all
     elements of that direction at once (per class j for rows, per element for reductions)."""
     a64 = np.asarray(a, dtype=np.float64)
@@ -193,7 +198,7 @@ def _numeric_gradient(f, a: np.ndarray, c: spec.Cost, y64: np.ndarray, reduction
             e = np.zeros(a64.shape[-1])
             e[j] = 1.0
             h0 = h_all[..., j]
-            d, er = numeric.ridders(lambda t, e=e: f(a64 + t[..., None] * e), h0)
+            d, er = numeric.ridders(lambda t, e=e: f(a64 + t[..., None] * e), h0, f_error=f_err)
             grad[..., j], err[..., j] = d, er
     else:
         for idx in np.ndindex(a64.shape):

@@ -139,10 +139,12 @@ def run_property(
 ) -> Outcome:
     """Run ``measure`` on examples drawn from ``strategy``; steer toward large errors with
     ``hypothesis.target`` and stop at the first failure, shrunk to a minimal example."""
-    state: dict[str, Any] = {"worst": None, "n": 0, "warnings": []}
+    state: dict[str, Any] = {"worst": None, "n": 0, "warnings": [], "failed_at": None}
     conf = dict(PROFILES[profile])
+    shrink_budget = conf.pop("shrink_seconds")
     if max_examples is not None:
         conf["max_examples"] = max_examples
+    failing: dict[bytes, Violation] = {}
 
     @settings(
         **conf,
@@ -154,7 +156,20 @@ def run_property(
     )
     @given(strategy)
     def prop(example: Any) -> None:
-        m = measure(example)
+        key = _key(example)
+        if state["failed_at"] is not None and (
+            time.perf_counter() - state["failed_at"] > shrink_budget
+        ):
+            # Shrinking has had its time: keep the smallest failure found so far (replayed
+            # as is) and let every other candidate "pass" without running it.
+            if key in failing:
+                raise failing[key]
+            return
+        m = measure_or_violation(example)
+        if isinstance(m, Violation):
+            failing[key] = m
+            state["failed_at"] = state["failed_at"] or time.perf_counter()
+            raise m
         state["n"] += 1
         units = m.units
         target(float(min(units, 1e300)) if np.isfinite(units) else 1e300, label="eps-units")
@@ -164,7 +179,18 @@ def run_property(
             if w not in state["warnings"]:
                 state["warnings"].append(w)
         if not m.ok:
-            raise Violation(f"error {m.worst.describe()}", m.worst, example)
+            v = Violation(f"error {m.worst.describe()}", m.worst, example)
+            failing[key] = v
+            state["failed_at"] = state["failed_at"] or time.perf_counter()
+            raise v
+
+    def measure_or_violation(example: Any) -> Measurement | Violation:
+        try:
+            return measure(example)
+        except Violation as v:
+            if v.inputs is None:
+                v.inputs = example
+            return v
 
     failure = None
     with with_reporter(lambda *_: None), warnings.catch_warnings():
@@ -178,6 +204,23 @@ def run_property(
         except hyp_errors.Unsatisfiable as exc:  # pragma: no cover - strategy bug
             failure = Violation(f"no valid input could be generated: {exc}")
     return Outcome(failure, state["worst"], state["n"], state["warnings"])
+
+
+def _key(example: Any) -> bytes:
+    """A stable identity for a drawn example (arrays compared by bytes, dtype and shape)."""
+    parts: list[bytes] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, np.ndarray):
+            parts.append(f"{x.dtype}{x.shape}".encode() + x.tobytes())
+        elif isinstance(x, tuple | list):
+            for item in x:
+                walk(item)
+        else:
+            parts.append(repr(x).encode())
+
+    walk(example)
+    return b"|".join(parts)
 
 
 class Timer:
