@@ -1,0 +1,370 @@
+"""Gradient checkers on one network, float64 throughout, each on the true gradient and on a
+gradient with ONE planted wrong entry.
+
+* gradspec directional: the core of ``conformance.checks_network.gradient`` (its
+  ``DIRECTIONS`` Rademacher directions, ``numeric.directional`` with ``NET_STEP``, Ridders
+  extrapolation, the ``network`` budget of the error model), counted evaluation by evaluation;
+  its physical floor is one loss+grad plus the loss evaluations it makes, at their
+  measured unit costs.
+* gradspec per-parameter: ``numeric.ridders`` along each coordinate axis, judged by the same
+  error model; timed on a sample of parameters and extrapolated when the full run is long.
+* torch.autograd.gradcheck, default and fast_mode (when torch is installed).
+* jax.test_util.check_grads(order=1, modes=("rev",)), jitted and warm.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+from gradspec.conformance import checks_network, numeric
+from gradspec.conformance.errormodel import BUDGETS
+from gradspec.reference import mlp
+
+from . import nets
+from ._timing import measure, paired, single
+
+F64 = np.float64
+
+
+class Problem:
+    """The network, its batch, flat float64 parameters and the true flat gradient."""
+
+    def __init__(self, case: nets.NetCase, batch: int = 16, seed: int = 0):
+        self.case = case
+        self.arch = case.arch
+        params = mlp.init_params(self.arch, seed, F64)
+        rng = np.random.default_rng(seed + 1)
+        for k in params:  # non-zero biases: every parameter has a generic gradient
+            if k.startswith("b"):
+                params[k] = rng.uniform(-0.1, 0.1, params[k].shape)
+        self.X, self.Y = nets.data(case, F64, seed, batch)
+        self.layout = [(k, params[k].shape) for k in sorted(params)]
+        self.flat = np.concatenate([params[k].ravel() for k, _ in self.layout])
+        self.n = self.flat.size
+        self.evals = 0
+        self.grad = self.loss_and_grad(self.flat)
+        # The planted error: one entry off by 1% of the largest gradient entry (chosen at the
+        # largest-magnitude entry's neighbour so it is a generic, mid-sized parameter).
+        self.bad_index = int(self.n // 3)
+        self.delta = 0.01 * float(np.max(np.abs(self.grad)))
+        self.bad_grad = self.grad.copy()
+        self.bad_grad[self.bad_index] += self.delta
+
+    def unflatten(self, flat: np.ndarray) -> dict:
+        out, i = {}, 0
+        for k, shape in self.layout:
+            m = int(np.prod(shape))
+            out[k] = flat[i : i + m].reshape(shape)
+            i += m
+        return out
+
+    def loss(self, flat: np.ndarray) -> float:
+        self.evals += 1
+        return mlp.loss(self.arch, self.unflatten(flat), self.X, self.Y)
+
+    def loss_and_grad(self, flat: np.ndarray) -> np.ndarray:
+        g = mlp.grads(self.arch, self.unflatten(flat), self.X, self.Y)
+        return np.concatenate([g[k].ravel() for k, _ in self.layout])
+
+
+# --- gradspec ---------------------------------------------------------------------------------
+
+
+def directional_check(p: Problem, grad: np.ndarray, seed: int = 0) -> tuple[bool, int]:
+    """(passed, loss evaluations) of gradspec's network check on ``grad``.
+
+    Mirrors checks_network.gradient: ``DIRECTIONS`` directions v / sqrt(n) at NET_STEP,
+    failing when a direction exceeds the network budget.  The gradient itself is computed
+    inside (the check has to call grads), unless it is the planted one.
+    """
+    p.evals = 0
+    rng = np.random.default_rng(seed)
+    budget = BUDGETS["network"]
+    for _ in range(checks_network.DIRECTIONS):
+        v = numeric.random_direction(p.n, rng) / np.sqrt(p.n)
+        d = numeric.directional(p.loss, p.flat, grad, v, checks_network.NET_STEP)
+        if d.units(F64) > budget:
+            return False, p.evals
+    return True, p.evals
+
+
+def localise_cost(p: Problem, grad: np.ndarray, seed: int = 0) -> tuple[list[int], int, float]:
+    """After a failing direction: numeric.localise's bisection down to the bad element(s)."""
+    rng = np.random.default_rng(seed)
+    v = numeric.random_direction(p.n, rng) / np.sqrt(p.n)
+    p.evals = 0
+    t0 = time.perf_counter()
+    found = numeric.localise(
+        p.loss, p.flat, grad, v, F64, BUDGETS["network"], max_elements=4,
+        h0=checks_network.NET_STEP,
+    )  # fmt: skip
+    return found, p.evals, time.perf_counter() - t0
+
+
+def per_parameter(p: Problem, grad: np.ndarray, indices: np.ndarray) -> tuple[list[int], int]:
+    """Ridders along each coordinate in ``indices``; returns (failing indices, evaluations)."""
+    p.evals = 0
+    bad = []
+    budget = BUDGETS["network"]
+    h0 = checks_network.NET_STEP
+    for i in indices:
+        e = np.zeros(p.n)
+        e[i] = 1.0
+
+        def phi(t, e=e):
+            return np.asarray(p.loss(p.flat + float(t) * e))
+
+        d, err = numeric.ridders(phi, np.asarray(h0))
+        res = numeric.Directional(float(grad[i]), float(d), float(err), abs(grad[i]) + abs(d))
+        if res.units(F64) > budget:
+            bad.append(int(i))
+    return bad, p.evals
+
+
+# --- torch ------------------------------------------------------------------------------------
+
+
+def torch_fns(p: Problem):
+    torch = nets.torch_or_none()
+    if torch is None:
+        return None
+    loss = nets.torch_loss_fn(p.case)
+    X, Y = torch.from_numpy(p.X), torch.from_numpy(p.Y)
+    # torch layout: W0, b0, W1, ... ; ours is sorted keys (W0, W1, ..., b0, ...): map by name
+    n_layers = len(p.case.sizes) - 1
+    offsets, i = {}, 0
+    for k, shape in p.layout:
+        offsets[k] = (i, shape)
+        i += int(np.prod(shape))
+    order = list(itertools.chain.from_iterable((f"W{j}", f"b{j}") for j in range(n_layers)))
+
+    def f(flat):
+        ps = [flat[offsets[k][0] : offsets[k][0] + int(np.prod(offsets[k][1]))].reshape(
+            offsets[k][1]) for k in order]  # fmt: skip
+        return loss(ps, X, Y)
+
+    class Planted(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, flat):
+            with torch.enable_grad():
+                x = flat.detach().requires_grad_()
+                (g,) = torch.autograd.grad(f(x), x)
+            g = g.clone()
+            g[p.bad_index] += p.delta
+            ctx.save_for_backward(g)
+            return f(flat.detach())
+
+        @staticmethod
+        def backward(ctx, go):
+            (g,) = ctx.saved_tensors
+            return go * g
+
+    x = torch.from_numpy(p.flat.copy()).requires_grad_()
+    return torch, f, Planted.apply, x
+
+
+def torch_gradcheck(torch, fn, x, fast: bool) -> bool:
+    return bool(torch.autograd.gradcheck(fn, (x,), fast_mode=fast, raise_exception=False))
+
+
+# --- jax --------------------------------------------------------------------------------------
+
+
+def jax_fns(p: Problem):
+    import jax
+    import jax.numpy as jnp
+
+    from gradspec.jaxbackend.mlp import _loss
+
+    arch = p.arch
+    layout = p.layout
+
+    with jax.enable_x64(True):
+        X, Y = jax.device_put((p.X, p.Y))
+
+        def unflat(flat):
+            out, i = {}, 0
+            for k, shape in layout:
+                m = int(np.prod(shape))
+                out[k] = flat[i : i + m].reshape(shape)
+                i += m
+            return out
+
+        def f(flat):
+            return _loss(arch, unflat(flat), X, Y)
+
+        bad = jnp.zeros(p.n).at[p.bad_index].set(p.delta)
+
+        @jax.custom_vjp
+        def planted(flat):
+            return f(flat)
+
+        def fwd(flat):
+            val, vjp = jax.vjp(f, flat)
+            return val, (vjp(jnp.ones_like(val))[0],)
+
+        def bwd(res, go):
+            return ((res[0] + bad) * go,)
+
+        planted.defvjp(fwd, bwd)
+        x = jax.device_put(p.flat)
+    return jax, jax.jit(f), jax.jit(planted), x
+
+
+def jax_check(jax, fn, x) -> bool:
+    from jax.test_util import check_grads
+
+    with jax.enable_x64(True):
+        try:
+            check_grads(fn, (x,), order=1, modes=("rev",))
+        except AssertionError:
+            return False
+    return True
+
+
+# --- the whole comparison on one problem ------------------------------------------------------
+
+
+def run_problem(
+    p: Problem, *, quick: bool, full_torch_default: bool, log=print, smoke: bool = False
+) -> list[dict]:
+    """Rows: unit costs, then every checker on the true and on the planted gradient."""
+    rows: list[dict] = []
+    size = f"{p.n:,} params"
+    samples = 5 if quick else 9
+
+    def row(checker, stat, *, passed=None, detected=None, evals=None, note="", **extra):
+        rows.append(
+            {
+                "section": "check",
+                "name": checker,
+                "params": p.n,
+                "size": size,
+                "dtype": "float64",
+                "stat": stat.as_dict(),
+                "passed_true_gradient": passed,
+                "detected_planted_error": detected,
+                "evaluations": evals,
+                "note": note,
+                **extra,
+            }
+        )
+
+    # gradspec directional: the check as a whole computes the gradient, then the directions.
+    def check_true():
+        g = p.loss_and_grad(p.flat)
+        return directional_check(p, g)
+
+    ok, evals = check_true()
+    bad_ok, _ = directional_check(p, p.bad_grad)
+    # Interleaved rounds: the unit costs and the check under the same machine conditions.
+    stats, rounds = paired(
+        {
+            "fwd": lambda: p.loss(p.flat),
+            "lg": lambda: p.loss_and_grad(p.flat),
+            "check": check_true,
+        },
+        rounds=samples,
+    )
+    row("one forward (loss)", stats["fwd"])
+    row("one loss+grad", stats["lg"])
+    per_round = [r["check"] / (r["lg"] + evals * r["fwd"]) for r in rounds]
+    q1, med, q3 = np.percentile(per_round, [25, 50, 75])
+    floor = stats["lg"].median + evals * stats["fwd"].median
+    row(
+        "gradspec directional",
+        stats["check"],
+        passed=ok,
+        detected=not bad_ok,
+        evals=evals,
+        floor_s=floor,
+        ratio_to_floor=float(med),
+        ratio_to_floor_iqr=float(q3 - q1),
+        note=f"{checks_network.DIRECTIONS} directions; floor = 1 loss+grad + {evals} losses",
+    )
+    found, loc_evals, loc_t = localise_cost(p, p.bad_grad)
+    row(
+        "gradspec localise (after a failure)",
+        single(loc_t),
+        detected=p.bad_index in found,
+        evals=loc_evals,
+        note=f"bisection found {found} (planted {p.bad_index})",
+    )
+
+    # gradspec per-parameter: the whole vector if it fits in the budget, else a sample.
+    budget_s = 0.1 if smoke else 1.0 if quick else 6.0
+    rng = np.random.default_rng(3)
+    probe = rng.choice(p.n, size=min(p.n, 16), replace=False)
+    t0 = time.perf_counter()
+    per_parameter(p, p.grad, probe)
+    per_one = (time.perf_counter() - t0) / len(probe)
+    if per_one * p.n <= budget_s:
+        idx = np.arange(p.n)
+        note = "all parameters"
+    else:
+        m = max(16, int(budget_s / per_one))
+        idx = np.unique(np.append(rng.choice(p.n, size=m, replace=False), p.bad_index))
+        note = f"timed on {len(idx)} of {p.n:,} parameters, extrapolated to all"
+    t0 = time.perf_counter()
+    bad, ev = per_parameter(p, p.grad, idx)
+    elapsed = time.perf_counter() - t0
+    bad_found, _ = per_parameter(p, p.bad_grad, np.array([p.bad_index]))
+    scale = p.n / len(idx)
+    row(
+        "gradspec per-parameter",
+        single(elapsed * scale),
+        passed=not bad,
+        detected=p.bad_index in bad_found,
+        evals=int(ev * scale),
+        extrapolated=len(idx) < p.n,
+        note=note + ("" if len(idx) == p.n else "; planted entry included in the sample"),
+    )
+
+    tf = torch_fns(p)
+    if tf is None:
+        rows.append({"section": "check", "name": "torch.autograd.gradcheck", "params": p.n,
+                     "size": size, "skipped": "torch not installed"})  # fmt: skip
+    else:
+        torch, f, planted, x = tf
+        # One torch thread: batch-16 ops do not parallelise, and two OpenMP threads that
+        # spin-wait on a busy 2-core machine made gradcheck ~30x slower here.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        t = measure(lambda: torch_gradcheck(torch, f, x, True), samples=samples)
+        row(
+            "torch gradcheck fast_mode",
+            t,
+            passed=torch_gradcheck(torch, f, x, True),
+            detected=not torch_gradcheck(torch, planted, x, True),
+        )
+        if (p.n <= 5_000 and not smoke) or full_torch_default:
+            log(f"  torch gradcheck default at {p.n:,} parameters (slow)...")
+            t1, ok = _timed(lambda: torch_gradcheck(torch, f, x, False))
+            t2, bad_ok = _timed(lambda: torch_gradcheck(torch, planted, x, False))
+            row("torch gradcheck default", single(t1), passed=ok, detected=not bad_ok,
+                note=f"run once; planted run {t2:.3g} s")  # fmt: skip
+        else:
+            rows.append({"section": "check", "name": "torch gradcheck default", "params": p.n,
+                         "size": size, "skipped": "slow: full run only"})  # fmt: skip
+        torch.set_num_threads(threads)
+
+    jax, jf, jplanted, jx = jax_fns(p)
+    t_first, _ = _timed(lambda: jax_check(jax, jf, jx))
+    t = measure(lambda: jax_check(jax, jf, jx), samples=samples, warmup=0)
+    row(
+        "jax check_grads (rev)",
+        t,
+        passed=jax_check(jax, jf, jx),
+        detected=not jax_check(jax, jplanted, jx),
+        first_call_s=t_first,
+        note=f"jitted, warm; first call {t_first * 1e3:.0f} ms",
+    )
+    return rows
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
