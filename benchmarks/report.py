@@ -90,7 +90,8 @@ def print_table(result: dict, file=None) -> None:
         if r["section"] not in ("compile", "derivations", "verify", "gpu"):
             continue
         if "skipped" in r:
-            tab.add_row(r["name"], "", "", "", r["skipped"])
+            where = f"--profile {r['profile']} --backend {r['backend']}" if "profile" in r else ""
+            tab.add_row(r["name"], where, "", "", r["skipped"])
             continue
         where = r.get("size", "")
         note = r.get("note", "")
