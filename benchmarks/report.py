@@ -142,7 +142,8 @@ def plot(result: dict, outdir: str) -> list[str]:
             xs = sorted({r["flops"] for r in steps})
             lo = min(r["stat"]["q1"] for r in steps) / 3
             ax.plot(xs, [f / peak for f in xs], ":", color="black", label="GEMM peak (roofline)")
-            ax.set_ylim(bottom=lo)
+            hi = max(r["stat"]["q3"] for r in steps) * 3
+            ax.set_ylim(lo, hi)
             for r in steps:
                 if r["name"] == "numpy" and r["dtype"] == dtype:
                     ax.annotate(r["size"], (r["flops"], r["stat"]["median"]), fontsize=8,
