@@ -111,7 +111,7 @@ class IsolatedNamespace:
         real = self.real_name(name)
         self.calls += 1
         try:
-            out = self.proc.call(real, *args, return_args=return_args)
+            res = self.proc.call(real, *args, return_args=True)
         except (CandidateTimeout, CandidateCrashed) as exc:
             self._poisoned[name] = f"{exc.reason} (not called again in this run)"
             raise Violation(exc.reason) from None
@@ -119,7 +119,30 @@ class IsolatedNamespace:
             raise Violation(exc.reason) from None
         for category, message in self.proc.last_warnings:
             warnings.warn(message, _CATEGORIES.get(category, RuntimeWarning), stacklevel=2)
-        return out
+        for before, after in zip(args, res.args, strict=False):
+            _write_back(before, after)
+        return res if return_args else res.value
+
+
+def _write_back(before: Any, after: Any) -> None:
+    """Give the caller's arguments the candidate's in-place changes, as an in-process call
+    would (the worker received copies): mutation checks then see what the candidate did."""
+    import numpy as np
+
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if (
+            before.shape == after.shape
+            and before.flags.writeable
+            and not np.array_equal(before, after, equal_nan=True)
+        ):
+            np.copyto(before, after, casting="unsafe")
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for k, v in before.items():
+            if k in after:
+                _write_back(v, after[k])
+    elif isinstance(before, list) and isinstance(after, list):
+        for b, a in zip(before, after, strict=False):
+            _write_back(b, a)
 
 
 @dataclass

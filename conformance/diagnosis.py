@@ -599,7 +599,8 @@ def _diagnose_minibatch(ns, p: dict, dt: np.dtype, arch) -> list[str]:
 def _diagnose_state(ns, p: dict, X, Y) -> list[str]:
     out = []
     if hasattr(ns, "call_with_args"):
-        _, args = ns.call_with_args("grads", p, X, Y)
+        copies = ({k: np.array(v, copy=True) for k, v in p.items()}, X.copy(), Y.copy())
+        _, args = ns.call_with_args("grads", *copies)
         names = ("params", "X", "Y")
         for name, before, after in zip(names, (p, X, Y), args, strict=False):
             if isinstance(before, dict):
@@ -650,7 +651,7 @@ def _diagnose_step(ns, p: dict, X, Y, dt) -> list[str]:
 def _diagnose_elementwise_state(ns, fn: str, args: tuple) -> list[str]:
     out = []
     if hasattr(ns, "call_with_args"):
-        res, after = ns.call_with_args(fn, *args)
+        res, after = ns.call_with_args(fn, *(np.array(a, copy=True) for a in args))
         for i, (b, a) in enumerate(zip(args, after, strict=False)):
             if not np.array_equal(np.asarray(b), np.asarray(a), equal_nan=True):
                 extra = ""

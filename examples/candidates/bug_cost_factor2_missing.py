@@ -1,0 +1,12 @@
+"""Squared error with derivative a - y (factor 2 missing)."""
+# expect: fail factor2_missing
+# only: costs
+
+import numpy as np
+
+def squared(a, y):
+    return (a - y) ** 2
+
+
+def squared_der(a, y):
+    return a - y
