@@ -2,8 +2,6 @@
 # expect: fail error_as_derivative
 # only: costs
 
-import numpy as np
-
 COST = "half_squared"
 
 

@@ -2,7 +2,6 @@
 # expect: fail factor2_extra
 # only: costs
 
-import numpy as np
 
 def half_squared(a, y):
     return 0.5 * (a - y) ** 2

@@ -2,7 +2,6 @@
 # expect: fail factor2_missing
 # only: costs
 
-import numpy as np
 
 def squared(a, y):
     return (a - y) ** 2

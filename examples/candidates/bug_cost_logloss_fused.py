@@ -4,6 +4,7 @@
 
 import numpy as np
 
+
 def log_loss(a, y):
     return -(y * np.log(a) + (1 - y) * np.log1p(-a))
 

@@ -2,8 +2,6 @@
 # expect: fail sign_flipped
 # only: costs
 
-import numpy as np
-
 COST = "half_squared"
 
 

@@ -4,6 +4,7 @@
 
 import numpy as np
 
+
 def elu(z):
     return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
 

@@ -4,6 +4,7 @@
 
 import numpy as np
 
+
 def leaky_relu(z):
     return np.where(z >= 0, z, 0.01 * z)
 

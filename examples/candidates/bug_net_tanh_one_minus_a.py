@@ -4,8 +4,14 @@
 
 import numpy as np
 
-ARCH = {"sizes": [2, 3, 1], "activation": "tanh", "output_activation": "identity", "cost": "half_squared",
-        "reduction": "mean", "bias": True}
+ARCH = {
+    "sizes": [2, 3, 1],
+    "activation": "tanh",
+    "output_activation": "identity",
+    "cost": "half_squared",
+    "reduction": "mean",
+    "bias": True,
+}
 
 
 def _out(z):
@@ -36,8 +42,13 @@ def loss(params, X, Y):
 
 
 def grads(params, X, Y):
-    z0, h, z1, a = _forward(params, X)
+    _z0, h, _z1, a = _forward(params, X)
     n = X.shape[0]
     delta1 = (a - Y) / n
-    delta0 = (delta1 @ params['W1'].T) * (1 - h)
-    return {"W0": X.T @ delta0, "b0": delta0.sum(axis=0), "W1": h.T @ delta1, "b1": delta1.sum(axis=0)}
+    delta0 = (delta1 @ params["W1"].T) * (1 - h)
+    return {
+        "W0": X.T @ delta0,
+        "b0": delta0.sum(axis=0),
+        "W1": h.T @ delta1,
+        "b1": delta1.sum(axis=0),
+    }

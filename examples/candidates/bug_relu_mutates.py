@@ -4,6 +4,7 @@
 
 import numpy as np
 
+
 def relu(z):
     return np.maximum(z, 0, out=z)
 

@@ -4,6 +4,7 @@
 
 import numpy as np
 
+
 def softplus(z):
     return np.logaddexp(z, 0).astype(z.dtype)
 

@@ -4,6 +4,7 @@
 
 import numpy as np
 
+
 def tanh(z):
     return np.tanh(z)
 

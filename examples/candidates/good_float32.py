@@ -23,4 +23,5 @@ def softplus(z):
 
 def softplus_der(z):
     z = z.astype(np.float32)
-    return (0.5 * (1 + np.tanh(0.5 * z))).astype(np.float32)  # sigmoid, overflow-free
+    e = np.exp(-np.abs(z))  # never overflows
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)

@@ -10,14 +10,24 @@ jax.config.update("jax_platforms", "cpu")
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-ARCH = {"sizes": [2, 5, 1], "activation": "sigmoid", "output_activation": "sigmoid",
-        "cost": "log_loss", "reduction": "sum", "bias": True}
+ARCH = {
+    "sizes": [2, 5, 1],
+    "activation": "sigmoid",
+    "output_activation": "sigmoid",
+    "cost": "log_loss",
+    "reduction": "sum",
+    "bias": True,
+}
 
 
 def init_params(seed):
     rng = np.random.default_rng(seed)
-    return {"W0": rng.normal(0, 0.7, (2, 5)), "b0": np.zeros(5),
-            "W1": rng.normal(0, 0.5, (5, 1)), "b1": np.zeros(1)}
+    return {
+        "W0": rng.normal(0, 0.7, (2, 5)),
+        "b0": np.zeros(5),
+        "W1": rng.normal(0, 0.5, (5, 1)),
+        "b1": np.zeros(1),
+    }
 
 
 def _loss(p, X, Y):
@@ -35,6 +45,9 @@ def loss(params, X, Y):
 
 
 def grads(params, X, Y):
-    g = _grad({k: jnp.asarray(v, jnp.float64) for k, v in params.items()},
-              jnp.asarray(X, jnp.float64), jnp.asarray(Y, jnp.float64))
+    g = _grad(
+        {k: jnp.asarray(v, jnp.float64) for k, v in params.items()},
+        jnp.asarray(X, jnp.float64),
+        jnp.asarray(Y, jnp.float64),
+    )
     return {k: np.asarray(v) for k, v in g.items()}

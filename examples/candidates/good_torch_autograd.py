@@ -7,14 +7,24 @@ test is skipped cleanly when torch is not installed."""
 import numpy as np
 import torch
 
-ARCH = {"sizes": [3, 4, 2], "activation": "tanh", "output_activation": "identity",
-        "cost": "half_squared", "reduction": "mean", "bias": True}
+ARCH = {
+    "sizes": [3, 4, 2],
+    "activation": "tanh",
+    "output_activation": "identity",
+    "cost": "half_squared",
+    "reduction": "mean",
+    "bias": True,
+}
 
 
 def init_params(seed):
     rng = np.random.default_rng(seed)
-    return {"W0": rng.normal(0, 0.6, (3, 4)), "b0": rng.normal(0, 0.1, 4),
-            "W1": rng.normal(0, 0.5, (4, 2)), "b1": rng.normal(0, 0.1, 2)}
+    return {
+        "W0": rng.normal(0, 0.6, (3, 4)),
+        "b0": rng.normal(0, 0.1, 4),
+        "W1": rng.normal(0, 0.5, (4, 2)),
+        "b1": rng.normal(0, 0.1, 2),
+    }
 
 
 def _loss(p, X, Y):
