@@ -1,0 +1,38 @@
+"""The pytest plugin from a separate throwaway project: ``python -m pytest --gradspec``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_plugin_items_and_fixture(tmp_path: Path) -> None:
+    (tmp_path / "my_costs.py").write_text(
+        (ROOT / "examples" / "candidates" / "bug_cost_sign.py").read_text()
+    )
+    (tmp_path / "good.py").write_text(
+        (ROOT / "examples" / "candidates" / "good_costs_none.py").read_text()
+    )
+    (tmp_path / "test_mine.py").write_text(
+        "def test_good(gradspec_check):\n"
+        "    rep = gradspec_check('good.py', only='costs', dtypes=['float64'])\n"
+        "    assert rep.ok, rep.summary_line()\n"
+    )
+    p = run_pytest(tmp_path, "--gradspec", "my_costs.py", "--gradspec-only", "costs")
+    out = p.stdout
+    assert p.returncode == 1, out
+    assert "gradspec::my_costs.py::derivative[half_squared:float64]" in out
+    assert "diagnosis: sign_flipped" in out
+    assert "test_mine.py::test_good PASSED" in out or "passed" in out.splitlines()[-1]
+    p = run_pytest(tmp_path, "--gradspec", "missing.py")
+    assert p.returncode == 1 and "no such file" in p.stdout
