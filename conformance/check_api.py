@@ -118,6 +118,7 @@ def check_many(
     *,
     jobs: int = 1,
     on_done: Callable[[int, Report], None] | None = None,
+    overrides: dict[int, dict] | None = None,
     **kwargs,
 ) -> tuple[list[Report], bool]:
     """Check each target in its own process, ``jobs`` at a time.  Returns the reports in the
@@ -131,7 +132,9 @@ def check_many(
     pool = cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx)
     try:
         futures = {
-            pool.submit(_check_to_report, t, {**kwargs, "_child": True}): i
+            pool.submit(
+                _check_to_report, t, {**kwargs, **(overrides or {}).get(i, {}), "_child": True}
+            ): i
             for i, t in enumerate(targets)
         }
         for fut in cf.as_completed(futures):

@@ -41,24 +41,20 @@ def _available(mod: str | None) -> bool:
 
 @pytest.fixture(scope="module")
 def reports() -> dict:
-    groups: dict[tuple, list[str]] = {}
-    for name, h in ENTRIES.items():
-        if not _available(h.get("requires")):
-            continue
-        dtypes = None if name == "good_float32.py" else ("float64",)
-        groups.setdefault((h["only"], dtypes), []).append(name)
-    out = {}
-    for (only, dtypes), names in groups.items():
-        reps, interrupted = check_many(
-            [str(CATALOG / n) for n in names],
-            jobs=2,
-            only=[only],
-            profile="quick",
-            timeout=20,
-            dtypes=dtypes,
-        )
-        assert not interrupted
-        out.update(zip(names, reps, strict=True))
+    names = [n for n, h in ENTRIES.items() if _available(h.get("requires"))]
+    overrides = {
+        i: {"only": [ENTRIES[n]["only"]], "dtypes": None if n == "good_float32.py" else ["float64"]}
+        for i, n in enumerate(names)
+    }
+    reps, interrupted = check_many(
+        [str(CATALOG / n) for n in names],
+        jobs=2,
+        overrides=overrides,
+        profile="quick",
+        timeout=20,
+    )
+    assert not interrupted
+    out = dict(zip(names, reps, strict=True))
     return out
 
 
