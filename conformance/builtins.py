@@ -34,9 +34,7 @@ def builtin(name: str) -> Target:
     if name == "jax-autodiff":
         be = get_backend("jax")
         ns = ModuleNamespace(be.autodiff, "jax-autodiff", "gradspec.jaxbackend.autodiff")
-        nets = checks_network.builtin_networks(
-            "jax-autodiff", lambda arch: be.Network(arch, grads="autodiff")
-        )
+        nets = checks_network.builtin_networks("jax-autodiff", be.autodiff.Network)
         return Target("jax-autodiff", ns, nets)
     be = get_backend(name)  # raises UsageError naming the devices when jax:gpu is absent
     ns = ModuleNamespace(be, name, "gradspec.jaxbackend")

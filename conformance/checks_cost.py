@@ -15,7 +15,7 @@ from gradspec import spec
 from gradspec import strategies as gst
 
 from . import numeric
-from ._common import Ctx, compare_call, element_args, reproducer, run, single
+from ._common import Ctx, compare_call, element_args, reproducer, run, single, working_eps
 from .calling import as_array, call
 from .errormodel import BUDGETS, compare, eps, scale_two
 from .implementation import CostBinding
@@ -149,11 +149,11 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
         a, y = ay
         y64 = y.astype(np.float64)
         _, scale = _truth_and_scale(c, a, y, 1, b.reduction)
+        w_eps = working_eps(ctx, b.value, a, y)
         if c.vector or b.reduction != "none":
             _, f_scale = _truth_and_scale(c, a, y, 0, b.reduction)
-            f_err = BUDGETS["value"] * eps(np.float64) * f_scale
-            num, err = _numeric_gradient(lambda x: value_of(x, y64), a, c, y64, b.reduction,
-                                         f_err)
+            f_err = BUDGETS["value"] * w_eps * f_scale
+            num, err = _numeric_gradient(lambda x: value_of(x, y64), a, c, y64, b.reduction, f_err)
         else:
             _, f_scale = _truth_and_scale(c, a, y, 0, "none")
             num, err = numeric.derivative(
@@ -362,7 +362,11 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
 
 
 def shapes_dtype(ctx: Ctx, b: CostBinding) -> CheckResult:
-    """Shapes, broadcasting of a target row over a batch, and dtype preservation."""
+    """Shapes, broadcasting of a target row over a batch, and dtype preservation.
+
+    Equal shapes must work.  A target that broadcasts against the prediction ((1, K) or (K,)
+    against (N, K)) may be refused with an error (the JAX backend does, rather than promote
+    silently) or computed; what is returned must have the prediction's shape and dtype."""
     c = b.entry
     dt = ctx.np_dtype
 
@@ -381,7 +385,12 @@ def shapes_dtype(ctx: Ctx, b: CostBinding) -> CheckResult:
             for fn, order in ((b.value, 0), (b.der, 1)):
                 if fn is None:
                     continue
-                out = call(ctx.ns, fn, a, y)
+                try:
+                    out = call(ctx.ns, fn, a, y)
+                except Violation:
+                    if yshape == shape:
+                        raise
+                    continue  # broadcasting y may be refused (with an error), not botched
                 want = _out_shape(b, a, order)
                 if np.shape(out) != want:
                     raise Violation(

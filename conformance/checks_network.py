@@ -269,7 +269,10 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                 raise Violation(
                     f"grads disagrees with the numeric gradient of loss along a random "
                     f"direction: <grads, v> = {d.analytic!r}, numeric {d.numeric!r} "
-                    f"({units:.3g} eps-units)", w, ex)
+                    f"({units:.3g} eps-units)",
+                    w,
+                    ex,
+                )
         return Measurement(worst)
 
     strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(arch, p0, ctx.dtype))
@@ -485,14 +488,19 @@ def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     def body() -> Measurement:
         params = _params(ctx, 1)
         rng = np.random.default_rng(1)
-        ex = _batch_strategy(target.arch, params, ctx.dtype).example() if False else None
-        del ex
         n_in = np.shape(params[sorted(k for k in params if k.startswith("W"))[0]])[0]
         n_out = np.shape(params[sorted(k for k in params if k.startswith("W"))[-1]])[1]
         X = rng.uniform(-1, 1, size=(5, n_in)).astype(ctx.np_dtype)
         Y = np.eye(n_out, dtype=ctx.np_dtype)[rng.integers(0, n_out, 5)]
         copies = ({k: v.copy() for k, v in params.items()}, X.copy(), Y.copy())
-        first = _grads(ctx, params, X, Y)
+        # called directly, not through call() (which hands the candidate copies)
+        try:
+            raw = ctx.ns.call("grads", params, X, Y)
+        except Exception as exc:
+            raise Violation(f"grads raised {type(exc).__name__}: {exc}") from None
+        first = _same_layout("grads", raw, params) if isinstance(raw, dict) else None
+        if first is None:
+            raise Violation(f"grads returned {type(raw).__name__}, not a dict")
         if not all(np.array_equal(params[k], copies[0][k]) for k in params):
             raise Violation("grads mutated params in place")
         if not (np.array_equal(X, copies[1]) and np.array_equal(Y, copies[2])):
@@ -505,7 +513,10 @@ def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                     "identical calls (state kept between calls?)"
                 )
         if "train_step" in ctx.ns.names():
-            call(ctx.ns, "train_step", params, X, Y, 0.1)
+            try:
+                ctx.ns.call("train_step", params, X, Y, 0.1)
+            except Exception as exc:
+                raise Violation(f"train_step raised {type(exc).__name__}: {exc}") from None
             if not all(np.array_equal(params[k], copies[0][k]) for k in params):
                 raise Violation("train_step updated params in place instead of returning new ones")
         return Measurement(None)

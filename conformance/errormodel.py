@@ -50,7 +50,14 @@ def eps(dtype: np.dtype | type) -> float:
 
 
 def tiny(dtype: np.dtype | type) -> float:
-    return float(np.finfo(np.dtype(dtype)).smallest_normal)
+    """The absolute error floor: smallest normal / eps (1e-292 in float64, 1e-31 in float32).
+
+    Flush-to-zero arithmetic (XLA on CPU, GPUs) drops intermediates below the smallest
+    normal; a later factor of up to 1/eps (z * sigmoid(z) at z = -710) carries that loss
+    into the result.  Results this small are compared absolutely.
+    """
+    info = np.finfo(np.dtype(dtype))
+    return float(info.smallest_normal / info.eps)
 
 
 @dataclass

@@ -139,44 +139,38 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
     console = console or Console()
     colour = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red", "skip": "dim"}
     for rep in reports:
-        checks = list(dict.fromkeys(r.check for r in rep.results))
-        subjects = list(dict.fromkeys(r.subject for r in rep.results))
-        table = Table(title=f"{rep.implementation} ({rep.profile} profile)", show_lines=False)
-        table.add_column("function / pair")
-        for c in checks:
-            table.add_column(c.replace("_", " "), justify="center")
-        cells: dict[tuple[str, str], list[CheckResult]] = {}
+        table = Table(title=f"{rep.implementation} ({rep.profile} profile)")
+        table.add_column("function / pair", overflow="fold")
+        table.add_column("checks", justify="right")
+        table.add_column("worst (eps-units)", justify="right")
+        table.add_column("not passing", overflow="fold")
+        rows: dict[str, list[CheckResult]] = {}
         for r in rep.results:
-            cells.setdefault((r.subject, r.check), []).append(r)
-        for s in subjects:
-            row = [s]
-            for c in checks:
-                rs = cells.get((s, c), [])
-                if not rs:
-                    row.append("")
-                    continue
-                worst = max(
-                    rs, key=lambda r: ("skip", "pass", "warn", "fail", "error").index(r.status)
-                )
-                units = max((r.worst.units for r in rs if r.worst), default=None)
-                label = worst.status
-                if units is not None and worst.status in ("pass", "warn") and units > 0:
-                    label += f" {units:.2g}"
-                if worst.status in ("fail", "error"):
-                    label += " " + ",".join(
-                        r.dtype.replace("float", "f") for r in rs if r.status in ("fail", "error")
-                    )
-                row.append(f"[{colour[worst.status]}]{label}[/]")
-            table.add_row(*row)
+            rows.setdefault(r.subject, []).append(r)
+        for subject, rs in rows.items():
+            passed = sum(r.status == "pass" for r in rs)
+            units = [r.worst.units for r in rs if r.worst is not None and r.status != "fail"]
+            worst = f"{max(units):.3g}" if units else "-"
+            bad = [
+                f"[{colour[r.status]}]{r.check}:{r.dtype.replace('float', 'f')} {r.status}[/]"
+                for r in rs
+                if r.status != "pass"
+            ]
+            style = (
+                "red"
+                if any(r.status in ("fail", "error") for r in rs)
+                else ("yellow" if any(r.status == "warn" for r in rs) else "green")
+            )
+            table.add_row(subject, f"[{style}]{passed}/{len(rs)}[/]", worst, " ".join(bad))
         if rep.results:
             console.print(table)
             console.print(
-                "[dim]cells: status and worst error in eps-units of the dtype "
-                "(see docs/tolerances.md); f32/f64 name failing dtypes[/]"
+                "[dim]worst: largest error of a passing check, in units of the "
+                "dtype's eps times the condition at the input "
+                "(docs/tolerances.md)[/]"
             )
-        if rep.found or rep.missing:
-            if rep.missing:
-                console.print(f"not defined (not checked): {', '.join(rep.missing)}")
+        if rep.missing:
+            console.print(f"not defined (not checked): {', '.join(rep.missing)}")
         for p in rep.problems:
             console.print(f"[red]problem:[/] {p}")
         if rep.error:

@@ -22,6 +22,14 @@ def writable_path(path: str) -> str:
         raise UsageError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise UsageError(f"cannot write {path}: folder {parent} is not writable")
+    existed = os.path.exists(path)
+    try:  # the only real test (read-only mounts, /proc): open it for appending
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    if not existed:
+        os.remove(path)
     return path
 
 

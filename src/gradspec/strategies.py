@@ -84,11 +84,15 @@ def floats_in(
         # overflow the dtype (1/a^2), which is the math, not the implementation.
         span = hi - lo
         if not interval.lo_closed:
-            lo, interval = lo + 1e-12 * span, Interval(lo + 1e-12 * span, interval.hi, True,
-                                                       interval.hi_closed)
+            lo, interval = (
+                lo + 1e-12 * span,
+                Interval(lo + 1e-12 * span, interval.hi, True, interval.hi_closed),
+            )
         if not interval.hi_closed:
-            hi, interval = hi - 1e-12 * span, Interval(interval.lo, hi - 1e-12 * span,
-                                                       interval.lo_closed, True)
+            hi, interval = (
+                hi - 1e-12 * span,
+                Interval(interval.lo, hi - 1e-12 * span, interval.lo_closed, True),
+            )
     pieces = []
     cuts = sorted(p for p in avoid if lo < p < hi)
     edges = [lo, *cuts, hi]
