@@ -18,6 +18,7 @@ import itertools
 import time
 
 import numpy as np
+
 from gradspec.conformance import checks_network, numeric
 from gradspec.conformance.errormodel import BUDGETS
 from gradspec.reference import mlp

@@ -112,9 +112,9 @@ def steps(quick: bool, peaks: dict[str, float], cases=None, log=print) -> list[d
 
 def training(quick: bool) -> list[dict]:
     import jax
-    from gradspec.reference import mlp
 
     from gradspec.jaxbackend.mlp import jaxfns
+    from gradspec.reference import mlp
 
     case = nets.XOR
     arch = case.arch
@@ -162,9 +162,9 @@ def training(quick: bool) -> list[dict]:
 
 def compile_cost(quick: bool, smoke: bool = False) -> list[dict]:
     import jax
-    from gradspec.reference import mlp
 
     from gradspec.jaxbackend.mlp import jaxfns
+    from gradspec.reference import mlp
 
     rows = []
     cases = (nets.XOR, nets.LARGE) if quick else (nets.XOR, nets.MEDIUM, nets.LARGE)
@@ -193,9 +193,8 @@ def compile_cost(quick: bool, smoke: bool = False) -> list[dict]:
 
 
 def derivations(quick: bool) -> list[dict]:
-    from gradspec.derivations import cache
-
     from gradspec import derivations as dv
+    from gradspec.derivations import cache
 
     rows = []
     t_cold = None
@@ -302,9 +301,8 @@ def gpu(quick: bool) -> list[dict]:
         return [
             {"section": "gpu", "name": "jax GPU vs CPU step", "skipped": "no GPU visible to JAX"}
         ]
-    from gradspec.reference import mlp
-
     from gradspec.jaxbackend.mlp import jaxfns
+    from gradspec.reference import mlp
 
     rows = []
     for case in (nets.XOR, nets.LARGE):

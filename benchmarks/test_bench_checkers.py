@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from gradspec.benchmarks import checkers, nets
 
 PROBLEMS = {}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from gradspec.benchmarks import nets
-from gradspec.reference import mlp
 
+from gradspec.benchmarks import nets
 from gradspec.jaxbackend.mlp import jaxfns
+from gradspec.reference import mlp
 
 STEPS = 1000
 
@@ -55,9 +55,8 @@ def test_jax_first_call(benchmark):
 
 
 def test_sympy_cached_load(benchmark):
-    from gradspec.derivations import cache
-
     from gradspec import derivations
+    from gradspec.derivations import cache
 
     def load():
         cache._MEMO.clear()

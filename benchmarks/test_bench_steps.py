@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from gradspec.benchmarks import nets
 
 CASES = {c.name: c for c in nets.STEP_CASES}

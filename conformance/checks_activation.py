@@ -7,10 +7,10 @@ Every check id reads ``<check>[<activation>:<dtype>]``.
 from __future__ import annotations
 
 import numpy as np
-from gradspec.derivations import truth as T
 
 from gradspec import spec
 from gradspec import strategies as gst
+from gradspec.derivations import truth as T
 
 from . import numeric
 from ._common import (

@@ -8,11 +8,11 @@ Check ids read ``<check>[<cost>:<dtype>]`` and ``composed[<activation>+<cost>:<d
 from __future__ import annotations
 
 import numpy as np
-from gradspec.derivations import truth as T
 from hypothesis import strategies as st
 
 from gradspec import spec
 from gradspec import strategies as gst
+from gradspec.derivations import truth as T
 
 from . import numeric
 from ._common import Ctx, compare_call, element_args, reproducer, run, single, working_eps

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from gradspec.conformance.check_api import check_many
 from gradspec.conformance.diagnosis import SIGNATURES
 

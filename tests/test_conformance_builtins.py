@@ -4,6 +4,7 @@ quick profile (``gradspec verify`` runs the same checks at the ci profile)."""
 from __future__ import annotations
 
 import pytest
+
 from gradspec.conformance.builtins import builtin
 from gradspec.conformance.implementation import bind
 from gradspec.conformance.suite import plan

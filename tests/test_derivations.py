@@ -122,5 +122,5 @@ def test_invalid_pair_has_no_truth():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(spec.UnknownName, match="known: .*sigmoid"):
+    with pytest.raises(spec.UnknownName, match=r"known: .*sigmoid"):
         spec.activation("sigmoidd")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import types
 
-import gradspec.reference as R
 import numpy as np
 import pytest
+
+import gradspec.reference as R
 from gradspec.conformance.implementation import ModuleNamespace, bind
 from gradspec.conformance.report import Report
 from gradspec.conformance.suite import plan, run_planned

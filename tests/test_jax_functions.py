@@ -3,16 +3,16 @@ reference, the mpmath ground truth, each other, the registry's kinks, and the dt
 
 from __future__ import annotations
 
-import gradspec.reference as R
 import jax
 import numpy as np
 import pytest
-from gradspec.derivations import truth
-from gradspec.reference import chain
 
 import gradspec.jaxbackend as J
 import gradspec.jaxbackend.autodiff as AD
+import gradspec.reference as R
 from gradspec import spec
+from gradspec.derivations import truth
+from gradspec.reference import chain
 
 IMPLS = {"hand": J, "autodiff": AD}
 DTYPES = [np.float32, np.float64]

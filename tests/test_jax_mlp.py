@@ -6,9 +6,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from gradspec.reference import mlp as ref
 
 import gradspec.jaxbackend as J
+from gradspec.reference import mlp as ref
 
 ARCHS = [
     ref.Arch((3, 4, 1), "sigmoid", cost="log_loss", reduction="mean"),

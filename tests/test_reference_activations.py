@@ -7,11 +7,11 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from gradspec.reference import activations as R
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradspec import spec
+from gradspec.reference import activations as R
 
 EPS = np.finfo(np.float64).eps
 ELEMENTWISE = [a.name for a in spec.ACTIVATIONS if not a.vector]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gradspec.reference import activations as act
-from gradspec.reference import costs as C
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradspec import spec
+from gradspec.reference import activations as act
+from gradspec.reference import costs as C
 
 EPS = np.finfo(np.float64).eps
 ELEMENTWISE = [c.name for c in spec.COSTS if not c.vector]

@@ -7,13 +7,13 @@ import pathlib
 import subprocess
 import sys
 
-import gradspec.reference as ref
 import numpy as np
 import pytest
+
+import gradspec.reference as ref
+from gradspec import spec
 from gradspec.reference import chain, mlp, optim
 from gradspec.reference import costs as C
-
-from gradspec import spec
 
 EPS = np.finfo(np.float64).eps
 H = np.cbrt(EPS)  # central-difference step: balances O(h^2) truncation and eps/h rounding
