@@ -21,6 +21,7 @@ from ._common import (
     run,
     single,
     skip,
+    working_eps,
 )
 from .calling import as_array, call
 from .errormodel import BUDGETS, Comparison, compare, eps, scale_one
@@ -186,9 +187,12 @@ def derivative_numeric(ctx: Ctx, b: ActivationBinding) -> CheckResult:
         def f(x: np.ndarray) -> np.ndarray:
             return as_array(b.forward, call(ctx.ns, b.forward, x), x.shape)
 
-        num, err = numeric.derivative(f, z, kinks=kinks, lo=b.entry.domain.lo, hi=b.entry.domain.hi)
-        if b.entry.kinks and any(k.order == 0 for k in b.entry.kinks):
-            pass  # a jump: one-sided regions are smooth, kept out near the jump by `kinks`
+        # Rounding of each forward evaluation, in the eps the forward really computes in.
+        t0 = T.activation_value(name, z, 0)
+        f_err = BUDGETS["value"] * working_eps(ctx, b.forward, z) * scale_one(t0, z, d1)
+        num, err = numeric.derivative(
+            f, z, kinks=kinks, lo=b.entry.domain.lo, hi=b.entry.domain.hi, f_error=f_err
+        )
         scale = _der_scale(name, z, d1, b.der_wrt, arg)
         return compare_call(
             ctx,
@@ -302,11 +306,11 @@ def kinks(ctx: Ctx, b: ActivationBinding) -> CheckResult:
                     )
             # The neighbours are smooth points: the truth is defined there.  A subnormal
             # neighbour (1 ulp off 0) may be flushed to zero by the hardware (XLA on CPU),
-            # which then answers as at the kink: a value in the accepted interval is fine.
+            # which then answers exactly as at the kink (itself checked against the interval).
             t = T.activation_value(name, pts[1:], order)
             scale = np.abs(t) + 1.0
             flushed = (np.abs(pts[1:].astype(np.float64)) < np.finfo(dt).smallest_normal) & (
-                (got[1:] >= lo - tol) & (got[1:] <= hi + tol)
+                got[1:] == got[0]
             )
             t = np.where(flushed, got[1:], t)
             cmp: Comparison = compare(got[1:], t, scale, dt, BUDGETS["derivative"])
@@ -327,7 +331,7 @@ def kinks(ctx: Ctx, b: ActivationBinding) -> CheckResult:
 def extreme_points(dtype: np.dtype) -> np.ndarray:
     big = [1e3, 1e4, 30.0, 50.0, 88.0, 89.0, 100.0, 710.0, 745.0, 1e-30, 0.0]
     if dtype == np.float64:
-        big += [1e300, 1e-300]
+        big += [1e-300]  # huge |z| like 1e300 cost mpmath seconds and test nothing new
     pts = np.array(big + [-v for v in big if v], dtype=np.float64)
     return pts.astype(dtype)
 

@@ -162,7 +162,7 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
                 kinks=_kink_arrays(c, y64),
                 lo=c.pred_domain.lo,
                 hi=c.pred_domain.hi,
-                f_error=BUDGETS["value"] * eps(np.float64) * f_scale,
+                f_error=BUDGETS["value"] * w_eps * f_scale,
             )
         return compare_call(
             ctx,
@@ -457,13 +457,21 @@ def _pair_scale(p: spec.Pair, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np
     if p.activation.vector and p.closed_form:  # a - y with a from softmax
         return np.abs(g) + np.abs(y) + _softmax_rows(z)[1]
     if not p.activation.vector:
-        return scale_two(
+        from .checks_activation import output_form_allowance
+
+        base = scale_two(
             g,
             z,
             T.pair_value(p.activation.name, p.cost.name, z, y, 2),
             y,
             T.pair_value(p.activation.name, p.cost.name, z, y, "1y"),
         )
+        # dC/da * f'(z) with f' taken through the rounded output (1 - a^2 for tanh) is
+        # accepted, as for the activation's own derivative.
+        a = T.activation_value(p.activation.name, z, 0)
+        c1 = np.abs(T.cost_value(p.cost.name, a, y, 1))
+        with np.errstate(invalid="ignore"):
+            return base + np.nan_to_num(c1 * output_form_allowance(p.activation.name, z, 1))
     # softmax pairs: g_j = sum_i C'(a_i, y_i) J_ij.  Each term carries the rounding of J_ij
     # (its softmax scale) times the size of C' and of its change with a and y.
     a, s = _softmax_rows(z)

@@ -19,13 +19,6 @@ from gradspec.conformance.diagnosis import SIGNATURES
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "candidates"
-#: Engine false alarm, reported to the engine's author: checks_cost.value on a cost with
-#: COST_REDUCTION = "mean"/"sum" (scalar output) raises in _common.worst_of ("cannot broadcast
-#: a non-scalar to a scalar array"), giving an ``error`` result for a correct candidate.
-ENGINE_BUG_SCALAR_COST = {"good_costs_mean.py"}
-#: Engine false alarm: derivative_numeric[softplus:float32] at z=513, numeric 1.0000976562496489
-#: (differences of a float32 forward quantised by its ulp) vs the exact 1, 819 eps-units.
-ENGINE_BUG_F32_NUMERIC = {"good_float32.py"}
 
 
 def _header(path: Path) -> dict[str, str]:
@@ -74,10 +67,6 @@ def test_verdict_and_diagnosis(name: str, reports: dict) -> None:
     h = ENTRIES[name]
     if not _available(h.get("requires")):
         pytest.skip(f"{h['requires']} is not installed")
-    if name in ENGINE_BUG_SCALAR_COST:
-        pytest.xfail("engine: worst_of fails on scalar (reduced) costs; reported")
-    if name in ENGINE_BUG_F32_NUMERIC and not reports[name].ok:
-        pytest.xfail("engine: float32 numeric derivative at large z; reported")
     rep = reports[name]
     assert not rep.error, rep.error
     failed = [(r.id, r.message, r.diagnosis) for r in rep.failed]

@@ -20,10 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--backend",
-        default="all",
-        help="numpy, jax (default device), jax:cpu, jax:gpu, jax-autodiff "
-        "(JAX with every derivative by autodiff) or all (default: numpy, jax, "
-        "jax-autodiff)",
+        default="numpy,jax",
+        help="numpy, jax (default device), jax:cpu, jax:gpu, jax-autodiff (JAX with every "
+        "derivative by autodiff), all (the three), or a comma-separated list "
+        "(default: numpy,jax)",
     )
     p.add_argument("--profile", default="ci", help="quick, ci (default) or thorough")
     p.add_argument(
