@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import errormodel
-from .calling import as_array, call, is_overflow_warning
+from .calling import as_array, call
 from .implementation import Namespace
 from .results import CheckResult, Measurement, Outcome, Timer, Violation, Worst, run_property
 
@@ -66,7 +66,32 @@ def worst_of(
         else:
             at_inputs[k] = np.broadcast_to(v, cmp.units.shape)[idx].item()
     at_values = {k: float(np.broadcast_to(v, cmp.units.shape)[idx]) for k, v in values.items()}
-    return Worst(idx, cmp.worst_units, cmp.budget, at_inputs, at_values)
+    return worst_at(cmp, idx, at_inputs, at_values)
+
+
+def worst_at(
+    cmp: errormodel.Comparison,
+    idx: tuple[int, ...] | None,
+    inputs: dict | None = None,
+    values: dict | None = None,
+    dtype: str = "",
+) -> Worst:
+    """A :class:`Worst` for element ``idx`` of ``cmp`` (units, ratio and threshold there)."""
+    if idx is None:
+        return Worst(None, 0.0, cmp.budget, inputs or {}, values or {})
+    units = np.broadcast_to(cmp.units, cmp.checked.shape)
+    ratio = np.broadcast_to(cmp.ratio, cmp.checked.shape)
+    thr = np.broadcast_to(cmp.threshold, cmp.checked.shape)
+    return Worst(
+        idx,
+        float(units[idx]),
+        cmp.budget,
+        inputs or {},
+        values or {},
+        ratio=float(ratio[idx]),
+        threshold=float(thr[idx]),
+        dtype=dtype or cmp.dtype,
+    )
 
 
 def element_args(worst: Worst, args: dict[str, np.ndarray], dtype: np.dtype) -> dict:
@@ -93,15 +118,24 @@ def compare_call(
     rows: bool = False,
     reference_label: str = "truth",
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    natural: float = 0.0,
 ) -> Measurement:
-    """Call ``fn(*args)`` and compare it with ``reference`` in units of eps * scale."""
+    """Call ``fn(*args)`` and compare it with ``reference`` in units of eps * scale.
+
+    The eps is that of the precision ``fn`` really computes in (:func:`working_dtype`): a
+    float32 implementation fed float64 is judged against float32 rounding, with a warning.
+    """
     rec: list[str] = []
     shape = expect_shape if expect_shape is not None else np.shape(reference)
-    out = as_array(fn, call(ctx.ns, fn, *args, record=rec), shape)
+    raw = call(ctx.ns, fn, *args, record=rec)
+    out = as_array(fn, raw, shape)
     if transform is not None:
         out = transform(out)
+    dtype, note = working_dtype(fn, ctx.np_dtype, raw, out, reference)
+    if note and note not in rec:
+        rec.append(note)
     cmp = errormodel.compare(
-        out, reference, scale, ctx.np_dtype, budget, allowance=allowance, mask=mask
+        out, reference, scale, dtype, budget, allowance=allowance, mask=mask, natural=natural
     )
     values = {reference_label: reference, "actual": out}
     if not np.isscalar(allowance) or allowance:
@@ -129,6 +163,9 @@ def finish(
         seconds=timer.seconds,
         worst=outcome.worst,
     )
+    notes = list(outcome.warnings)
+    if outcome.failure is None and outcome.worst is not None and outcome.worst.warns:
+        notes.insert(0, outcome.worst.precision_note() + _stable_form(subject))
     if outcome.failure is not None:
         v = outcome.failure
         res.status = "fail"
@@ -140,23 +177,92 @@ def finish(
                 res.reproducer = repro(v)
             except Exception:  # a reproducer is a courtesy; never fail the run over it
                 res.reproducer = ""
-    elif outcome.warnings:
-        numeric = [w for w in outcome.warnings if is_overflow_warning(w)]
+    elif notes:
         res.status = "warn"
-        res.message = "; ".join((numeric or outcome.warnings)[:3])
+        more = f" (+{len(notes) - 4} more)" if len(notes) > 4 else ""
+        res.message = "; ".join(notes[:4]) + more
+        res.warnings = notes
     if note and not res.message:
         res.message = note
     return res
+
+
+def _stable_form(subject: str) -> str:
+    """The registry's note on stable evaluation of ``subject``, for precision warnings."""
+    from gradspec import spec
+
+    names = subject.split("+")
+    notes = []
+    for n in names:
+        for lookup in (spec.activation, spec.cost):
+            try:
+                entry = lookup(n)
+            except spec.UnknownName:
+                continue
+            if entry.stability:
+                notes.append(f"{entry.name}: {entry.stability}")
+            break
+    return f"; stable form: {' '.join(notes)}" if notes else ""
+
+
+def float32_exact(x: np.ndarray) -> np.ndarray:
+    """Elements of a float64 array that are exactly float32 values."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return x.astype(np.float32).astype(np.float64) == x
+
+
+def working_dtype(
+    fn: str, asked: np.dtype, raw: object, out: np.ndarray, reference: np.ndarray | None = None
+) -> tuple[np.dtype, str]:
+    """The precision ``fn`` really computed in, and a warning when it is not ``asked``.
+
+    Evidence of float32 computation on float64 inputs, never the size of the error: float32
+    outputs, or float64 outputs that are all exactly float32 values where the truth is not (at
+    least two such elements, or the only one).  A float64 function that is merely inaccurate
+    returns values off the float32 grid and stays judged as float64.
+    """
+    asked = np.dtype(asked)
+    if asked != np.float64:
+        return asked, ""
+    got = getattr(raw, "dtype", None)
+    if got is not None and np.dtype(got) in (np.float32, np.float16):
+        return np.dtype(np.float32), (
+            f"{fn}: computes in float32 (returns {np.dtype(got)} for float64 input); "
+            "judged against float32 rounding"
+        )
+    if reference is None:
+        return asked, ""
+    o = np.asarray(out, dtype=np.float64).ravel()
+    t = np.broadcast_to(np.asarray(reference, dtype=np.float64), np.shape(out)).ravel()
+    live = np.isfinite(o) & np.isfinite(t) & (o != 0)
+    if not live.any() or not float32_exact(o[live]).all():
+        return asked, ""
+    telling = live & ~float32_exact(t)
+    if np.count_nonzero(telling) >= min(2, o.size):
+        return np.dtype(np.float32), (
+            f"{fn}: computes in float32 (its float64 results are all float32 values); "
+            "judged against float32 rounding"
+        )
+    return asked, ""
 
 
 def working_eps(ctx: Ctx, fn: str, *args: np.ndarray) -> float:
     """The eps a function really computes in when handed float64 inputs: a candidate whose
     forward works in float32 internally rounds its values to float32 spacing, and numeric
     differences of it carry that noise."""
-    out = call(ctx.ns, fn, *[np.asarray(a, dtype=np.float64) for a in args])
+    a64 = [np.asarray(a, dtype=np.float64) for a in args]
+    out = call(ctx.ns, fn, *a64)
     dt = np.asarray(out).dtype
     if dt.kind != "f":
         return errormodel.eps(np.float64)
+    if dt == np.float64:
+        o = np.asarray(out, dtype=np.float64)
+        live = np.isfinite(o) & (o != 0)
+        # float32-exact results from inputs that are not: a float32 computation
+        inputs_exact = all(bool(float32_exact(a).all()) for a in a64)
+        if live.sum() >= min(2, o.size) and float32_exact(o[live]).all() and not inputs_exact:
+            return errormodel.eps(np.float32)
     return max(errormodel.eps(dt), errormodel.eps(np.float64))
 
 
@@ -170,7 +276,7 @@ def single(ctx: Ctx, check: str, subject: str, body: Callable[[], Measurement]) 
                 check, subject, ctx.dtype, "fail", v.message, v.worst, examples=1, seconds=0.0
             )
     outcome = Outcome(
-        None if m.ok else Violation(f"error {m.worst.describe()}", m.worst),
+        None if m.ok else Violation(f"error {m.worst.describe()}", m.worst),  # wrong math
         m.worst,
         1,
         m.warnings,
@@ -191,5 +297,93 @@ def run(
     return finish(ctx, check, subject, outcome, t, repro)
 
 
+def with_notes(res: CheckResult, notes: Sequence[str]) -> CheckResult:
+    """Attach warnings that hold for the whole subject (a detected working precision, an
+    inferred convention): a pass becomes a warn; a failure keeps its status."""
+    notes = [n for n in notes if n not in res.warnings]
+    if not notes or res.status in ("skip", "error"):
+        return res
+    if res.status == "pass":
+        res.status = "warn"
+        res.message = "; ".join(notes)
+    elif res.status == "warn":
+        res.message = "; ".join([*notes, res.message])
+    res.warnings = [*notes, *res.warnings]
+    return res
+
+
 def skip(ctx: Ctx, check: str, subject: str, why: str) -> CheckResult:
     return CheckResult(check, subject, ctx.dtype, "skip", why)
+
+
+def compare_numeric(
+    ctx: Ctx,
+    fn: str,
+    args: Sequence[np.ndarray],
+    names: Sequence[str],
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    scale: np.ndarray,
+    budget: float,
+    *,
+    kinks: tuple = (),
+    lo: float = -np.inf,
+    hi: float = np.inf,
+    f_error: np.ndarray | float = 0.0,
+    natural: float = 0.0,
+    truth: np.ndarray | None = None,
+) -> Measurement:
+    """An elementwise derivative ``fn(*args)`` against Ridders differences of ``f`` at ``x``.
+
+    ``truth`` (the symbolic derivative, when known) serves to detect a float32 working
+    precision; a numeric difference is never exact, so it cannot.
+
+    Where they disagree, the implementation's own function may not be smooth there (a clip, a
+    threshold such as torch's softplus switching to the identity at 20): the difference is
+    retried with a first step 1000 times smaller (a corner or jump within the default step is
+    then left out: the warning says so), and where the one-sided slopes of ``f`` still
+    disagree at x itself, any derivative between them is accepted (:func:`numeric.own_corners`).
+    """
+    from . import numeric
+
+    rec: list[str] = []
+    raw = call(ctx.ns, fn, *args, record=rec)
+    out = as_array(fn, raw, np.shape(x))
+    num, err = numeric.derivative(f, x, kinks=kinks, lo=lo, hi=hi, f_error=f_error)
+    dtype, note = working_dtype(fn, ctx.np_dtype, raw, out, truth)
+    if note:
+        rec.append(note)
+
+    def cmp_of(num, err, mask):
+        return errormodel.compare(
+            out, num, scale, dtype, budget, allowance=err, mask=mask, natural=natural
+        )
+
+    mask = ~np.isnan(num)
+    cmp = cmp_of(num, err, mask)
+    if not cmp.ok:
+        suspect = mask & (cmp.ratio > 1)
+        num2, err2 = numeric.derivative(
+            f, x, kinks=kinks, lo=lo, hi=hi, f_error=f_error, step_scale=1e-3
+        )
+        cmp2 = cmp_of(num2, err2, mask)
+        fixed = suspect & (cmp2.ratio <= 1)
+        if fixed.any():
+            num, err = np.where(fixed, num2, num), np.where(fixed, err2, err)
+            i = tuple(int(j) for j in np.argwhere(fixed)[0])
+            rec.append(
+                f"{fn}: the implementation's own function is not smooth near "
+                f"{float(np.asarray(x, np.float64)[i])!r} (a corner or jump of its own: "
+                "differences with a 1000x smaller step agree with the derivative)"
+            )
+            cmp = cmp_of(num, err, mask)
+        if not cmp.ok:
+            suspect = mask & (cmp.ratio > 1)
+            accepted, notes = numeric.own_corners(f, x, out, suspect, f_error)
+            if accepted.any():
+                rec += [f"{fn}: {n}" for n in notes[:2]]
+                mask = mask & ~accepted
+                cmp = cmp_of(num, err, mask)
+    values = {"numeric": num, "actual": out, "reference error estimate": err}
+    worst = worst_of(cmp, dict(zip(names, args, strict=True)), values)
+    return Measurement(worst, rec)

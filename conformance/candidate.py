@@ -182,16 +182,42 @@ def _arch(ns: IsolatedNamespace, problems: list[str]) -> dict | None:
     return dict(arch)
 
 
-def _network_dtype(ns: IsolatedNamespace) -> str:
-    """float32 when the candidate's own parameters are float32, else float64."""
+def _network_dtype(ns: IsolatedNamespace) -> tuple[str, tuple[str, ...]]:
+    """The network's working precision and a note when it was detected, not declared.
+
+    float32 when the candidate's own parameters are float32; also when they are float64 but
+    the loss and every gradient come back as float32 values (a float32 model behind a float64
+    interface: evidence of float32 computation, never the size of an error)."""
     import numpy as np
+
+    from ._common import float32_exact
 
     try:
         p = ns.call("init_params", 0)
         kinds = {np.asarray(v).dtype for v in p.values()} if isinstance(p, dict) else set()
     except Exception:  # the checks report it
-        return "float64"
-    return "float32" if kinds == {np.dtype(np.float32)} else "float64"
+        return "float64", ()
+    if kinds == {np.dtype(np.float32)}:
+        return "float32", ()
+    try:
+        ws = sorted(k for k in p if k.startswith("W"))
+        n_in, n_out = np.shape(p[ws[0]])[0], np.shape(p[ws[-1]])[1]
+        rng = np.random.default_rng(7)
+        X = rng.uniform(-1, 1, (6, n_in))
+        Y = np.eye(n_out)[rng.integers(0, n_out, 6)] if n_out > 1 else rng.uniform(0.1, 0.9, (6, 1))
+        loss = np.asarray(ns.call("loss", p, X, Y), dtype=np.float64)
+        g = ns.call("grads", p, X, Y)
+        vals = [loss.ravel()] + [np.asarray(v, np.float64).ravel() for v in g.values()]
+    except Exception:
+        return "float64", ()
+    flat = np.concatenate(vals)
+    live = flat[np.isfinite(flat) & (flat != 0)]
+    if live.size >= 2 and float32_exact(live).all():
+        return "float32", (
+            "computes in float32 (float64 parameters give a loss and gradients that are all "
+            "float32 values); judged against float32 rounding",
+        )
+    return "float64", ()
 
 
 def load(target: str, *, timeout: float = 10.0) -> Candidate:
@@ -217,7 +243,8 @@ def load(target: str, *, timeout: float = 10.0) -> Candidate:
         if set(NETWORK_NAMES) <= names:
             arch = _arch(ns, problems)
             label = arch_label(arch) if arch else "network"
-            networks.append(NetTarget(label, ns, arch, (_network_dtype(ns),)))
+            dtype, notes = _network_dtype(ns)
+            networks.append(NetTarget(label, ns, arch, (dtype,), notes))
         found = sorted(
             set(bindings.found) | ({*NETWORK_NAMES, "train_step", "minibatch_grads"} & names)
         )

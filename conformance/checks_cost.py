@@ -14,8 +14,20 @@ from gradspec import spec
 from gradspec import strategies as gst
 from gradspec.derivations import truth as T
 
+from . import natural as N
 from . import numeric
-from ._common import Ctx, compare_call, element_args, reproducer, run, single, working_eps
+from ._common import (
+    Ctx,
+    compare_call,
+    compare_numeric,
+    element_args,
+    reproducer,
+    run,
+    single,
+    working_dtype,
+    working_eps,
+    worst_at,
+)
 from .calling import as_array, call
 from .errormodel import BUDGETS, compare, eps, scale_two
 from .implementation import CostBinding
@@ -94,6 +106,18 @@ def _budget(b: CostBinding) -> float:
     return BUDGETS["vector"] if b.entry.vector else BUDGETS["value"]
 
 
+def _natural(b: CostBinding, a: np.ndarray, order: int) -> float:
+    """N of the cost (order 0) or its gradient (1) as the binding returns it: a sum over n
+    elements is n times the size of one, a mean's gradient 1/n of it."""
+    n = max(int(np.prod(np.shape(a)[:-1] if b.entry.vector else np.shape(a))), 1)
+    n0 = N.cost(b.entry.name, order)
+    if b.reduction == "sum" and order == 0:
+        return n0 * n
+    if b.reduction == "mean" and order == 1:
+        return n0 / n
+    return n0
+
+
 def value(ctx: Ctx, b: CostBinding) -> CheckResult:
     def measure(ay: tuple[np.ndarray, np.ndarray]) -> Measurement:
         a, y = ay
@@ -108,6 +132,7 @@ def value(ctx: Ctx, b: CostBinding) -> CheckResult:
             _budget(b),
             expect_shape=_out_shape(b, a, 0),
             rows=b.entry.vector,
+            natural=_natural(b, a, 0),
         )
 
     return run(ctx, "value", b.entry.name, _strategy(b, ctx), measure, _repro(ctx, b.value, b))
@@ -127,6 +152,7 @@ def derivative(ctx: Ctx, b: CostBinding) -> CheckResult:
             _budget(b),
             expect_shape=a.shape,
             rows=b.entry.vector,
+            natural=_natural(b, a, 1),
         )
 
     return run(ctx, "derivative", b.entry.name, _strategy(b, ctx), measure, _repro(ctx, b.der, b))
@@ -156,13 +182,21 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
             num, err = _numeric_gradient(lambda x: value_of(x, y64), a, c, y64, b.reduction, f_err)
         else:
             _, f_scale = _truth_and_scale(c, a, y, 0, "none")
-            num, err = numeric.derivative(
+            return compare_numeric(
+                ctx,
+                b.der,
+                [a, y],
+                ["a", "y"],
                 lambda x: value_of(x, y64),
                 a,
+                scale,
+                _budget(b),
                 kinks=_kink_arrays(c, y64),
                 lo=c.pred_domain.lo,
                 hi=c.pred_domain.hi,
                 f_error=BUDGETS["value"] * w_eps * f_scale,
+                natural=_natural(b, a, 1),
+                truth=T.cost_value(c.name, a, y, 1),
             )
         return compare_call(
             ctx,
@@ -177,6 +211,7 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
             mask=~np.isnan(num),
             rows=c.vector,
             reference_label="numeric",
+            natural=_natural(b, a, 1),
         )
 
     return run(ctx, "derivative_numeric", c.name, _strategy(b, ctx), measure, _repro(ctx, b.der, b))
@@ -220,7 +255,16 @@ def second_derivative(ctx: Ctx, b: CostBinding) -> CheckResult:
         scale = scale_two(
             t, a, T.cost_value(b.entry.name, a, y, 3), y, T.cost_value(b.entry.name, a, y, "2y")
         )
-        return compare_call(ctx, b.der2, [a, y], ["a", "y"], t, scale, BUDGETS["derivative"])
+        return compare_call(
+            ctx,
+            b.der2,
+            [a, y],
+            ["a", "y"],
+            t,
+            scale,
+            BUDGETS["derivative"],
+            natural=N.cost(b.entry.name, 1),
+        )
 
     return run(
         ctx, "second_derivative", b.entry.name, _strategy(b, ctx), measure, _repro(ctx, b.der2, b)
@@ -331,8 +375,12 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
             if fn is None:
                 continue
             t, scale = _truth_and_scale(c, a, y, order, b.reduction)
-            got = as_array(fn, call(ctx.ns, fn, a, y, record=rec), _out_shape(b, a, order))
-            cmp = compare(got, t, scale, dt, _budget(b))
+            raw = call(ctx.ns, fn, a, y, record=rec)
+            got = as_array(fn, raw, _out_shape(b, a, order))
+            wdt, note = working_dtype(fn, dt, raw, got, t)
+            if note and note not in rec:
+                rec.append(note)
+            cmp = compare(got, t, scale, wdt, _budget(b), natural=_natural(b, a, order))
             if not cmp.ok:
                 i = cmp.worst_index
                 ai = a[i[: a.ndim]] if a.ndim == len(i) else a[i[: a.ndim - 1]]
@@ -350,12 +398,21 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
                     ),
                 )
             if worst is None or cmp.worst_units > worst.units:
-                worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+                i = cmp.worst_index
+                worst = worst_at(cmp, i)
+                if i is not None:
+                    ai = a[i[: a.ndim]] if a.ndim == len(i) else a[i[: a.ndim - 1]]
+                    yi = y[i[: y.ndim]] if y.ndim == len(i) else y[i[: y.ndim - 1]]
+                    worst.inputs = {"a": np.asarray(ai).tolist(), "y": np.asarray(yi).tolist()}
+                    worst.values = {
+                        "truth": float(np.asarray(t)[i]),
+                        "actual": float(np.asarray(got)[i]),
+                    }
         if b.value is not None and b.reduction == "none" and not c.vector:
             an = np.array([np.nan, 0.5], dt)
             got = as_array(b.value, call(ctx.ns, b.value, an, np.array([0.5, 0.5], dt)), (2,))
             if not np.isnan(got[0]):
-                raise Violation(f"{b.value}(nan, 0.5) returned {got[0]!r}, not nan")
+                rec.append(f"{b.value}(nan, 0.5) returned {float(got[0])!r}: NaN is not propagated")
         return Measurement(worst, rec)
 
     return single(ctx, "extremes", c.name, body)
@@ -366,12 +423,14 @@ def shapes_dtype(ctx: Ctx, b: CostBinding) -> CheckResult:
 
     Equal shapes must work.  A target that broadcasts against the prediction ((1, K) or (K,)
     against (N, K)) may be refused with an error (the JAX backend does, rather than promote
-    silently) or computed; what is returned must have the prediction's shape and dtype."""
+    silently) or computed; what is returned must have the prediction's shape.  A changed
+    dtype (float32 in, float64 out) is a warning."""
     c = b.entry
     dt = ctx.np_dtype
 
     def body() -> Measurement:
         rng = np.random.default_rng(0)
+        notes: list[str] = []
         lo = max(c.pred_domain.lo, -3.0) + 0.01
         hi = min(c.pred_domain.hi, 3.0) - 0.01
         for shape, yshape in (((5,), (5,)), ((3, 4), (3, 4)), ((3, 4), (1, 4)), ((3, 4), (4,))):
@@ -398,8 +457,12 @@ def shapes_dtype(ctx: Ctx, b: CostBinding) -> CheckResult:
                         f"shape {np.shape(out)}, expected {want}"
                     )
                 if np.asarray(out).dtype != dt:
-                    raise Violation(f"{fn} on {dt} inputs returned {np.asarray(out).dtype}")
-        return Measurement(None)
+                    note = (
+                        f"{fn} returns {np.asarray(out).dtype} for {dt} inputs (the dtype changes)"
+                    )
+                    if note not in notes:
+                        notes.append(note)
+        return Measurement(None, notes)
 
     return single(ctx, "shape_dtype", c.name, body)
 
@@ -511,10 +574,13 @@ def composed(ctx: Ctx, p: spec.Pair, fn: str = "delta") -> CheckResult:
         scale = _pair_scale(p, z, y, g)
         budget = BUDGETS["vector"] if p.activation.vector else BUDGETS["derivative"]
         rec: list[str] = []
-        out = as_array(
-            fn, call(ctx.ns, fn, p.activation.name, p.cost.name, z, y, record=rec), z.shape
-        )
-        cmp = compare(out, g, scale, ctx.np_dtype, budget)
+        raw = call(ctx.ns, fn, p.activation.name, p.cost.name, z, y, record=rec)
+        out = as_array(fn, raw, z.shape)
+        wdt, note = working_dtype(fn, ctx.np_dtype, raw, out, g)
+        if note:
+            rec.append(note)
+        natural = N.pair(p.activation.name, p.cost.name)
+        cmp = compare(out, g, scale, wdt, budget, natural=natural)
         from ._common import worst_of
 
         worst = worst_of(

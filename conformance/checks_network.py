@@ -27,9 +27,9 @@ from gradspec import spec
 from gradspec import strategies as gst
 
 from . import numeric
-from ._common import Ctx, run, single
+from ._common import Ctx, run, single, with_notes, worst_at
 from .calling import as_array, call
-from .errormodel import BUDGETS, compare
+from .errormodel import BUDGETS, compare, fail_units
 from .implementation import ModuleNamespace, Namespace
 from .results import CheckResult, Measurement, Violation, Worst
 
@@ -48,6 +48,7 @@ class NetTarget:
     ns: Namespace
     arch: dict | None
     dtypes: tuple[str, ...] = ("float64",)  # built-ins are asked for both
+    notes: tuple[str, ...] = ()  # warnings every check of this network carries
 
 
 class _NetworkNamespace(ModuleNamespace):
@@ -252,6 +253,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
             if units > budget and kinked:  # a kink inside the step? try a smaller one
                 d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100)
                 units = d.units(ctx.np_dtype)
+            ratio = d.ratio(ctx.np_dtype)
             w = Worst(
                 None,
                 units,
@@ -262,10 +264,13 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                     "numeric slope": d.numeric,
                     "reference error estimate": d.error_estimate,
                 },
+                ratio=ratio,
+                threshold=fail_units(ctx.np_dtype),
+                dtype=ctx.dtype,
             )
             if worst is None or units > worst.units:
                 worst = w
-            if units > budget:
+            if ratio > 1:
                 raise Violation(
                     f"grads disagrees with the numeric gradient of loss along a random "
                     f"direction: <grads, v> = {d.analytic!r}, numeric {d.numeric!r} "
@@ -366,7 +371,7 @@ def gd_update(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                     ex,
                 )
             if worst is None or cmp.worst_units > worst.units:
-                worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+                worst = worst_at(cmp, cmp.worst_index, {"tensor": k})
         return Measurement(worst)
 
     strategy = st.tuples(
@@ -419,7 +424,7 @@ def minibatch(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                         ex,
                     )
                 if worst is None or cmp.worst_units > worst.units:
-                    worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+                    worst = worst_at(cmp, cmp.worst_index, {"batch": b, "tensor": k})
         return Measurement(worst)
 
     strategy = st.tuples(
@@ -477,7 +482,7 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                     ex,
                 )
             if worst is None or cmp.worst_units > worst.units:
-                worst = Worst(cmp.worst_index, cmp.worst_units, cmp.budget)
+                worst = worst_at(cmp, cmp.worst_index, {"tensor": k})
         return Measurement(worst)
 
     strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target.arch, p0, ctx.dtype))
@@ -541,7 +546,7 @@ def plan(target: NetTarget, *, profile: str, dtypes: tuple[str, ...] = ("float64
                     p0 = _params(ctx, 0)
                 except Violation as v:
                     return CheckResult(fn.__name__, target.label, ctx.dtype, "fail", v.message)
-                return fn(ctx, target, p0)
+                return with_notes(fn(ctx, target, p0), target.notes)
 
             return go
 

@@ -44,6 +44,24 @@ BUDGETS: dict[str, float] = {
     "network": 64.0,
 }
 
+#: The wrong-math threshold, in eps-units of the dtype the candidate computes in.  An error
+#: between the budget above and this threshold is a *warning* (the math is right, precision is
+#: lost); beyond it, the check *fails*.  The threshold is applied to ``eps * max(S, N)``: the
+#: condition-scaled rounding S of the element, floored at the function's natural scale N (its
+#: typical size at unit inputs, :func:`natural_scale`), so an absolute error far below the
+#: dtype's resolution at the function's own scale (1e-19 where elu(-0.002) loses relative
+#: digits, 6e-17 where 1 + erf(z) cancels) never fails.  Why these numbers (docs/tolerances.md):
+#: * float64: 2**24 eps = 3.7e-9 relative, 16 times finer than rounding to float32 (2**-24):
+#:   a float64 function that is only float32-accurate (a constant rounded to float32 inside
+#:   it) fails, while library cut-offs whose effect is below 2e-9 (torch's softplus switching
+#:   to the identity at z = 20: relative 2.1e-9 in the derivative) warn.
+#: * float32: 2**8 eps = 3.1e-5 relative: 8 of float32's 24 bits beyond the budget, still 15
+#:   times finer than the tanh approximation of GELU (4.7e-4 absolute at z = 2.7).
+FAIL_UNITS: dict[str, float] = {
+    "float64": 2.0**24,
+    "float32": 2.0**8,
+}
+
 
 def eps(dtype: np.dtype | type) -> float:
     return float(np.finfo(np.dtype(dtype)).eps)
@@ -60,20 +78,46 @@ def tiny(dtype: np.dtype | type) -> float:
     return float(info.smallest_normal / info.eps)
 
 
+def fail_units(dtype: np.dtype | type) -> float:
+    """The wrong-math threshold of :data:`FAIL_UNITS` for ``dtype`` (eps-units)."""
+    return FAIL_UNITS.get(np.dtype(dtype).name, FAIL_UNITS["float32"])
+
+
 @dataclass
 class Comparison:
-    """Element-by-element comparison of an implementation's output with the truth."""
+    """Element-by-element comparison of an implementation's output with the truth.
+
+    ``units`` is the error in eps-units (pass when <= ``budget``); ``ratio`` is the error over
+    the wrong-math threshold (fail when > 1).  In between, the math is right and precision is
+    lost: a warning.
+    """
 
     units: np.ndarray  # error in units of eps * scale; inf for a non-finite where truth is finite
     checked: np.ndarray  # bool mask: elements that were compared (finite truth, in domain)
     budget: float
+    ratio: np.ndarray | None = None  # error / fail threshold; inf for a non-finite result
+    threshold: np.ndarray | None = None  # the fail threshold per element, in eps-units
+    dtype: str = ""  # the dtype whose eps the units count
+
+    def __post_init__(self) -> None:
+        if self.ratio is None:
+            self.ratio = np.where(np.isfinite(self.units), 0.0, np.inf) * np.ones_like(self.units)
+        if self.threshold is None:
+            self.threshold = np.full(np.shape(self.units), np.inf)
+
+    def _argmax(self, values: np.ndarray) -> tuple[int, ...]:
+        masked = np.where(self.checked, values, -1.0)
+        return tuple(int(i) for i in np.unravel_index(int(np.argmax(masked)), masked.shape))
 
     @property
     def worst_index(self) -> tuple[int, ...] | None:
+        """The element to report: the one furthest beyond the fail threshold when any is,
+        else the one with the largest error in eps-units."""
         if not self.checked.any():
             return None
-        masked = np.where(self.checked, self.units, -1.0)
-        return tuple(int(i) for i in np.unravel_index(int(np.argmax(masked)), masked.shape))
+        if self.worst_ratio > 1:
+            return self._argmax(self.ratio)
+        return self._argmax(self.units)
 
     @property
     def worst_units(self) -> float:
@@ -82,12 +126,27 @@ class Comparison:
         return float(np.max(np.where(self.checked, self.units, 0.0)))
 
     @property
+    def worst_ratio(self) -> float:
+        if not self.checked.any():
+            return 0.0
+        return float(np.max(np.where(self.checked, self.ratio, 0.0)))
+
+    @property
     def ok(self) -> bool:
+        """No element beyond the wrong-math threshold (it may still warn)."""
+        return self.worst_ratio <= 1
+
+    @property
+    def within_budget(self) -> bool:
         return self.worst_units <= self.budget
 
     @property
+    def status(self) -> str:
+        return "fail" if not self.ok else ("pass" if self.within_budget else "warn")
+
+    @property
     def failing(self) -> int:
-        return int(np.count_nonzero(self.checked & (self.units > self.budget)))
+        return int(np.count_nonzero(self.checked & (self.ratio > 1)))
 
 
 def compare(
@@ -99,11 +158,14 @@ def compare(
     *,
     allowance: np.ndarray | float = 0.0,
     mask: np.ndarray | None = None,
+    natural: float = 0.0,
 ) -> Comparison:
     """Compare ``actual`` with ``truth`` in units of eps(dtype) * scale.
 
     ``allowance`` is an absolute error already known to be in the reference (e.g. the numeric
     differentiator's own error estimate); it is subtracted before converting to units.
+    ``natural`` is the function's natural scale N: the fail threshold is
+    ``FAIL_UNITS * eps * max(scale, N)`` (see :data:`FAIL_UNITS`).
     Elements whose truth is NaN (outside the domain) are not compared; where truth is +-inf
     the implementation must return the same infinity.
     """
@@ -118,12 +180,28 @@ def compare(
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(actual - truth)
         diff = np.maximum(diff - np.abs(allowance), 0.0)
-        units = diff / (eps(dtype) * np.where(np.isfinite(scale), scale, 0.0) + tiny(dtype))
+        finite_scale = np.where(np.isfinite(scale), scale, 0.0)
+        units = diff / (eps(dtype) * finite_scale + tiny(dtype))
+        floor = np.maximum(finite_scale, abs(float(natural)))
+        limit = fail_units(dtype) * eps(dtype) * floor + tiny(dtype)
+        ratio = diff / limit
+        threshold = limit / (eps(dtype) * finite_scale + tiny(dtype))
     both_inf = np.isinf(truth) & (actual == truth)
     # An infinite condition (scale) means no finite answer is more right than another.
-    units = np.where(both_inf | (np.isinf(scale) & np.isfinite(actual)), 0.0, units)
-    units = np.where(np.isnan(units) | (~np.isfinite(actual) & ~both_inf), np.inf, units)
-    return Comparison(units=units, checked=checked, budget=budget)
+    exempt = both_inf | (np.isinf(scale) & np.isfinite(actual))
+    units = np.where(exempt, 0.0, units)
+    ratio = np.where(exempt, 0.0, ratio)
+    bad = ~np.isfinite(actual) & ~both_inf
+    units = np.where(np.isnan(units) | bad, np.inf, units)
+    ratio = np.where(np.isnan(ratio) | bad, np.inf, ratio)
+    return Comparison(
+        units=units,
+        checked=checked,
+        budget=budget,
+        ratio=ratio,
+        threshold=threshold,
+        dtype=np.dtype(dtype).name,
+    )
 
 
 def scale_one(value: np.ndarray, x: np.ndarray, slope: np.ndarray) -> np.ndarray:

@@ -73,6 +73,8 @@ class ActivationBinding:
     der_wrt: str = "input"  # "input": der(z); "output": der(f(z))
     der2: str | None = None
     der_output: str | None = None
+    wrt_declared: bool = False  # <ACT>_DER_WRT was given
+    wrt_inferred: bool = False  # der_wrt = "output" was inferred from the values (convention)
 
 
 @dataclass
@@ -109,13 +111,18 @@ def bind(ns: Namespace) -> Bindings:
             der_out = _first(names, f"{base}_der_output")
             if not (forward or der or der2 or der_out):
                 continue
-            wrt = ns.constant(f"{base.upper()}_DER_WRT", "input")
+            declared = ns.constant(f"{base.upper()}_DER_WRT")
+            wrt = "input" if declared is None else declared
             if wrt not in ("input", "output"):
                 b.problems.append(
                     f"{base.upper()}_DER_WRT must be 'input' or 'output', not {wrt!r}"
                 )
                 wrt = "input"
-            b.activations.append(ActivationBinding(act, forward, der, wrt, der2, der_out))
+            b.activations.append(
+                ActivationBinding(
+                    act, forward, der, wrt, der2, der_out, wrt_declared=declared is not None
+                )
+            )
             b.found += [n for n in (forward, der, der2, der_out) if n]
             break
     for c in spec.COSTS:

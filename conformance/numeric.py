@@ -135,18 +135,64 @@ def derivative(
     lo: float = -np.inf,
     hi: float = np.inf,
     f_error: np.ndarray | float | None = None,
+    step_scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Elementwise numeric derivative of an elementwise ``f`` at ``x`` (float64).
 
+    ``step_scale`` shrinks the first step (a retry that keeps clear of a corner or jump of
+    the function's own within the default step).
     Returns (derivative, error estimate); elements near a kink come back as NaN.
     """
     x = np.asarray(x, dtype=np.float64)
     f64 = _as_f64(f)
-    h0 = initial_step(x, kinks, lo, hi)
+    h0 = initial_step(x, kinks, lo, hi) * step_scale
     # Steps made exactly representable ((x + h) - x), so x +- h carry no rounding of their own.
     d, e = ridders(lambda t: f64(x + t), h0, exact=lambda t: (x + t) - x, f_error=f_error)
     skip = near_kink(x, kinks) | (h0 <= 0)
     return np.where(skip, np.nan, d), np.where(skip, np.nan, e)
+
+
+def own_corners(
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    actual: np.ndarray,
+    suspect: np.ndarray,
+    f_error: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray, list[str]]:
+    """Corners and jumps the implementation makes itself (a clip, a threshold), at ``x``.
+
+    Where the one-sided differences of ``f`` disagree by more than their truncation and
+    rounding, ``f`` has a corner (or a jump) at x; the derivative there is accepted when it
+    lies between the one-sided slopes, as at the spec's own kinks.  Returns the accepted
+    mask (a subset of ``suspect``) and one note per accepted element.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    actual = np.asarray(actual, dtype=np.float64)
+    h = 1e-7 * np.maximum(1.0, np.abs(x))
+    h = (x + h) - x
+    left, right = one_sided(f, x, h)
+    left10, right10 = one_sided(f, x, 10 * h)
+    eps = np.finfo(np.float64).eps
+    with np.errstate(all="ignore"):
+        noise = 4 * (np.abs(f_error) + eps * np.abs(_as_f64(f)(x))) / h
+        trunc = np.abs(left - left10) + np.abs(right - right10)
+        spread = np.abs(left - right)
+        corner = suspect & (spread > 4 * (trunc + noise) + 1e-9 * (np.abs(left) + np.abs(right)))
+        slack = trunc + noise + 16 * eps * (np.abs(left) + np.abs(right))
+        inside = (actual >= np.minimum(left, right) - slack) & (
+            actual <= np.maximum(left, right) + slack
+        )
+    accepted = corner & inside & np.isfinite(left) & np.isfinite(right)
+    notes = []
+    for i in zip(*np.nonzero(accepted), strict=True):
+        jump = max(abs(left[i] * h[i]), abs(right[i] * h[i]))
+        kind = "a jump" if jump > 1e3 * abs(actual[i] * h[i]) + 1e-300 else "a corner"
+        notes.append(
+            f"{kind} of the implementation's own at {float(x[i])!r} (one-sided slopes "
+            f"{float(left[i]):.6g} and {float(right[i]):.6g}; the derivative "
+            f"{float(actual[i]):.6g} lies between them and is accepted, as at the spec's kinks)"
+        )
+    return accepted, notes
 
 
 def one_sided(
@@ -176,6 +222,12 @@ class Directional:
 
         excess = max(abs(self.analytic - self.numeric) - 2 * self.error_estimate, 0.0)
         return excess / (eps(dtype) * self.scale + tiny(dtype))
+
+    def ratio(self, dtype: np.dtype | type) -> float:
+        """The error over the wrong-math threshold (fail when > 1; see errormodel)."""
+        from .errormodel import fail_units
+
+        return self.units(dtype) / fail_units(dtype)
 
 
 def directional(

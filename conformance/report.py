@@ -37,22 +37,38 @@ class Report:
         return [r for r in self.results if r.status in ("fail", "error")]
 
     @property
+    def warned(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "warn"]
+
+    @property
     def ok(self) -> bool:
+        """No wrong math: nothing failed (warnings allowed)."""
         return not self.failed and not self.error and not self.problems
 
     @property
-    def exit_code(self) -> int:
-        return EXIT_OK if self.ok else EXIT_FAIL
+    def verdict(self) -> str:
+        """``pass``, ``warn`` (right math, something a careful implementer wants to know) or
+        ``fail``."""
+        if not self.ok:
+            return "fail"
+        return "warn" if self.warned else "pass"
+
+    def passes(self, strict: bool = False) -> bool:
+        """``strict``: a warning counts as a failure (``--strict``)."""
+        return self.ok and not (strict and self.warned)
+
+    def exit_code(self, strict: bool = False) -> int:
+        return EXIT_OK if self.passes(strict) else EXIT_FAIL
 
     def summary_line(self) -> str:
         c = self.counts()
-        verdict = "PASS" if self.ok else "FAIL"
+        verdict = {"pass": "PASS", "warn": "PASS with warnings", "fail": "FAIL"}[self.verdict]
         if self.interrupted:
             verdict += " (interrupted: partial)"
         examples = sum(r.examples for r in self.results)
         return (
-            f"{self.implementation}: {verdict}: {c['pass']} passed, {c['fail']} failed, "
-            f"{c['error']} errors, {c['warn']} warnings, {c['skip']} skipped "
+            f"{self.implementation}: {verdict}: {c['pass']} passed, {c['warn']} warned, "
+            f"{c['fail']} failed, {c['error']} errors, {c['skip']} skipped "
             f"({len(self.results)} checks, {examples} examples, {self.seconds:.1f} s)"
         )
 
@@ -60,7 +76,7 @@ class Report:
         return {
             "implementation": self.implementation,
             "profile": self.profile,
-            "verdict": "pass" if self.ok else "fail",
+            "verdict": self.verdict,
             "interrupted": self.interrupted,
             "error": self.error,
             "counts": self.counts(),
@@ -72,10 +88,15 @@ class Report:
         }
 
 
+def overall_verdict(reports: list[Report]) -> str:
+    verdicts = {r.verdict for r in reports}
+    return "fail" if "fail" in verdicts else ("warn" if "warn" in verdicts else "pass")
+
+
 def write_json(reports: list[Report], path: str) -> None:
     data = {
         "gradspec_report": 1,
-        "verdict": "pass" if all(r.ok for r in reports) else "fail",
+        "verdict": overall_verdict(reports),
         "implementations": [r.as_dict() for r in reports],
     }
     with open(path, "w") as fh:
@@ -123,7 +144,12 @@ def write_junit(reports: list[Report], path: str) -> None:
             elif r.status == "skip":
                 ET.SubElement(case, "skipped", message=r.message[:500])
             elif r.status == "warn":
-                ET.SubElement(case, "system-out").text = f"warning: {r.message}"
+                # A warning is a passing test that carries its message.
+                props = ET.SubElement(case, "properties")
+                ET.SubElement(props, "property", name="gradspec.status", value="warn")
+                ET.SubElement(case, "system-out").text = "\n".join(
+                    f"warning: {w}" for w in (r.warnings or [r.message])
+                )
         if rep.error:
             case = ET.SubElement(suite, "testcase", classname=rep.implementation, name="load")
             ET.SubElement(case, "error", message=rep.error[:500]).text = rep.error
@@ -134,6 +160,7 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
     """A rich table per implementation: function or pair x check -> status and worst error,
     then every failure in full (message, worst element, diagnosis, reproducer)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console()
@@ -141,27 +168,43 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
     for rep in reports:
         table = Table(title=f"{rep.implementation} ({rep.profile} profile)")
         table.add_column("function / pair", overflow="fold")
-        table.add_column("checks", justify="right")
+        table.add_column("checks passed", justify="right")
         table.add_column("worst (eps-units)", justify="right")
-        table.add_column("not passing", overflow="fold")
+        table.add_column("warnings", overflow="fold")
+        table.add_column("failed / skipped", overflow="fold")
         rows: dict[str, list[CheckResult]] = {}
         for r in rep.results:
             rows.setdefault(r.subject, []).append(r)
+
+        def tag(r: CheckResult) -> str:
+            return f"[{colour[r.status]}]{r.check}:{r.dtype.replace('float', 'f')}[/]"
+
+        dtypes = {r.dtype for r in rep.results}
+
+        def tags(rs: list[CheckResult], dtypes: set[str] = dtypes) -> str:
+            """Check names once each, with the dtypes when not all of them."""
+            by: dict[str, list[str]] = {}
+            for r in rs:
+                by.setdefault(r.check, []).append(r.dtype.replace("float", "f"))
+            return " ".join(
+                f"[yellow]{c}[/]" if len(ds) == len(dtypes) else f"[yellow]{c}:{','.join(ds)}[/]"
+                for c, ds in by.items()
+            )
+
         for subject, rs in rows.items():
-            passed = sum(r.status == "pass" for r in rs)
+            # A warning passes: it is counted as passed and listed apart from failures.
+            passed = sum(r.status in ("pass", "warn") for r in rs)
             units = [r.worst.units for r in rs if r.worst is not None and r.status != "fail"]
             worst = f"{max(units):.3g}" if units else "-"
-            bad = [
-                f"[{colour[r.status]}]{r.check}:{r.dtype.replace('float', 'f')} {r.status}[/]"
-                for r in rs
-                if r.status != "pass"
-            ]
+            warned = tags([r for r in rs if r.status == "warn"])
+            bad = [f"{tag(r)} [{colour[r.status]}]{r.status}[/]" for r in rs
+                   if r.status in ("fail", "error", "skip")]  # fmt: skip
             style = (
                 "red"
                 if any(r.status in ("fail", "error") for r in rs)
                 else ("yellow" if any(r.status == "warn" for r in rs) else "green")
             )
-            table.add_row(subject, f"[{style}]{passed}/{len(rs)}[/]", worst, " ".join(bad))
+            table.add_row(subject, f"[{style}]{passed}/{len(rs)}[/]", worst, warned, " ".join(bad))
         if rep.results:
             console.print(table)
             console.print(
@@ -177,7 +220,7 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
             console.print(f"[red]error:[/] {rep.error}")
         for r in rep.results:
             if r.status in ("fail", "error") or (verbose and r.status == "warn"):
-                console.print(f"\n[bold {colour[r.status]}]{r.status.upper()} {r.id}[/]")
+                console.print(f"\n[bold {colour[r.status]}]{r.status.upper()} {escape(r.id)}[/]")
                 if r.message:
                     console.print(f"  {r.message}", markup=False, highlight=False)
                 for d in r.diagnosis:
@@ -186,11 +229,12 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
                     console.print("  reproduce:", highlight=False)
                     for line in r.reproducer.splitlines():
                         console.print(f"    {line}", markup=False, highlight=False)
-        warned = [r for r in rep.results if r.status == "warn"]
+        warned = rep.warned
         if warned and not verbose:
-            console.print(
-                f"\n{len(warned)} warning(s): "
-                + "; ".join(f"{r.id}: {r.message[:120]}" for r in warned[:5]),
-                markup=False,
-            )
-        console.print(("[green]" if rep.ok else "[red]") + rep.summary_line() + "[/]")
+            console.print(f"\n{len(warned)} warning(s) (right math; -v shows each in full):")
+            for r in warned[:8]:
+                console.print(f"  WARN {r.id}: {r.message[:160]}", markup=False, highlight=False)
+            if len(warned) > 8:
+                console.print(f"  ... and {len(warned) - 8} more", markup=False)
+        colour_line = {"pass": "[green]", "warn": "[yellow]", "fail": "[red]"}[rep.verdict]
+        console.print(colour_line + rep.summary_line() + "[/]")

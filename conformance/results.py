@@ -28,12 +28,42 @@ class Worst:
     budget: float
     inputs: dict[str, Any] = field(default_factory=dict)  # element values of each input
     values: dict[str, float] = field(default_factory=dict)  # truth, numeric, actual, ...
+    ratio: float = 0.0  # error / wrong-math threshold: > 1 fails
+    threshold: float = float("inf")  # the wrong-math threshold at this element, eps-units
+    dtype: str = ""  # the dtype whose eps the units count (the working precision)
+
+    @property
+    def fails(self) -> bool:
+        return not self.ratio <= 1  # NaN fails too
+
+    @property
+    def warns(self) -> bool:
+        return not self.fails and self.units > self.budget
 
     def describe(self) -> str:
         where = "" if self.index is None else f" at index {list(self.index)}"
         ins = ", ".join(f"{k}={_num(v)}" for k, v in self.inputs.items())
         vals = ", ".join(f"{k}={_num(v)}" for k, v in self.values.items())
-        return f"{_num(self.units)} eps-units (budget {self.budget:g}){where}: {ins}; {vals}"
+        limits = f"budget {self.budget:g}"
+        if np.isfinite(self.threshold):
+            limits += f", wrong-math threshold {self.threshold:.3g}"
+        unit = f"{self.dtype} eps-units" if self.dtype else "eps-units"
+        return f"{_num(self.units)} {unit} ({limits}){where}: {ins}; {vals}"
+
+    def precision_note(self) -> str:
+        """The warning for an error beyond the budget that is still right math."""
+        digits = np.log10(max(self.units, 1.0) / max(self.budget, 1.0))
+        ins = ", ".join(f"{k}={_num(v)}" for k, v in self.inputs.items())
+        rel = ""
+        t = self.values.get("truth", self.values.get("numeric"))
+        a = self.values.get("actual")
+        if isinstance(t, float | np.floating) and isinstance(a, float | np.floating) and t:
+            rel = f", relative error {abs(a - t) / abs(t):.2g}, absolute {abs(a - t):.2g}"
+        return (
+            f"precision: {self.units:.3g} eps-units where {self.budget:g} is the budget "
+            f"(about {digits:.1f} more digits lost than rounding explains) at {ins or '?'}"
+            f"{rel}; below the wrong-math threshold ({self.threshold:.3g})"
+        )
 
 
 def _num(v: Any) -> str:
@@ -56,6 +86,7 @@ class CheckResult:
     reproducer: str = ""
     diagnosis: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # each warning in full (status warn)
 
     @property
     def id(self) -> str:
@@ -73,6 +104,7 @@ class CheckResult:
             "seconds": round(self.seconds, 4),
             "reproducer": self.reproducer,
             "diagnosis": self.diagnosis,
+            "warnings": self.warnings,
         }
         if self.worst is not None:
             w = self.worst
@@ -80,6 +112,9 @@ class CheckResult:
                 "index": list(w.index) if w.index is not None else None,
                 "units": w.units if np.isfinite(w.units) else str(w.units),
                 "budget": w.budget,
+                "fail_threshold": _jsonable(w.threshold),
+                "ratio_to_fail_threshold": _jsonable(w.ratio),
+                "working_dtype": w.dtype,
                 "inputs": {k: _jsonable(v) for k, v in w.inputs.items()},
                 "values": {k: _jsonable(v) for k, v in w.values.items()},
             }
@@ -118,8 +153,13 @@ class Measurement:
         return 0.0 if self.worst is None else self.worst.units
 
     @property
+    def ratio(self) -> float:
+        return 0.0 if self.worst is None else self.worst.ratio
+
+    @property
     def ok(self) -> bool:
-        return self.worst is None or self.worst.units <= self.worst.budget
+        """Not wrong math (a precision warning is still ok)."""
+        return self.worst is None or not self.worst.fails
 
 
 @dataclass
@@ -172,7 +212,10 @@ def run_property(
             raise m
         state["n"] += 1
         units = m.units
-        target(float(min(units, 1e300)) if np.isfinite(units) else 1e300, label="eps-units")
+        # Steer toward wrong math first (the ratio to the fail threshold), then toward the
+        # largest precision loss (eps-units).
+        target(_bounded(m.ratio), label="ratio to the fail threshold")
+        target(_bounded(units), label="eps-units")
         if m.worst is not None and (state["worst"] is None or units > state["worst"].units):
             state["worst"] = m.worst
         for w in m.warnings:
@@ -204,6 +247,10 @@ def run_property(
         except hyp_errors.Unsatisfiable as exc:  # pragma: no cover - strategy bug
             failure = Violation(f"no valid input could be generated: {exc}")
     return Outcome(failure, state["worst"], state["n"], state["warnings"])
+
+
+def _bounded(x: float) -> float:
+    return float(min(x, 1e300)) if np.isfinite(x) else 1e300
 
 
 def _key(example: Any) -> bytes:

@@ -15,13 +15,20 @@ from dataclasses import dataclass
 
 from gradspec import spec
 
-from . import checks_activation, checks_cost
-from ._common import Ctx
+from . import checks_activation, checks_cost, convention
+from ._common import Ctx, with_notes
 from .implementation import Bindings, Namespace, bind
 from .report import Report
 from .results import CheckResult
 
 GROUPS = ("activations", "costs", "pairs", "network")
+
+#: Activation checks that call the derivative (they carry an inferred convention's warning).
+_USES_DER = {"derivative", "derivative_numeric", "kinks", "extremes", "shape_dtype"}
+
+
+def _noted(thunk: Callable[[], CheckResult], notes: list[str]) -> Callable[[], CheckResult]:
+    return lambda: with_notes(thunk(), notes)
 
 
 @dataclass
@@ -49,11 +56,17 @@ def plan(
     """Every check that applies to ``ns``, in report order."""
     only = set(only or GROUPS)
     out: list[PlannedCheck] = []
+    if "activations" in only:
+        for b in bindings.activations:
+            convention.infer(ns, b)
     for dtype in dtypes:
         ctx = Ctx(ns, profile, dtype)
         if "activations" in only:
             for b in bindings.activations:
+                notes = [convention.note(b)] if b.wrt_inferred else []
                 for name, thunk in checks_activation.all_checks(ctx, b):
+                    if notes and name in _USES_DER:
+                        thunk = _noted(thunk, notes)
                     out.append(PlannedCheck("activations", name, b.entry.name, dtype, thunk))
         if "costs" in only:
             for cb in bindings.costs:

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from gradspec.errors import EXIT_USAGE, UsageError
+from gradspec.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 #: Sub-command name -> module under gradspec.commands.  Imported lazily: ``gradspec derive``
 #: must not pay for importing JAX.
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("gradspec: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -36,29 +36,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="activations, costs or network")  # fmt: skip
     group.addoption("--gradspec-profile", default="quick", help="quick (default), ci, thorough")
     group.addoption("--gradspec-timeout", type=float, default=10.0, help="seconds per call")
+    group.addoption("--gradspec-strict", action="store_true", default=False,
+                    help="a check that warns fails its item")  # fmt: skip
 
 
 class GradspecItem(pytest.Item):
-    def __init__(self, *, result: Any, target: str, **kw: Any) -> None:
+    def __init__(self, *, result: Any, target: str, strict: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
         self.result = result
         self.target = target
+        self.strict = strict
 
     def runtest(self) -> None:
         r = self.result
         if r is None:
             return
-        if r.status in ("fail", "error"):
+        if r.status in ("fail", "error") or (r.status == "warn" and self.strict):
             raise GradspecFailure(r)
         if r.status == "skip":
             pytest.skip(r.message or "skipped")
         if r.status == "warn":
-            warnings.warn(f"{r.id}: {r.message}", GradspecWarning, stacklevel=1)
+            # A warning passes, carrying its message (pytest's warnings summary, JUnit).
+            self.user_properties.append(("gradspec_status", "warn"))
+            for w in r.warnings or [r.message]:
+                self.user_properties.append(("gradspec_warning", w))
+                warnings.warn(f"{r.id}: {w}", GradspecWarning, stacklevel=1)
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         if isinstance(excinfo.value, GradspecFailure):
             r = self.result
-            lines = [f"{self.target}: {r.id}: {r.status}", r.message]
+            status = "warn (--gradspec-strict)" if r.status == "warn" else r.status
+            lines = [f"{self.target}: {r.id}: {status}", r.message]
             lines += [f"diagnosis: {d}" for d in r.diagnosis]
             if r.reproducer:
                 lines += ["reproduce:", *("    " + x for x in r.reproducer.splitlines())]
@@ -109,7 +117,11 @@ def pytest_collection_modifyitems(
         for r in rep.results:
             items.append(
                 GradspecItem.from_parent(
-                    session, name=f"gradspec::{target}::{r.id}", result=r, target=target
+                    session,
+                    name=f"gradspec::{target}::{r.id}",
+                    result=r,
+                    target=target,
+                    strict=config.getoption("gradspec_strict"),
                 )
             )
 

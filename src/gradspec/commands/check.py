@@ -11,7 +11,14 @@ import argparse
 import os
 import sys
 
-from gradspec.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, writable_path
+from gradspec.errors import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    writable_path,
+)
 
 PROFILES = ("quick", "ci", "thorough")
 GROUPS = ("activations", "costs", "network")
@@ -22,8 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "check",
         help="check your own activations, costs or network (files or modules) against the spec",
         description="Check candidate implementations (a .py file, a folder of them or an "
-        "importable module) by the protocol of docs/check.md. Exit 0 pass, 1 conformance "
-        "failure, 2 usage or loading error.",
+        "importable module) by the protocol of docs/check.md. Exit 0 when nothing failed "
+        "(warnings allowed; --strict: none either), 1 conformance failure, 2 usage or "
+        "loading error.",
     )
     p.add_argument("targets", nargs="+", metavar="TARGET", help=".py file, folder or module")
     p.add_argument("--only", action="append", metavar="GROUP", help="activations, costs or network")
@@ -38,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default 10)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="candidates checked in parallel")
     p.add_argument("-v", "--verbose", action="store_true", help="full tables and warnings")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 on any warning too (default: only on failures)",
+    )
     p.set_defaults(func=run)
 
 
@@ -107,12 +120,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"xfail: {n}", file=sys.stderr)
     if interrupted or any(r.interrupted for r in reports):
         print("interrupted: the report is partial", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if len(targets) == 1 and reports and reports[0].error:
         raise UsageError(reports[0].error)
     if any(r.error for r in reports) and not any(r.failed for r in reports):
         return EXIT_USAGE if all(r.error for r in reports) else EXIT_FAIL
-    return EXIT_OK if all(r.ok for r in reports) else EXIT_FAIL
+    return EXIT_OK if all(r.passes(args.strict) for r in reports) else EXIT_FAIL
 
 
 def _run_one(target: str, kwargs: dict):
@@ -129,7 +142,7 @@ def _run_many(targets: list[str], jobs: int, kwargs: dict):
     from gradspec.conformance.check_api import check_many
 
     def done(i: int, rep) -> None:
-        verdict = "ERROR" if rep.error else ("PASS" if rep.ok else "FAIL")
+        verdict = "ERROR" if rep.error else rep.verdict.upper()
         print(f"[{i + 1}/{len(targets)}] {targets[i]}: {verdict}", file=sys.stderr, flush=True)
 
     return check_many(targets, jobs=jobs, on_done=done, **kwargs)
@@ -142,21 +155,24 @@ def summary_table(reports: list) -> None:
 
     console = Console()
     table = Table(title="gradspec check: candidates")
-    for col in ("candidate", "verdict", "checks", "failed", "diagnoses"):
+    for col in ("candidate", "verdict", "checks", "warned", "failed", "diagnoses"):
         table.add_column(col)
     for rep in reports:
         if rep.error:
-            table.add_row(rep.implementation, "[red]ERROR[/]", "", "", rep.error[:120])
+            table.add_row(rep.implementation, "[red]ERROR[/]", "", "", "", rep.error[:120])
             continue
         failed = rep.failed
         sigs = sorted({d.split(":", 1)[0] for r in failed for d in r.diagnosis})
+        style = {"pass": "[green]PASS[/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
         table.add_row(
             rep.implementation,
-            "[green]PASS[/]" if rep.ok else "[red]FAIL[/]",
+            style[rep.verdict],
             str(len(rep.results)),
+            str(len(rep.warned)),
             ", ".join(r.id for r in failed[:4]) + (" ..." if len(failed) > 4 else ""),
             ", ".join(sigs),
         )
     console.print(table)
     ok = sum(r.ok for r in reports)
-    print(f"{ok} of {len(reports)} candidates pass")
+    warned = sum(r.ok and bool(r.warned) for r in reports)
+    print(f"{ok} of {len(reports)} candidates pass ({warned} of them with warnings)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gradspec.errors import UsageError, writable_path
+from gradspec.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, UsageError, writable_path
 
 BACKENDS = ("numpy", "jax", "jax:cpu", "jax:gpu", "jax-autodiff", "all")
 PROFILES = ("quick", "ci", "thorough")
@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "verify",
         help="check the built-in implementations (NumPy reference, JAX) against the spec",
         description="Run every conformance check on the built-in implementations. "
-        "Exit 0 if all pass, 1 on a conformance failure, 2 on a usage error.",
+        "Exit 0 if nothing failed (warnings allowed; --strict: none either), 1 on a "
+        "conformance failure, 2 on a usage error.",
     )
     p.add_argument(
         "--backend",
@@ -41,6 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="FILE", help="write a JSON report")
     p.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("-v", "--verbose", action="store_true", help="print warnings in full")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 on any warning too (default: only on failures)",
+    )
     p.set_defaults(func=run)
 
 
@@ -100,14 +106,18 @@ def run(args: argparse.Namespace) -> int:
                 write_junit(reports, args.junitxml)
     render_table(reports, verbose=args.verbose)
     if len(reports) > 1:
-        ok = all(r.ok for r in reports)
+        from gradspec.conformance.report import overall_verdict
+
+        verdict = overall_verdict(reports)
         total = sum(len(r.results) for r in reports)
+        warned = sum(len(r.warned) for r in reports)
         secs = sum(r.seconds for r in reports)
+        label = {"pass": "PASS", "warn": "PASS with warnings", "fail": "FAIL"}[verdict]
         print(
-            f"{'PASS' if ok else 'FAIL'}: {len(reports)} implementations, {total} checks, "
+            f"{label}: {len(reports)} implementations, {total} checks, {warned} warned, "
             f"{secs:.1f} s",
             file=sys.stdout,
         )
     if any(r.interrupted for r in reports):
-        return 130
-    return 0 if all(r.ok for r in reports) else 1
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(r.passes(args.strict) for r in reports) else EXIT_FAIL
