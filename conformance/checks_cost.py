@@ -21,6 +21,8 @@ from ._common import (
     compare_call,
     compare_numeric,
     element_args,
+    float32_holds,
+    forward_noise,
     reproducer,
     run,
     single,
@@ -35,6 +37,7 @@ from .results import CheckResult, Measurement, Violation, Worst
 
 SHAPE = (8,)
 VECTOR_SHAPE = (3, 4)
+REDUCED_SHAPE = (2, 4)
 
 
 def _shape(c: spec.Cost) -> tuple[int, ...]:
@@ -69,8 +72,15 @@ def _truth_and_scale(c: spec.Cost, a: np.ndarray, y: np.ndarray, order: int, red
         slope = T.cost_value(c.name, a, y, order + 1)
         slope_y = T.cost_value(c.name, a, y, "y" if order == 0 else "1y")
         scale = scale_two(t, a, slope, y, slope_y)
+        if _binary_target(c):
+            # A probability target enters through its complement 1 - y as well (torch's
+            # (1 - y) z + max(-z, 0) + ...): rounding 1 - y moves C by |(1 - y) dC/dy| eps.
+            with np.errstate(invalid="ignore"):
+                scale = scale + np.abs((1 - np.asarray(y, np.float64)) * slope_y)
     if reduction == "none" or order == 1:
-        factor = 1.0 / t.size if reduction == "mean" else 1.0
+        # A mean is over the cost's values: elements, or rows for a per-row cost.
+        n_values = max(int(np.prod(np.shape(a)[:-1])), 1) if c.vector else t.size
+        factor = 1.0 / n_values if reduction == "mean" else 1.0
         return t * factor, scale * factor
     # A sum of n terms adds up to (n - 1) eps * sum|terms| of its own rounding.
     n = t.size
@@ -78,8 +88,15 @@ def _truth_and_scale(c: spec.Cost, a: np.ndarray, y: np.ndarray, order: int, red
     return _reduce(t, reduction), np.asarray((np.sum(scale) + (n - 1) * np.sum(np.abs(t))) * factor)
 
 
+def _binary_target(c: spec.Cost) -> bool:
+    return not c.vector and c.target_domain.lo == 0.0 and c.target_domain.hi == 1.0
+
+
 def _strategy(b: CostBinding, ctx: Ctx):
-    return gst.cost_inputs(b.entry, dtype=ctx.dtype, shape=_shape(b.entry))
+    # A reduced cost is fed a matrix, so that a mean over rows (N) instead of over the
+    # elements (N K) shows.
+    shape = REDUCED_SHAPE if b.reduction != "none" and not b.entry.vector else _shape(b.entry)
+    return gst.cost_inputs(b.entry, dtype=ctx.dtype, shape=shape)
 
 
 def _out_shape(b: CostBinding, a: np.ndarray, order: int) -> tuple[int, ...]:
@@ -194,7 +211,12 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
                 kinks=_kink_arrays(c, y64),
                 lo=c.pred_domain.lo,
                 hi=c.pred_domain.hi,
-                f_error=BUDGETS["value"] * w_eps * f_scale,
+                f_error=forward_noise(
+                    lambda x: value_of(x, y64),
+                    a,
+                    T.cost_value(c.name, a, y, 0),
+                    BUDGETS["value"] * w_eps * f_scale,
+                ),
                 natural=_natural(b, a, 1),
                 truth=T.cost_value(c.name, a, y, 1),
             )
@@ -378,9 +400,12 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
             raw = call(ctx.ns, fn, a, y, record=rec)
             got = as_array(fn, raw, _out_shape(b, a, order))
             wdt, note = working_dtype(fn, dt, raw, got, t)
+            held = None
             if note and note not in rec:
                 rec.append(note)
-            cmp = compare(got, t, scale, wdt, _budget(b), natural=_natural(b, a, order))
+            if wdt != dt and got.shape == a.shape:
+                held = float32_holds([a, y], a.shape)
+            cmp = compare(got, t, scale, wdt, _budget(b), natural=_natural(b, a, order), mask=held)
             if not cmp.ok:
                 i = cmp.worst_index
                 ai = a[i[: a.ndim]] if a.ndim == len(i) else a[i[: a.ndim - 1]]
@@ -410,7 +435,11 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
                     }
         if b.value is not None and b.reduction == "none" and not c.vector:
             an = np.array([np.nan, 0.5], dt)
-            got = as_array(b.value, call(ctx.ns, b.value, an, np.array([0.5, 0.5], dt)), (2,))
+            try:
+                got = as_array(b.value, call(ctx.ns, b.value, an, np.array([0.5, 0.5], dt)), (2,))
+            except Violation as v:  # refusing NaN loudly is a choice, not wrong math
+                rec.append(f"{v.message} on a NaN input (NaN is refused, not propagated)")
+                got = np.array([np.nan])
             if not np.isnan(got[0]):
                 rec.append(f"{b.value}(nan, 0.5) returned {float(got[0])!r}: NaN is not propagated")
         return Measurement(worst, rec)

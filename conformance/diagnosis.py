@@ -51,6 +51,10 @@ SIGNATURES: dict[str, str] = {
     "converse)",
     "train_step_sign": "train_step adds lr * grads instead of subtracting",
     "train_step_lr_ignored": "train_step ignores the learning rate",
+    "declared_function_differs": "self-consistent, but not the declared function: the "
+    "derivative is the exact derivative of the implementation's own function (or grads the "
+    "exact gradient of its own loss), and that function is not the one declared (another "
+    "parameter, approximation, definition or reduction)",
 }
 
 _STEPS = (1e-1, 3e-2, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
@@ -92,6 +96,29 @@ def _act_probe(entry: spec.Activation, dt: np.dtype) -> np.ndarray:
     return z.astype(dt)
 
 
+def _fine_derivative(f: Callable, x: np.ndarray) -> np.ndarray:
+    """Richardson-extrapolated central difference (O(h^4)) of an elementwise ``f``."""
+    h = 1e-3 * np.maximum(1.0, np.abs(x))
+    d1 = (f(x + h) - f(x - h)) / (2 * h)
+    d2 = (f(x + h / 2) - f(x - h / 2)) / h
+    return (4 * d2 - d1) / 3
+
+
+def _close(c: Any, w: Any, rtol: float = 1e-6) -> bool:
+    c, w = np.asarray(c, np.float64), np.asarray(w, np.float64)
+    if c.shape != w.shape:
+        return False
+    return bool(np.all(np.abs(c - w) <= rtol * (np.abs(w) + np.max(np.abs(w)) + 1e-300)))
+
+
+def _self_consistent(fwd: Callable, x: np.ndarray, spec_value: np.ndarray, der: Any) -> bool:
+    """The forward is not the spec's, and ``der`` is its exact derivative: the implementation
+    is a different (declared-wrongly) function, not a wrong derivative."""
+    with np.errstate(all="ignore"):
+        own = fwd(x)
+        return not _close(own, spec_value) and _close(der, _fine_derivative(fwd, x), 1e-5)
+
+
 def _numeric_variants(f: Callable, x: np.ndarray, truth: np.ndarray, c, dt) -> str | None:
     for h in _STEPS:
         for kind, w in (
@@ -114,6 +141,13 @@ def diagnose_activation(ns, b, dt: np.dtype, check: str) -> list[str]:
     if check == "value" and b.forward:
         got = ns.call(b.forward, z)
         t = f(z64)
+        if b.der and b.der_wrt == "input":
+
+            def fwd(x: np.ndarray) -> np.ndarray:
+                return np.asarray(ns.call(b.forward, x.astype(dt)), np.float64)
+
+            if _self_consistent(fwd, z64, t, ns.call(b.der, z)):
+                out.append(_d("declared_function_differs", _differs_text(b.forward, name)))
         if _match(got, f(-z64), t, dt):
             out.append(
                 _d(
@@ -184,10 +218,20 @@ def diagnose_activation(ns, b, dt: np.dtype, check: str) -> list[str]:
         def fwd(x: np.ndarray) -> np.ndarray:
             return np.asarray(ns.call(b.forward, x.astype(dt)), np.float64)
 
-        how = _numeric_variants(fwd, z64, t, got, dt)
-        if how:
-            out.append(_d("coarse_numeric_derivative", f"{where} is a {how}, not the exact f'"))
+        if _self_consistent(fwd, z64, a, got):
+            out.append(_d("declared_function_differs", _differs_text(b.forward, name)))
+        elif _close(fwd(z64), a):  # a right forward, a difference quotient as derivative
+            how = _numeric_variants(fwd, z64, t, got, dt)
+            if how:
+                out.append(_d("coarse_numeric_derivative", f"{where} is a {how}, not the exact f'"))
     return out
+
+
+def _differs_text(fn: str, name: str) -> str:
+    return (
+        f"{fn} and its derivative agree with each other, but {fn} is not the spec's {name}: "
+        "another parameter, approximation or definition is implemented than declared"
+    )
 
 
 def _ref_module():
@@ -276,9 +320,13 @@ def diagnose_cost(ns, cb, dt: np.dtype, check: str) -> list[str]:
             return np.asarray(ns.call(cb.value, x.astype(dt), y), np.float64)
 
         if red == "none":
-            how = _numeric_variants(fwd, a64, t, got, dt)
-            if how:
-                out.append(_d("coarse_numeric_derivative", f"{where} is a {how}"))
+            spec_value = _ref(c.name)(a64, y64)
+            if _self_consistent(fwd, a64, spec_value, got):
+                out.append(_d("declared_function_differs", _differs_text(cb.value, c.name)))
+            elif _close(fwd(a64), spec_value):
+                how = _numeric_variants(fwd, a64, t, got, dt)
+                if how:
+                    out.append(_d("coarse_numeric_derivative", f"{where} is a {how}"))
     return out
 
 
@@ -474,6 +522,19 @@ def diagnose_network(ns, target, dt: np.dtype, check: str) -> list[str]:
                 if gk.shape == w.shape and not _same(gk, ck, dt) and _same(gk, w, dt):
                     out.append(_d("bias_not_summed", f"grads[{k!r}] is {how} (layer {li})"))
                     break
+    if not out and arch is not None and n_params <= 400:
+        g1 = _numeric_grad(cand_loss, p64, keys, 1e-4, "central")
+        g2 = _numeric_grad(cand_loss, p64, keys, 5e-5, "central")
+        own = {k: (4 * g2[k] - g1[k]) / 3 for k in keys}
+        gf, of = _flat(G, keys), _flat(own, keys)
+        if gf is not None and of is not None and _close(gf, of, 1e-5) and not _close(gf, cf, 1e-5):
+            out.append(
+                _d(
+                    "declared_function_differs",
+                    "grads is the exact gradient of loss, but loss is not the network ARCH "
+                    f"declares ({loc}): another activation, parameter, cost or reduction",
+                )
+            )
     if not out and n_params <= 400:
         for h in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6):
             for kind in ("central", "forward"):

@@ -3,7 +3,12 @@
 Each candidate states what it expects in its header: ``# expect: pass`` or
 ``# expect: fail <signature>`` (``-``: a failure no signature names), ``# only: <group>``
 and optionally ``# requires: <module>``.  All candidates run once, two at a time, in
-separate processes (``check_many``), on the quick profile.
+separate processes (``check_many``), on the quick profile: correct ones in float64 and
+float32 (a false alarm in either is a defect), buggy ones in float64.
+
+``good_rw_*`` and ``bug_rw_*`` are real-world code: correct wrappers of torch, jax/optax,
+scipy and scikit-learn functions and textbook NumPy, and real library functions declared under
+a name, parameter, reduction or convention they do not have.
 """
 
 from __future__ import annotations
@@ -37,7 +42,10 @@ def _available(mod: str | None) -> bool:
 def reports() -> dict:
     names = [n for n, h in ENTRIES.items() if _available(h.get("requires"))]
     overrides = {
-        i: {"only": [ENTRIES[n]["only"]], "dtypes": None if n == "good_float32.py" else ["float64"]}
+        i: {
+            "only": [ENTRIES[n]["only"]],
+            "dtypes": None if ENTRIES[n]["expect"] == "pass" else ["float64"],
+        }
         for i, n in enumerate(names)
     }
     reps, interrupted = check_many(
@@ -88,3 +96,41 @@ def test_textbook_sigmoid_warns_not_fails(reports: dict) -> None:
     warned = [r for r in rep.results if r.status == "warn"]
     assert rep.ok and warned
     assert any("overflow" in r.message for r in warned)
+
+
+def margins(reports: dict) -> tuple[dict[str, float], dict[str, float]]:
+    """Per buggy candidate, its largest error over the fail threshold among its failed
+    checks (inf when every failure is structural: an exception, a wrong shape, a derivative
+    outside a kink's interval); per correct one, its largest over all its checks."""
+    bad, good = {}, {}
+    for name, rep in reports.items():
+        if ENTRIES[name]["expect"] == "pass":
+            good[name] = max((r.worst.ratio for r in rep.results if r.worst), default=0.0)
+        else:
+            ratios = [r.worst.ratio for r in rep.failed if r.worst and r.worst.ratio]
+            bad[name] = max(ratios) if ratios else float("inf")
+    return bad, good
+
+
+def test_margin_to_the_fail_threshold(reports: dict) -> None:
+    """Every planted bug is well beyond the wrong-math threshold (at least 4x: not a
+    borderline catch), every correct candidate below it."""
+    bad, good = margins(reports)
+    for name, ratio in sorted(bad.items(), key=lambda kv: kv[1]):
+        print(f"bug  {ratio:10.3g}  {name}")
+    for name, ratio in sorted(good.items(), key=lambda kv: -kv[1]):
+        print(f"good {ratio:10.3g}  {name}")
+    assert min(bad.values()) > 4, min(bad.items(), key=lambda kv: kv[1])
+    assert max(good.values()) <= 1, max(good.items(), key=lambda kv: kv[1])
+
+
+def test_inferred_output_form_is_a_warning(reports: dict) -> None:
+    rep = reports["good_sigmoid_output_form_inferred.py"]
+    assert rep.ok and rep.verdict == "warn"
+    assert any("takes the output a = sigmoid(z) (inferred" in r.message for r in rep.warned)
+
+
+def test_real_world_catalog_size() -> None:
+    good = [n for n, h in ENTRIES.items() if n.startswith("good_rw_") and h["expect"] == "pass"]
+    bad = [n for n, h in ENTRIES.items() if n.startswith("bug_rw_")]
+    assert len(good) >= 40 and len(bad) >= 10
