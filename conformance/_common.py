@@ -143,7 +143,15 @@ def compare_call(
         held = float32_holds(args, np.shape(reference))
         mask = held if mask is None else mask & held
     cmp = errormodel.compare(
-        out, reference, scale, dtype, budget, allowance=allowance, mask=mask, natural=natural
+        out,
+        reference,
+        scale,
+        dtype,
+        budget,
+        allowance=allowance,
+        mask=mask,
+        natural=natural,
+        against="numeric" if reference_label == "numeric" else "truth",
     )
     values = {reference_label: reference, "actual": out}
     if not np.isscalar(allowance) or allowance:
@@ -398,7 +406,15 @@ def compare_numeric(
 
     def cmp_of(num, err, mask):
         return errormodel.compare(
-            out, num, scale, dtype, budget, allowance=err, mask=mask, natural=natural
+            out,
+            num,
+            scale,
+            dtype,
+            budget,
+            allowance=err,
+            mask=mask,
+            natural=natural,
+            against="numeric",
         )
 
     mask = ~np.isnan(num)

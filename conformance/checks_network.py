@@ -265,7 +265,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                     "reference error estimate": d.error_estimate,
                 },
                 ratio=ratio,
-                threshold=fail_units(ctx.np_dtype),
+                threshold=fail_units(ctx.np_dtype, "numeric"),
                 dtype=ctx.dtype,
             )
             if worst is None or units > worst.units:

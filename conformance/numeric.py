@@ -227,7 +227,7 @@ class Directional:
         """The error over the wrong-math threshold (fail when > 1; see errormodel)."""
         from .errormodel import fail_units
 
-        return self.units(dtype) / fail_units(dtype)
+        return self.units(dtype) / fail_units(dtype, "numeric")
 
 
 def directional(

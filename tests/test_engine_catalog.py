@@ -64,8 +64,8 @@ BUGS = {
             "kinks[leaky_relu:float64]",
         },
     ),
-    "sigma' applied to z when it expects a": (
-        {"sigmoid": R.sigmoid, "sigmoid_der": lambda z: z * (1 - z)},
+    "sigma' applied to z when it expects a (declared as taking z)": (
+        {"sigmoid": R.sigmoid, "sigmoid_der": lambda z: z * (1 - z), "SIGMOID_DER_WRT": "input"},
         {"derivative[sigmoid:float64]"},
     ),
     "coarse numeric derivative posing as exact": (
@@ -73,7 +73,7 @@ BUGS = {
             "sigmoid": R.sigmoid,
             "sigmoid_der": lambda z: (R.sigmoid(z + 1e-4) - R.sigmoid(z - 1e-4)) / 2e-4,
         },
-        {"derivative[sigmoid:float64]"},
+        {"derivative_numeric[sigmoid:float64]"},
     ),
     "overflow-prone formula": (
         {"softplus": lambda z: np.log(1 + np.exp(z)), "softplus_der": R.softplus_der},
@@ -108,10 +108,6 @@ BUGS = {
     "derivative mutates its input": (
         {"tanh": R.tanh, "tanh_der": lambda z: _mutating_tanh_der(z)},
         {"determinism_mutation[tanh:float64]"},
-    ),
-    "float32 input returned as float64": (
-        {"sigmoid": lambda z: R.sigmoid(np.asarray(z, dtype=np.float64))},
-        {"shape_dtype[sigmoid:float32]"},
     ),
 }
 
@@ -197,3 +193,31 @@ def test_bindings_follow_the_protocol_names():
     assert (act.entry.name, act.der, act.der_wrt) == ("sigmoid", "dsigmoid", "output")
     (c,) = b.costs
     assert (c.entry.name, c.value, c.der, c.reduction) == ("huber", "cost", "dcost", "none")
+
+
+#: Right math that a careful implementer wants to know about: each check must warn, not fail.
+WARNS = {
+    "float32 input returned as float64": (
+        {"sigmoid": lambda z: R.sigmoid(np.asarray(z, dtype=np.float64))},
+        {"shape_dtype[sigmoid:float32]"},
+        ("float32",),
+    ),
+    "output form a (1 - a) without a declaration (inferred)": (
+        {"sigmoid": R.sigmoid, "sigmoid_der": lambda a: a * (1 - a)},
+        {"derivative[sigmoid:float64]", "derivative_numeric[sigmoid:float64]"},
+        ("float64",),
+    ),
+    "relu(nan) = 0": (
+        {"relu": lambda z: np.where(z >= 0, z, 0.0)},
+        {"extremes[relu:float64]"},
+        ("float64",),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WARNS))
+def test_right_math_with_a_remark_warns(name):
+    functions, must_warn, dtypes = WARNS[name]
+    statuses = _run(functions, dtypes=dtypes)
+    assert not _failed(statuses), statuses
+    assert {statuses[c] for c in must_warn} == {"warn"}, statuses

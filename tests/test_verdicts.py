@@ -1,0 +1,257 @@
+"""pass / warn / fail: the two thresholds of the error model and what each verdict means.
+
+A fail must mean wrong math; precision lost, dtype changes, float32 working precision,
+inferred conventions, corners of the implementation's own are warnings.  Each test builds a
+small candidate the way people write it and checks the verdict and its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradspec.cli import main
+from gradspec.conformance import errormodel
+from gradspec.conformance import natural as N
+from gradspec.conformance._common import float32_exact, working_dtype
+from gradspec.conformance.check_api import check
+
+
+def _write(tmp_path: Path, name: str, body: str) -> str:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(body))
+    return str(p)
+
+
+def _by_id(rep) -> dict:
+    return {r.id: r for r in rep.results}
+
+
+# --- the error model ---------------------------------------------------------------------
+
+
+def test_compare_three_outcomes() -> None:
+    truth = np.array([1.0, 1.0, 1.0])
+    eps = np.finfo(np.float64).eps
+    # within the budget / beyond it but far below the threshold / beyond the threshold
+    actual = truth + np.array([4 * eps, 1e4 * eps, 1e-6])
+    cmp = errormodel.compare(actual, truth, np.ones(3), np.float64, 16.0)
+    statuses = [
+        errormodel.compare(actual[i : i + 1], truth[:1], np.ones(1), np.float64, 16.0).status
+        for i in range(3)
+    ]
+    assert statuses == ["pass", "warn", "fail"]
+    assert cmp.status == "fail" and cmp.worst_index == (2,)
+    assert cmp.failing == 1
+
+
+def test_natural_scale_floors_the_threshold() -> None:
+    """A relative error of 1 on a value of 1e-19 fails without the floor, warns with it."""
+    truth, actual, scale = np.array([1e-19]), np.array([0.0]), np.array([1e-19])
+    bare = errormodel.compare(actual, truth, scale, np.float64, 16.0)
+    floored = errormodel.compare(actual, truth, scale, np.float64, 16.0, natural=1.0)
+    assert bare.status == "fail"
+    assert floored.status == "warn"
+    # ...but an error of 1e-7 at the natural scale itself is wrong math in float64
+    assert (
+        errormodel.compare(np.array([1 + 1e-7]), np.ones(1), np.ones(1), np.float64, 16, natural=1)
+    ).status == "fail"
+
+
+def test_fail_units_table_is_per_dtype() -> None:
+    assert errormodel.fail_units(np.float64) > errormodel.fail_units(np.float32)
+    for dt in (np.float64, np.float32):
+        # the wrong-math threshold leaves room for warnings above every budget
+        assert errormodel.fail_units(dt) >= 4 * max(errormodel.BUDGETS.values())
+    # float32 rounding of a float64 result is beyond the float64 threshold
+    rel = 2.0**-25  # a typical float32 rounding error
+    assert rel / np.finfo(np.float64).eps > errormodel.fail_units(np.float64)
+
+
+def test_natural_scales_from_the_truth() -> None:
+    assert N.activation("sigmoid", 1) == pytest.approx(0.25)
+    assert N.activation("relu", 2) == 0.0
+    assert N.cost("half_squared", 1) > 0
+
+
+def test_working_dtype_evidence_not_error_size() -> None:
+    z = np.array([0.3, -1.7, 2.2, 0.11])
+    t = np.tanh(z)
+    f32 = np.tanh(z.astype(np.float32)).astype(np.float64)
+    assert float32_exact(f32).all() and not float32_exact(t).any()
+    assert working_dtype("f", np.float64, f32, f32, t)[0] == np.float32
+    assert working_dtype("f", np.float64, f32.astype(np.float32), f32, t)[0] == np.float32
+    # a float64 result that is merely inaccurate (1e-7 relative) stays float64
+    off = t * (1 + 1e-7)
+    assert working_dtype("f", np.float64, off, off, t)[0] == np.float64
+    # exact simple values (relu of float32-exact inputs) are no evidence
+    ones = np.array([1.0, 0.0, 1.0, 1.0])
+    assert working_dtype("f", np.float64, ones, ones, ones)[0] == np.float64
+
+
+# --- candidates written the way people write them ------------------------------------------
+
+
+STUDENT = """
+    import numpy as np
+
+    def relu(z):
+        return np.where(z >= 0, z, 0)
+
+    def relu_der(z):
+        return (z > 0).astype(float)
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def sigmoid_der(output):
+        return output * (1 - output)
+"""
+
+
+def test_student_file_warns_and_says_why(tmp_path: Path) -> None:
+    rep = check(_write(tmp_path, "student.py", STUDENT), only="activations", profile="quick")
+    assert rep.ok and rep.verdict == "warn", [(r.id, r.message) for r in rep.failed]
+    r = _by_id(rep)
+    assert "returns float64 for float32 input" in r["shape_dtype[relu:float32]"].message
+    assert "NaN is not propagated" in r["extremes[relu:float64]"].message
+    assert "takes the output a = sigmoid(z) (inferred" in r["derivative[sigmoid:float64]"].message
+    # the overflow warning of the textbook sigmoid is a warning, not a failure
+    assert "overflow" in r["value[sigmoid:float64]"].message
+    assert rep.passes() and not rep.passes(strict=True)
+
+
+def test_float32_only_code_is_judged_in_float32(tmp_path: Path) -> None:
+    src = """
+        import numpy as np
+
+        def tanh(z):
+            return np.tanh(np.asarray(z, np.float32))
+
+        def tanh_der(z):
+            t = np.tanh(np.asarray(z, np.float32))
+            return (1 - t * t).astype(np.float32)
+    """
+    rep = check(_write(tmp_path, "f32.py", src), only="activations", profile="quick")
+    assert rep.ok, [(r.id, r.message) for r in rep.failed]
+    assert "computes in float32" in _by_id(rep)["value[tanh:float64]"].message
+
+
+def test_float64_code_with_a_float32_constant_fails(tmp_path: Path) -> None:
+    src = """
+        import numpy as np
+        from scipy.special import erf
+
+        C = float(np.float32(0.7071067811865476))  # 1/sqrt(2), rounded to float32
+
+        def gelu(z):
+            return 0.5 * z * (1 + erf(z * C))
+    """
+    rep = check(
+        _write(tmp_path, "c32.py", src), only="activations", profile="quick", dtypes=["float64"]
+    )
+    value = _by_id(rep)["value[gelu:float64]"]
+    assert value.status == "fail" and value.worst.ratio > 1, value.message
+    assert "computes in float32" not in value.message
+
+
+def test_clipped_log_loss_and_its_corner(tmp_path: Path) -> None:
+    src = """
+        import numpy as np
+
+        def log_loss(a, y):
+            p = np.clip(a, 1e-12, 1 - 1e-12)
+            return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+        def log_loss_der(a, y):
+            p = np.clip(a, 1e-12, 1 - 1e-12)
+            inside = (a >= 1e-12) & (a <= 1 - 1e-12)
+            return np.where(inside, (p - y) / (p * (1 - p)), 0.0)
+    """
+    rep = check(_write(tmp_path, "clip.py", src), only="costs", profile="quick", dtypes=["float64"])
+    assert rep.ok, [(r.id, r.message) for r in rep.failed]
+
+
+def test_wrong_derivative_at_a_clip_still_fails(tmp_path: Path) -> None:
+    """Corners of the candidate's own excuse only derivatives between the one-sided slopes:
+    a wrong formula next to a clip is still caught."""
+    src = """
+        import numpy as np
+
+        def log_loss(a, y):
+            p = np.clip(a, 1e-12, 1 - 1e-12)
+            return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+        def log_loss_der(a, y):
+            p = np.clip(a, 1e-12, 1 - 1e-12)
+            return (p - y) / p  # the (1 - p) factor is missing
+    """
+    rep = check(_write(tmp_path, "clipbad.py", src), only="costs", profile="quick",
+                dtypes=["float64"])  # fmt: skip
+    assert not rep.ok
+    assert _by_id(rep)["derivative_numeric[log_loss:float64]"].status == "fail"
+
+
+def test_output_form_matching_neither_form_fails(tmp_path: Path) -> None:
+    src = """
+        import numpy as np
+
+        def sigmoid(z):
+            return 1 / (1 + np.exp(-z))
+
+        def sigmoid_der(a):
+            return a * (1 + a)  # neither a(1 - a) nor s(z)(1 - s(z))
+    """
+    rep = check(_write(tmp_path, "neither.py", src), only="activations", profile="quick",
+                dtypes=["float64"])  # fmt: skip
+    assert _by_id(rep)["derivative[sigmoid:float64]"].status == "fail"
+    assert "inferred" not in _by_id(rep)["derivative[sigmoid:float64]"].message
+
+
+# --- reports and exit codes ----------------------------------------------------------------
+
+
+def test_strict_json_and_junit(tmp_path: Path, capsys) -> None:
+    target = _write(tmp_path, "student.py", STUDENT)
+    js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    args = [target, "--only", "activations", "--profile", "quick"]
+    assert main(["check", *args, "--json", str(js), "--junitxml", str(xml)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS with warnings" in out and "FAIL" not in out
+    data = json.loads(js.read_text())
+    assert data["verdict"] == "warn"
+    warned = [r for r in data["implementations"][0]["results"] if r["status"] == "warn"]
+    assert warned and all(r["warnings"] for r in warned)
+    root = ET.parse(xml).getroot()
+    suite = root.find("testsuite")
+    assert suite.get("failures") == "0"
+    props = root.findall(".//property[@name='gradspec.status']")
+    assert len(props) == len(warned)
+    assert main(["check", *args, "--strict"]) == 1
+
+
+def test_many_candidates_summary_shows_warn(tmp_path: Path, capsys) -> None:
+    good = _write(tmp_path, "a_student.py", STUDENT)
+    bad = _write(
+        tmp_path,
+        "b_bad.py",
+        """
+        import numpy as np
+
+        def relu(z):
+            return np.maximum(z, 0)
+
+        def relu_der(z):
+            return np.where(z > 0, 2.0, 0.0)
+        """,
+    )
+    code = main(["check", good, bad, "--only", "activations", "--profile", "quick", "-j", "2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "WARN" in out and "FAIL" in out
+    assert "1 of 2 candidates pass (1 of them with warnings)" in out
