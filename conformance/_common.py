@@ -352,18 +352,33 @@ def skip(ctx: Ctx, check: str, subject: str, why: str) -> CheckResult:
 
 
 def forward_noise(
-    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, truth: np.ndarray, floor: np.ndarray
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    floor: np.ndarray,
+    lo: float = -np.inf,
+    hi: float = np.inf,
 ) -> np.ndarray:
-    """The rounding noise of one evaluation of ``f`` near x: the budget's ``floor``, or 4 times
-    the error ``f`` really makes at x when that is larger (a forward that loses digits)."""
+    """The rounding noise of one evaluation of ``f`` near x: the budget's ``floor``, or the
+    roughness ``f`` really shows when that is larger (a forward that loses digits, such as
+    -log(1 - a) at a = 1e-12): the largest second difference
+    |f(x + d) - 2 f(x) + f(x - d)| over d = (1, 2, 3) 1e-7 max(1, |x|) (kept inside the
+    domain).  A smooth function's second differences are ~f'' d^2, negligible; rounding
+    noise does not shrink with d.  A forward that is smooth but wrong (a biased constant)
+    adds nothing, so its derivative is still held to the differences."""
+    x = np.asarray(x, dtype=np.float64)
+    room = np.minimum(np.abs(x - lo), np.abs(hi - x)) / 2
+    base = np.minimum(1e-7 * np.maximum(1.0, np.abs(x)), room)
+    rough = np.zeros_like(x)
     try:
-        got = np.asarray(f(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            fx = np.asarray(f(x), dtype=np.float64)
+            for k in (1.0, 2.0, 3.0):
+                d = base * k
+                d2 = np.asarray(f(x + d), np.float64) - 2 * fx + np.asarray(f(x - d), np.float64)
+                rough = np.maximum(rough, np.where(np.isfinite(d2), np.abs(d2), 0.0))
     except Violation:
         return floor
-    with np.errstate(invalid="ignore"):
-        err = np.abs(got - np.asarray(truth, dtype=np.float64))
-    err = np.where(np.isfinite(err), err, 0.0)
-    return np.maximum(floor, 4 * err)
+    return np.maximum(floor, rough)
 
 
 def compare_numeric(

@@ -227,7 +227,7 @@ def derivative_numeric(ctx: Ctx, b: ActivationBinding) -> CheckResult:
         f_err = BUDGETS["value"] * working_eps(ctx, b.forward, z) * scale_one(t0, z, d1)
         # A forward less accurate than the budget (a precision warning of its own) makes
         # its differences noisier: its measured error at z is the noise floor then.
-        f_err = forward_noise(f, z, t0, f_err)
+        f_err = forward_noise(f, z, f_err, b.entry.domain.lo, b.entry.domain.hi)
         scale = _der_scale(name, z, d1, b.der_wrt, arg)
         return compare_numeric(
             ctx,

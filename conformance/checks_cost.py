@@ -214,8 +214,9 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
                 f_error=forward_noise(
                     lambda x: value_of(x, y64),
                     a,
-                    T.cost_value(c.name, a, y, 0),
                     BUDGETS["value"] * w_eps * f_scale,
+                    c.pred_domain.lo,
+                    c.pred_domain.hi,
                 ),
                 natural=_natural(b, a, 1),
                 truth=T.cost_value(c.name, a, y, 1),
