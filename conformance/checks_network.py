@@ -246,12 +246,13 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
         rng = np.random.default_rng(seed)
         worst = None
         budget = BUDGETS["network"]
+        f_err = _loss_noise(loss, flat)
         for _ in range(DIRECTIONS):
             v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
-            d = numeric.directional(loss, flat, gflat, v, NET_STEP)
+            d = numeric.directional(loss, flat, gflat, v, NET_STEP, f_err)
             units = d.units(ctx.np_dtype)
             if units > budget and kinked:  # a kink inside the step? try a smaller one
-                d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100)
+                d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100, f_err)
                 units = d.units(ctx.np_dtype)
             ratio = d.ratio(ctx.np_dtype)
             w = Worst(
@@ -299,6 +300,17 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     if res.status == "fail" and res.worst is not None and "seed" in res.worst.inputs:
         res.message += "; " + _localise_example(ctx, res, strategy, kinked)
     return res
+
+
+def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float | None:
+    """The rounding of one loss evaluation when the loss computes in float32 (its float64
+    result is a float32 value: a float32 model behind the interface), else None (float64)."""
+    from ._common import float32_exact
+
+    value = loss(flat)
+    if value != 0 and np.isfinite(value) and bool(float32_exact(np.array([value]))[0]):
+        return 16 * float(np.finfo(np.float32).eps) * abs(value)
+    return None
 
 
 def _localise_example(ctx: Ctx, res: CheckResult, strategy, kinked: bool) -> str:

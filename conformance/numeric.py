@@ -236,12 +236,15 @@ def directional(
     grad: np.ndarray,
     v: np.ndarray,
     h0: float | None = None,
+    f_error: float | None = None,
 ) -> Directional:
     """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
 
-    ``loss`` takes a flat float64 vector.  By default the first step moves the largest
-    coordinate by ``min(0.05 max(1, |x|), 0.25)``, as for elementwise functions; ``h0``
-    overrides it (networks with kinks use small steps, see checks_network).
+    ``loss`` takes a flat float64 vector; ``f_error`` is the rounding of one evaluation of it
+    (default: float64 rounding of its value; a loss that computes in float32 is noisier).
+    By default the first step moves the largest coordinate by ``min(0.05 max(1, |x|), 0.25)``,
+    as for elementwise functions; ``h0`` overrides it (networks with kinks use small steps,
+    see checks_network).
     """
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -253,7 +256,7 @@ def directional(
     if h0 is None:
         vmax = float(np.max(np.abs(v))) or 1.0
         h0 = float(initial_step(np.array(float(np.max(np.abs(x)))))) / vmax
-    d, e = ridders(phi, np.asarray(h0))
+    d, e = ridders(phi, np.asarray(h0), f_error=f_error)
     g = np.asarray(grad, dtype=np.float64)
     return Directional(
         analytic=float(np.dot(g, v)),

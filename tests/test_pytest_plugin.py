@@ -36,3 +36,20 @@ def test_plugin_items_and_fixture(tmp_path: Path) -> None:
     assert "test_mine.py::test_good PASSED" in out or "passed" in out.splitlines()[-1]
     p = run_pytest(tmp_path, "--gradspec", "missing.py")
     assert p.returncode == 1 and "no such file" in p.stdout
+
+
+def test_plugin_warning_passes_carrying_its_message(tmp_path: Path) -> None:
+    """A warned check is a passing item with a GradspecWarning (and JUnit properties);
+    --gradspec-strict fails it."""
+    (tmp_path / "textbook.py").write_text(
+        (ROOT / "examples" / "candidates" / "good_sigmoid_textbook.py").read_text()
+    )
+    junit = tmp_path / "out.xml"
+    args = ["--gradspec", "textbook.py", "--gradspec-only", "activations"]
+    p = run_pytest(tmp_path, *args, f"--junitxml={junit}", "-rA")
+    assert p.returncode == 0, p.stdout
+    assert "GradspecWarning" in p.stdout and "overflow" in p.stdout
+    assert 'name="gradspec_status" value="warn"' in junit.read_text()
+    p = run_pytest(tmp_path, *args, "--gradspec-strict")
+    assert p.returncode == 1, p.stdout
+    assert "warn (--gradspec-strict)" in p.stdout
