@@ -43,6 +43,13 @@ def _strategy(b: ActivationBinding, ctx: Ctx):
     return gst.activation_inputs(b.entry, dtype=ctx.dtype, shape=shape)
 
 
+def _unit(b: ActivationBinding, ctx: Ctx) -> list[np.ndarray]:
+    """Unit inputs, run before the drawn ones: eight points of [-2, 2] (off the kink at 0),
+    where every activation is of its natural size."""
+    z = np.linspace(-2.0, 2.0, 8).astype(ctx.np_dtype)
+    return [z.reshape(VECTOR_SHAPE) if b.entry.vector else z.reshape(SHAPE)]
+
+
 def _softmax_scale(z: np.ndarray, order: int) -> np.ndarray:
     """Rounding scale of softmax (order 0) and its Jacobian (order 1), per element.
 
@@ -110,7 +117,15 @@ def value(ctx: Ctx, b: ActivationBinding) -> CheckResult:
             natural=N.activation(name, 0),
         )
 
-    return run(ctx, "value", name, _strategy(b, ctx), measure, _repro(ctx, b.forward, b, 0))
+    return run(
+        ctx,
+        "value",
+        name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.forward, b, 0),
+        explicit=_unit(b, ctx),
+    )
 
 
 def _der_arg(ctx: Ctx, b: ActivationBinding, z: np.ndarray) -> np.ndarray:
@@ -172,7 +187,15 @@ def derivative(ctx: Ctx, b: ActivationBinding) -> CheckResult:
             natural=N.activation(name, 1),
         )
 
-    return run(ctx, "derivative", name, _strategy(b, ctx), measure, _repro(ctx, b.der, b, 1))
+    return run(
+        ctx,
+        "derivative",
+        name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.der, b, 1),
+        explicit=_unit(b, ctx),
+    )
 
 
 def _numeric_jacobian(ctx: Ctx, fn: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +270,13 @@ def derivative_numeric(ctx: Ctx, b: ActivationBinding) -> CheckResult:
         )
 
     return run(
-        ctx, "derivative_numeric", name, _strategy(b, ctx), measure, _repro(ctx, b.der, b, 1)
+        ctx,
+        "derivative_numeric",
+        name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.der, b, 1),
+        explicit=_unit(b, ctx),
     )
 
 
@@ -276,7 +305,13 @@ def second_derivative(ctx: Ctx, b: ActivationBinding) -> CheckResult:
         )
 
     return run(
-        ctx, "second_derivative", name, _strategy(b, ctx), measure, _repro(ctx, b.der2, b, 2)
+        ctx,
+        "second_derivative",
+        name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.der2, b, 2),
+        explicit=_unit(b, ctx),
     )
 
 

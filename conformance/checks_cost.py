@@ -92,6 +92,27 @@ def _binary_target(c: spec.Cost) -> bool:
     return not c.vector and c.target_domain.lo == 0.0 and c.target_domain.hi == 1.0
 
 
+def _unit(b: CostBinding, ctx: Ctx) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Unit inputs, run before the drawn ones: predictions across the unit part of the
+    domain, targets across theirs (off every kink: a - y never an integer), where every cost
+    is of its natural size.  None for per-row costs and simplex targets (their own draws)."""
+    c = b.entry
+    if c.vector or c.target_simplex:
+        return []
+    shape = REDUCED_SHAPE if b.reduction != "none" else SHAPE
+    n = int(np.prod(shape))
+    if c.pred_domain.lo == 0.0 and c.pred_domain.hi == 1.0:
+        a = np.linspace(0.1, 0.9, n)
+    else:
+        a = np.linspace(-2.0, 2.0, n)
+    y = np.linspace(0.0, 1.0, n)[::-1] if _binary_target(c) else np.linspace(1.5, -1.5, n)
+    if not (all(c.pred_domain.contains(float(v)) for v in a)
+            and all(c.target_domain.contains(float(v)) for v in y)):  # fmt: skip
+        return []
+    dt = ctx.np_dtype
+    return [(a.reshape(shape).astype(dt), y.reshape(shape).astype(dt))]
+
+
 def _strategy(b: CostBinding, ctx: Ctx):
     # A reduced cost is fed a matrix, so that a mean over rows (N) instead of over the
     # elements (N K) shows.
@@ -152,7 +173,15 @@ def value(ctx: Ctx, b: CostBinding) -> CheckResult:
             natural=_natural(b, a, 0),
         )
 
-    return run(ctx, "value", b.entry.name, _strategy(b, ctx), measure, _repro(ctx, b.value, b))
+    return run(
+        ctx,
+        "value",
+        b.entry.name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.value, b),
+        explicit=_unit(b, ctx),
+    )
 
 
 def derivative(ctx: Ctx, b: CostBinding) -> CheckResult:
@@ -172,7 +201,15 @@ def derivative(ctx: Ctx, b: CostBinding) -> CheckResult:
             natural=_natural(b, a, 1),
         )
 
-    return run(ctx, "derivative", b.entry.name, _strategy(b, ctx), measure, _repro(ctx, b.der, b))
+    return run(
+        ctx,
+        "derivative",
+        b.entry.name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.der, b),
+        explicit=_unit(b, ctx),
+    )
 
 
 def _kink_arrays(c: spec.Cost, y: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -237,7 +274,15 @@ def derivative_numeric(ctx: Ctx, b: CostBinding) -> CheckResult:
             natural=_natural(b, a, 1),
         )
 
-    return run(ctx, "derivative_numeric", c.name, _strategy(b, ctx), measure, _repro(ctx, b.der, b))
+    return run(
+        ctx,
+        "derivative_numeric",
+        c.name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.der, b),
+        explicit=_unit(b, ctx),
+    )
 
 
 def _numeric_gradient(
@@ -290,7 +335,13 @@ def second_derivative(ctx: Ctx, b: CostBinding) -> CheckResult:
         )
 
     return run(
-        ctx, "second_derivative", b.entry.name, _strategy(b, ctx), measure, _repro(ctx, b.der2, b)
+        ctx,
+        "second_derivative",
+        b.entry.name,
+        _strategy(b, ctx),
+        measure,
+        _repro(ctx, b.der2, b),
+        explicit=_unit(b, ctx),
     )
 
 

@@ -240,8 +240,12 @@ def softmax(z):
 
 
 def log_softmax(z):
+    """(z - m) - log1p(sum_{j != j*} exp(z_j - m)), m = z_{j*} the row max: the max's own
+    term is exactly 1, and log1p keeps the digits of a small remainder."""
     s = z - _max_last(z)
-    return s - jnp.log(jnp.sum(jnp.exp(s), axis=-1, keepdims=True))
+    is_m = jax.nn.one_hot(jnp.argmax(z, axis=-1), z.shape[-1], dtype=jnp.bool_)
+    rest = jnp.sum(jnp.where(is_m, 0.0, jnp.exp(s)), axis=-1, keepdims=True)
+    return s - jnp.log1p(rest)
 
 
 def softmax_der(z):
