@@ -242,8 +242,11 @@ def softmax(z):
 def log_softmax(z):
     """(z - m) - log1p(sum_{j != j*} exp(z_j - m)), m = z_{j*} the row max: the max's own
     term is exactly 1, and log1p keeps the digits of a small remainder."""
-    s = z - _max_last(z)
     is_m = jax.nn.one_hot(jnp.argmax(z, axis=-1), z.shape[-1], dtype=jnp.bool_)
+    # The max taken through the mask, not stop_gradient: autodiff then sees m = z_{j*}, and
+    # d/dz_{j*} of m + log1p(rest) is 1 / (1 + rest) = softmax_{j*}, as it must be.
+    m = jnp.sum(jnp.where(is_m, z, 0.0), axis=-1, keepdims=True)
+    s = z - m
     rest = jnp.sum(jnp.where(is_m, 0.0, jnp.exp(s)), axis=-1, keepdims=True)
     return s - jnp.log1p(rest)
 
