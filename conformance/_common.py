@@ -157,7 +157,17 @@ def compare_call(
     if not np.isscalar(allowance) or allowance:
         values["reference error estimate"] = np.broadcast_to(allowance, np.shape(reference))
     worst = worst_of(cmp, dict(zip(names, args, strict=True)), values, rows=rows)
+    if worst is not None and worst.warns:
+        rec.extend(stated_cause(ctx, fn))
     return Measurement(worst, rec)
+
+
+def stated_cause(ctx: Ctx, fn: str) -> list[str]:
+    """The implementation's own account of a precision loss in ``fn``: the optional protocol
+    constant ``PRECISION_NOTES = {"<function>": "<cause>"}``."""
+    notes = ctx.ns.constant("PRECISION_NOTES", None)
+    cause = notes.get(fn) if isinstance(notes, dict) else None
+    return [f"{fn}: cause (stated by the implementation): {cause}"] if cause else []
 
 
 def finish(

@@ -90,6 +90,10 @@ def make_backend(name: str, device, kind: str) -> Backend:
     )
     if kind == "hand":
         b.autodiff = make_backend(name, device, "autodiff")
+    else:
+        from ._autodiff_ops import PRECISION_NOTES
+
+        b.PRECISION_NOTES = dict(PRECISION_NOTES)
     return b
 
 
