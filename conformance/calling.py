@@ -12,8 +12,6 @@ import numpy as np
 from .implementation import Namespace
 from .results import Violation
 
-_WARNING_KINDS = ("overflow", "invalid value", "divide by zero", "underflow")
-
 
 def call(ns: Namespace, name: str, *args: Any, record: list[str] | None = None) -> Any:
     """``ns.call(name, *args)`` with numpy's default error state; warnings go to ``record``."""
@@ -61,7 +59,3 @@ def as_array(name: str, out: Any, shape: tuple[int, ...] | None = None) -> np.nd
 def _one_line(text: str) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= 300 else line[:297] + "..."
-
-
-def is_overflow_warning(text: str) -> bool:
-    return any(k in text for k in _WARNING_KINDS)

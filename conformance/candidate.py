@@ -33,6 +33,7 @@ from typing import Any
 from gradspec import spec
 from gradspec.errors import UsageError
 
+from ._common import float32_exact
 from .implementation import Bindings, bind
 from .isolation import CandidateCrashed, CandidateFailure, CandidateProcess, CandidateTimeout
 from .results import Violation
@@ -189,8 +190,6 @@ def _network_dtype(ns: IsolatedNamespace) -> tuple[str, tuple[str, ...]]:
     the loss and every gradient come back as float32 values (a float32 model behind a float64
     interface: evidence of float32 computation, never the size of an error)."""
     import numpy as np
-
-    from ._common import float32_exact
 
     try:
         p = ns.call("init_params", 0)

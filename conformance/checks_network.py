@@ -27,7 +27,7 @@ from gradspec import spec
 from gradspec import strategies as gst
 
 from . import numeric
-from ._common import Ctx, run, single, with_notes, worst_at
+from ._common import Ctx, float32_exact, run, single, with_notes, worst_at
 from .calling import as_array, call
 from .errormodel import BUDGETS, compare, fail_units
 from .implementation import ModuleNamespace, Namespace
@@ -305,8 +305,6 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float | None:
     """The rounding of one loss evaluation when the loss computes in float32 (its float64
     result is a float32 value: a float32 model behind the interface), else None (float64)."""
-    from ._common import float32_exact
-
     value = loss(flat)
     if value != 0 and np.isfinite(value) and bool(float32_exact(np.array([value]))[0]):
         return 16 * float(np.finfo(np.float32).eps) * abs(value)
