@@ -136,11 +136,8 @@ def compare_call(
         out = transform(out)
     if truth is None and reference_label == "truth":
         truth = reference
-    dtype, note = working_dtype(fn, ctx.np_dtype, raw, out, truth)
-    if note and note not in rec:
-        rec.append(note)
-    if dtype != ctx.np_dtype:
-        held = float32_holds(args, np.shape(reference))
+    dtype, held = precision(fn, ctx.np_dtype, raw, out, truth, args, rec)
+    if held is not None:
         mask = held if mask is None else mask & held
     cmp = errormodel.compare(
         out,
@@ -229,6 +226,38 @@ def _stable_form(subject: str) -> str:
                 notes.append(f"{entry.name}: {entry.stability}")
             break
     return f"; stable form: {' '.join(notes)}" if notes else ""
+
+
+def precision(
+    fn: str,
+    asked: np.dtype,
+    raw: object,
+    out: np.ndarray,
+    truth: np.ndarray | None,
+    args: Sequence[np.ndarray],
+    rec: list[str],
+) -> tuple[np.dtype, np.ndarray | None]:
+    """The dtype to judge one call's output in, and the mask of inputs that dtype can hold
+    (None: all).  A detected float32 working precision is noted in ``rec`` once."""
+    dtype, note = working_dtype(fn, asked, raw, out, truth)
+    if note and note not in rec:
+        rec.append(note)
+    if dtype == np.dtype(asked):
+        return dtype, None
+    return dtype, float32_holds(args, np.shape(out))
+
+
+def nan_probe(ctx: Ctx, fn: str, args: Sequence[np.ndarray], rec: list[str]) -> None:
+    """NaN in the first element must give NaN out.  Not propagating it (relu(nan) = 0) hides a
+    bad input upstream, but the math is right: a warning, as is refusing NaN by raising."""
+    shown = ", ".join("nan" if i == 0 else "..." for i in range(len(args)))
+    try:
+        got = as_array(fn, call(ctx.ns, fn, *args), np.shape(args[0]))
+    except Violation as v:
+        rec.append(f"{v.message} on a NaN input (NaN is refused, not propagated)")
+        return
+    if not np.isnan(got.ravel()[0]):
+        rec.append(f"{fn}({shown}) returned {float(got.ravel()[0])!r}: NaN is not propagated")
 
 
 def float32_holds(args: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
@@ -428,9 +457,7 @@ def compare_numeric(
     raw = call(ctx.ns, fn, *args, record=rec)
     out = as_array(fn, raw, np.shape(x))
     num, err = numeric.derivative(f, x, kinks=kinks, lo=lo, hi=hi, f_error=f_error)
-    dtype, note = working_dtype(fn, ctx.np_dtype, raw, out, truth)
-    if note:
-        rec.append(note)
+    dtype, held = precision(fn, ctx.np_dtype, raw, out, truth, args, rec)
 
     def cmp_of(num, err, mask):
         return errormodel.compare(
@@ -445,7 +472,7 @@ def compare_numeric(
             against="numeric",
         )
 
-    mask = ~np.isnan(num)
+    mask = ~np.isnan(num) if held is None else ~np.isnan(num) & held
     cmp = cmp_of(num, err, mask)
     if not cmp.ok:
         suspect = mask & (cmp.ratio > 1)

@@ -19,13 +19,13 @@ from ._common import (
     compare_call,
     compare_numeric,
     element_args,
-    float32_holds,
     forward_noise,
+    nan_probe,
+    precision,
     reproducer,
     run,
     single,
     skip,
-    working_dtype,
     working_eps,
     worst_at,
 )
@@ -474,12 +474,7 @@ def extremes(ctx: Ctx, b: ActivationBinding) -> CheckResult:
                     f"{fn} returned {got[i]} where the spec value is {t[i]!r} "
                     f"(input {float(z[i[: z.ndim]]) if z.ndim == 1 else z[i[:-1]].tolist()})"
                 )
-            wdt, note = working_dtype(fn, dt, raw, got, t)
-            held = None
-            if note and note not in rec:
-                rec.append(note)
-            if wdt != dt and got.shape == z.shape:
-                held = float32_holds([z], z.shape)
+            wdt, held = precision(fn, dt, raw, got, t, [z], rec)
             cmp = compare(got, t, scale, wdt, budget, natural=natural, mask=held)
             i = cmp.worst_index
             if i is not None:
@@ -498,18 +493,8 @@ def extremes(ctx: Ctx, b: ActivationBinding) -> CheckResult:
                     )
                 if worst is None or w.units > worst.units:
                     worst = w
-            # NaN in, NaN out (elementwise functions): not propagating NaN hides a bad
-            # input upstream, but the math is right: a warning.
-            if not b.entry.vector and order == 0:
-                try:
-                    nan_out = as_array(
-                        fn, call(ctx.ns, fn, np.array([np.nan, 1.0], dtype=dt)), (2,)
-                    )
-                except Violation as v:  # refusing NaN loudly is a choice, not wrong math
-                    rec.append(f"{v.message} on a NaN input (NaN is refused, not propagated)")
-                    nan_out = np.array([np.nan])
-                if not np.isnan(nan_out[0]):
-                    rec.append(f"{fn}(nan) returned {float(nan_out[0])!r}: NaN is not propagated")
+            if not b.entry.vector and order == 0:  # elementwise: NaN in, NaN out
+                nan_probe(ctx, fn, [np.array([np.nan, 1.0], dtype=dt)], rec)
         return Measurement(worst, rec)
 
     return single(ctx, "extremes", name, body)

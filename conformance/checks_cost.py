@@ -21,14 +21,15 @@ from ._common import (
     compare_call,
     compare_numeric,
     element_args,
-    float32_holds,
     forward_noise,
+    nan_probe,
+    precision,
     reproducer,
     run,
     single,
-    working_dtype,
     working_eps,
     worst_at,
+    worst_of,
 )
 from .calling import as_array, call
 from .errormodel import BUDGETS, compare, eps, scale_two
@@ -451,12 +452,7 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
             t, scale = _truth_and_scale(c, a, y, order, b.reduction)
             raw = call(ctx.ns, fn, a, y, record=rec)
             got = as_array(fn, raw, _out_shape(b, a, order))
-            wdt, note = working_dtype(fn, dt, raw, got, t)
-            held = None
-            if note and note not in rec:
-                rec.append(note)
-            if wdt != dt and got.shape == a.shape:
-                held = float32_holds([a, y], a.shape)
+            wdt, held = precision(fn, dt, raw, got, t, [a, y], rec)
             cmp = compare(got, t, scale, wdt, _budget(b), natural=_natural(b, a, order), mask=held)
             if not cmp.ok:
                 i = cmp.worst_index
@@ -486,14 +482,7 @@ def extremes(ctx: Ctx, b: CostBinding) -> CheckResult:
                         "actual": float(np.asarray(got)[i]),
                     }
         if b.value is not None and b.reduction == "none" and not c.vector:
-            an = np.array([np.nan, 0.5], dt)
-            try:
-                got = as_array(b.value, call(ctx.ns, b.value, an, np.array([0.5, 0.5], dt)), (2,))
-            except Violation as v:  # refusing NaN loudly is a choice, not wrong math
-                rec.append(f"{v.message} on a NaN input (NaN is refused, not propagated)")
-                got = np.array([np.nan])
-            if not np.isnan(got[0]):
-                rec.append(f"{b.value}(nan, 0.5) returned {float(got[0])!r}: NaN is not propagated")
+            nan_probe(ctx, b.value, [np.array([np.nan, 0.5], dt), np.array([0.5, 0.5], dt)], rec)
         return Measurement(worst, rec)
 
     return single(ctx, "extremes", c.name, body)
@@ -657,12 +646,9 @@ def composed(ctx: Ctx, p: spec.Pair, fn: str = "delta") -> CheckResult:
         rec: list[str] = []
         raw = call(ctx.ns, fn, p.activation.name, p.cost.name, z, y, record=rec)
         out = as_array(fn, raw, z.shape)
-        wdt, note = working_dtype(fn, ctx.np_dtype, raw, out, g)
-        if note:
-            rec.append(note)
+        wdt, held = precision(fn, ctx.np_dtype, raw, out, g, [z, y], rec)
         natural = N.pair(p.activation.name, p.cost.name)
-        cmp = compare(out, g, scale, wdt, budget, natural=natural)
-        from ._common import worst_of
+        cmp = compare(out, g, scale, wdt, budget, natural=natural, mask=held)
 
         worst = worst_of(
             cmp, {"z": z, "y": y}, {"truth": g, "actual": out}, rows=p.activation.vector
