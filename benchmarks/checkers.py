@@ -19,8 +19,9 @@ import time
 
 import numpy as np
 
-from gradspec.conformance import checks_network, numeric
-from gradspec.conformance.errormodel import BUDGETS
+from gradspec.conformance.checks import network as checks_network
+from gradspec.conformance.engine import numeric
+from gradspec.conformance.engine.errormodel import BUDGETS
 from gradspec.reference import mlp
 
 from . import nets

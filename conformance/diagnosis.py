@@ -333,11 +333,8 @@ def diagnose_cost(ns, cb, dt: np.dtype, check: str) -> list[str]:
 # ----------------------------------------------------------------- networks
 
 
-def _arch_parts(arch: dict) -> tuple[list[str], str, str, float]:
-    sizes = arch["sizes"]
-    L = len(sizes) - 1
-    acts = [arch["activation"]] * (L - 1) + [arch.get("output_activation") or arch["activation"]]
-    return acts, arch["cost"], arch.get("reduction", "mean"), L
+def _arch_parts(arch) -> tuple[list[str], str, str, int]:
+    return list(arch.layer_activations), arch.cost, arch.reduction, arch.n_layers
 
 
 def backprop(arch: dict, p: dict, X: np.ndarray, Y: np.ndarray, mod: dict | None = None):
@@ -391,7 +388,7 @@ def _net_probe(arch: dict | None, p: dict, dt: np.dtype, n: int = 5):
     n_in, n_out = np.shape(p[keys[0]])[0], np.shape(p[keys[-1]])[1]
     rng = np.random.default_rng(11)
     X = rng.uniform(-1, 1, (n, n_in))
-    c = spec.cost(arch["cost"]) if arch else None
+    c = spec.cost(arch.cost) if arch else None
     if c is not None and c.target_simplex:
         Y = np.eye(n_out)[rng.integers(0, n_out, n)]
     elif c is not None and c.target_domain.lo == 0.0 and c.target_domain.hi == 1.0:
@@ -475,7 +472,7 @@ def diagnose_network(ns, target, dt: np.dtype, check: str) -> list[str]:
     try_variant(
         "sign_flipped", "grads returns minus the gradient", {k: -v for k, v in correct.items()}
     )
-    red = arch.get("reduction", "mean") if arch else None
+    red = arch.reduction if arch else None
     if red in ("mean", None):
         try_variant(
             "mean_without_1_over_n",
@@ -643,7 +640,7 @@ def _diagnose_minibatch(ns, p: dict, dt: np.dtype, arch) -> list[str]:
     keys = sorted(p)
     last = ns.call("grads", p, X[6:], Y[6:])
     want = {k: np.asarray(v, np.float64) for k, v in last.items()}
-    red = arch.get("reduction", "mean") if arch else "mean"
+    red = arch.reduction if arch else "mean"
     if red == "mean":
         gf, wf = _flat(got[2], keys), _flat({k: v / bs for k, v in want.items()}, keys)
         if gf is not None and _match(gf, wf, _flat(want, keys), dt, slack=1e4):

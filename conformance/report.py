@@ -7,9 +7,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from gradspec.conformance.engine.results import CheckResult
 from gradspec.errors import EXIT_FAIL, EXIT_OK
-
-from .results import CheckResult
 
 
 @dataclass

@@ -11,7 +11,9 @@ parameters give float32 activations and gradients.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -75,6 +77,36 @@ class Arch:
     def layer_activation(self, layer: int) -> str:
         return self.out_activation if layer == self.n_layers - 1 else self.activation
 
+    @property
+    def layer_activations(self) -> tuple[str, ...]:
+        """The activation of every layer, first to last."""
+        return tuple(self.layer_activation(i) for i in range(self.n_layers))
+
+    @property
+    def label(self) -> str:
+        """``mlp[3-4-1 sigmoid/sigmoid log_loss sum]``: how reports and check ids name it."""
+        sizes = "-".join(str(s) for s in self.sizes)
+        return f"mlp[{sizes} {self.activation}/{self.out_activation} {self.cost} {self.reduction}]"
+
+    @classmethod
+    def from_mapping(cls, arch: Mapping[str, Any]) -> Arch:
+        """An Arch from a candidate's ``ARCH`` dict (keys sizes, activation, cost; optional
+        output_activation, reduction = "mean", bias = True).  Raises TypeError, KeyError,
+        ValueError or :class:`gradspec.spec.UnknownName` for an unusable one."""
+        if not isinstance(arch, Mapping):
+            raise TypeError(f"must be a dict, not {type(arch).__name__}")
+        sizes = arch["sizes"]
+        if not isinstance(sizes, list | tuple):
+            raise TypeError("sizes must be a list of layer widths")
+        return cls(
+            sizes=tuple(sizes),
+            activation=arch["activation"],
+            output_activation=arch.get("output_activation"),
+            cost=arch["cost"],
+            reduction=arch.get("reduction", "mean"),
+            bias=bool(arch.get("bias", True)),
+        )
+
 
 def init_params(arch: Arch, seed: int, dtype: np.typing.DTypeLike = np.float64) -> Params:
     """Glorot-uniform weights U(-r, r), r = sqrt(6 / (fan_in + fan_out)), zero biases.
@@ -91,6 +123,27 @@ def init_params(arch: Arch, seed: int, dtype: np.typing.DTypeLike = np.float64) 
         if arch.bias:
             params[f"b{layer}"] = np.zeros(fan_out, dtype=dtype)
     return params
+
+
+def flatten(params: Mapping[str, ArrayLike]) -> tuple[np.ndarray, list[tuple[str, tuple]]]:
+    """All parameters as one float64 vector (keys in sorted order) and the layout to undo it."""
+    layout = [(k, np.shape(params[k])) for k in sorted(params)]
+    if not layout:
+        return np.zeros(0), layout
+    flat = np.concatenate([np.ravel(np.asarray(params[k], np.float64)) for k, _ in layout])
+    return flat, layout
+
+
+def unflatten(
+    flat: np.ndarray, layout: list[tuple[str, tuple]], dtype: np.typing.DTypeLike = np.float64
+) -> Params:
+    """The inverse of :func:`flatten`, each tensor cast to ``dtype``."""
+    out, i = {}, 0
+    for k, shape in layout:
+        n = int(np.prod(shape))
+        out[k] = np.asarray(flat[i : i + n]).reshape(shape).astype(dtype)
+        i += n
+    return out
 
 
 def _dtype(params: Params) -> np.dtype:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gradspec.conformance.check_api import check_many
+from gradspec.conformance.api import check_many
 from gradspec.conformance.diagnosis import SIGNATURES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradspec.conformance.check_api import check
+from gradspec.conformance.api import check
 
 HOSTILE = textwrap.dedent(
     """

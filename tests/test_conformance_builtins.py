@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gradspec.conformance.builtins import builtin
-from gradspec.conformance.implementation import bind
-from gradspec.conformance.suite import plan
+from gradspec.conformance.runner import plan
+from gradspec.conformance.targets.builtins import builtin
+from gradspec.conformance.targets.namespace import bind
 
 
 def _items(backend: str) -> list:

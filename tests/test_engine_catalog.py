@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import gradspec.reference as R
-from gradspec.conformance.implementation import ModuleNamespace, bind
 from gradspec.conformance.report import Report
-from gradspec.conformance.suite import plan, run_planned
+from gradspec.conformance.runner import plan, run_planned
+from gradspec.conformance.targets.namespace import ModuleNamespace, bind
 
 
 def _run(functions: dict, dtypes=("float64",), only=None) -> dict[str, str]:

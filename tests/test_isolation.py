@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradspec.conformance.isolation import (
+from gradspec.conformance.targets.isolation import (
     CallResult,
     CandidateBadResult,
     CandidateCrashed,
@@ -314,7 +314,7 @@ def test_module_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_keyboard_interrupt_kills_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gradspec.conformance.isolation as iso
+    import gradspec.conformance.targets.isolation as iso
 
     with hostile("infinite_loop") as cand:
         cand.load()

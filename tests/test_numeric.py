@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradspec.conformance import errormodel, numeric
+from gradspec.conformance.engine import errormodel, numeric
 
 
 def test_ridders_reaches_1e_12_relative_on_smooth_float64_functions():

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from gradspec.cli import main
-from gradspec.conformance import errormodel
-from gradspec.conformance import natural as N
-from gradspec.conformance._common import float32_exact, working_dtype
-from gradspec.conformance.check_api import check
+from gradspec.conformance.api import check
+from gradspec.conformance.engine import errormodel
+from gradspec.conformance.engine import natural as N
+from gradspec.conformance.engine.precision import float32_exact, working_dtype
 
 
 def _write(tmp_path: Path, name: str, body: str) -> str:

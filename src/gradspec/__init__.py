@@ -11,7 +11,7 @@ __all__ = ["__version__", "check"]
 
 def __getattr__(name: str) -> Any:
     if name == "check":  # lazy: ``import gradspec`` stays cheap
-        from gradspec.conformance.check_api import check
+        from gradspec.conformance.api import check
 
         return check
     raise AttributeError(f"module 'gradspec' has no attribute {name!r}")

@@ -98,7 +98,7 @@ def pytest_collection_modifyitems(
     targets = config.getoption("gradspec")
     if not targets:
         return
-    from gradspec.conformance.check_api import check
+    from gradspec.conformance.api import check
     from gradspec.errors import UsageError
 
     for target in targets:
@@ -129,7 +129,7 @@ def pytest_collection_modifyitems(
 @pytest.fixture
 def gradspec_check():
     """:func:`gradspec.check` (profile ``quick`` unless given)."""
-    from gradspec.conformance.check_api import check
+    from gradspec.conformance.api import check
 
     def run(target: str, **kw: Any):
         kw.setdefault("profile", "quick")

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_one(target: str, kwargs: dict):
-    from gradspec.conformance.check_api import check
+    from gradspec.conformance.api import check
     from gradspec.conformance.progress import progress_bar
 
     label = os.path.basename(target)
@@ -139,7 +139,7 @@ def _run_one(target: str, kwargs: dict):
 
 
 def _run_many(targets: list[str], jobs: int, kwargs: dict):
-    from gradspec.conformance.check_api import check_many
+    from gradspec.conformance.api import check_many
 
     def done(i: int, rep) -> None:
         verdict = "ERROR" if rep.error else rep.verdict.upper()

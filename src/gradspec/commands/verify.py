@@ -59,7 +59,7 @@ def _validate(args: argparse.Namespace) -> list[str]:
             raise UsageError(f"unknown backend {b!r}; choose from {', '.join(BACKENDS)}")
     if "all" in backends:
         backends = ["numpy", "jax", "jax-autodiff"]
-    from gradspec.conformance.suite import GROUPS
+    from gradspec.conformance.runner import GROUPS
 
     for g in args.only or ():
         if g not in GROUPS:
@@ -75,10 +75,10 @@ def _validate(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     backends = _validate(args)
-    from gradspec.conformance.builtins import builtin
     from gradspec.conformance.progress import progress_bar
     from gradspec.conformance.report import render_table, write_json, write_junit
-    from gradspec.conformance.suite import verify_namespace
+    from gradspec.conformance.runner import verify_namespace
+    from gradspec.conformance.targets.builtins import builtin
 
     targets = [builtin(b) for b in backends]  # UsageError for jax:gpu without a GPU
     reports = []

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.results import Violation
+from gradspec.conformance.targets.namespace import ActivationBinding, Namespace
 from gradspec.derivations import truth as T
-
-from .calling import as_array, call
-from .implementation import ActivationBinding, Namespace
-from .results import Violation
 
 #: Probe points: inside every activation's smooth region, away from 0 (the kinks) and from
 #: saturation, where input and output forms differ for every entry with an output form.

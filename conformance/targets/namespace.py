@@ -18,24 +18,11 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from gradspec import spec
+from gradspec.conformance.engine.calling import Namespace
 from gradspec.spec import Activation, Cost
-
-
-class Namespace(Protocol):
-    """Where an implementation's functions live and how to call them."""
-
-    label: str
-
-    def names(self) -> set[str]: ...
-
-    def constant(self, name: str, default: Any = None) -> Any: ...
-
-    def call(self, name: str, *args: Any) -> Any: ...
-
-    def import_line(self, name: str) -> str: ...
 
 
 class ModuleNamespace:

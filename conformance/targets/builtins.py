@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .implementation import ModuleNamespace
+from gradspec.conformance.targets.namespace import ModuleNamespace
+from gradspec.conformance.targets.networks import builtin_networks
 
 
 @dataclass
@@ -18,8 +19,6 @@ class Target:
 
 def builtin(name: str) -> Target:
     """``numpy``, ``jax``, ``jax:cpu``, ``jax:gpu`` or ``jax-autodiff``."""
-    from . import checks_network
-
     if name == "numpy":
         import gradspec.reference as ref
         from gradspec.reference import mlp
@@ -27,15 +26,15 @@ def builtin(name: str) -> Target:
         return Target(
             "numpy",
             ModuleNamespace(ref, "numpy", "gradspec.reference"),
-            checks_network.builtin_networks("numpy", mlp.Network),
+            builtin_networks("numpy", mlp.Network),
         )
     from gradspec.jaxbackend import get_backend
 
     if name == "jax-autodiff":
         be = get_backend("jax")
         ns = ModuleNamespace(be.autodiff, "jax-autodiff", "gradspec.jaxbackend.autodiff")
-        nets = checks_network.builtin_networks("jax-autodiff", be.autodiff.Network)
+        nets = builtin_networks("jax-autodiff", be.autodiff.Network)
         return Target("jax-autodiff", ns, nets)
     be = get_backend(name)  # raises UsageError naming the devices when jax:gpu is absent
     ns = ModuleNamespace(be, name, "gradspec.jaxbackend")
-    return Target(name, ns, checks_network.builtin_networks(name, be.Network))
+    return Target(name, ns, builtin_networks(name, be.Network))

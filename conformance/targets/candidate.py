@@ -31,15 +31,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradspec import spec
+from gradspec.conformance.engine.precision import float32_exact
+from gradspec.conformance.engine.results import Violation
+from gradspec.conformance.targets.isolation import (
+    CandidateCrashed,
+    CandidateFailure,
+    CandidateProcess,
+    CandidateTimeout,
+    LoadError,
+)
+from gradspec.conformance.targets.namespace import Bindings, bind
+from gradspec.conformance.targets.networks import NETWORK_NAMES, NetTarget
 from gradspec.errors import UsageError
-
-from ._common import float32_exact
-from .implementation import Bindings, bind
-from .isolation import CandidateCrashed, CandidateFailure, CandidateProcess, CandidateTimeout
-from .results import Violation
+from gradspec.reference.mlp import Arch
 
 MANIFEST = "GRADSPEC"
-NETWORK_NAMES = ("init_params", "loss", "grads")
 _CATEGORIES = {
     c.__name__: c for c in (RuntimeWarning, UserWarning, DeprecationWarning, FutureWarning, Warning)
 }
@@ -162,25 +168,15 @@ class Candidate:
         self.ns.proc.close()
 
 
-def _arch(ns: IsolatedNamespace, problems: list[str]) -> dict | None:
+def _arch(ns: IsolatedNamespace, problems: list[str]) -> Arch | None:
     arch = ns.constant("ARCH")
     if arch is None:
         return None
     try:
-        if not isinstance(arch, dict):
-            raise TypeError(f"must be a dict, not {type(arch).__name__}")
-        sizes = arch["sizes"]
-        if not (isinstance(sizes, list | tuple) and len(sizes) >= 2):
-            raise ValueError("sizes must list at least an input and an output size")
-        spec.activation(arch["activation"])
-        spec.activation(arch.get("output_activation") or arch["activation"])
-        spec.cost(arch["cost"])
-        if arch.get("reduction", "mean") not in ("sum", "mean"):
-            raise ValueError("reduction must be 'sum' or 'mean'")
+        return Arch.from_mapping(arch)
     except (KeyError, TypeError, ValueError, spec.UnknownName) as exc:
         problems.append(f"ARCH is not usable ({type(exc).__name__}: {exc}); not compared")
         return None
-    return dict(arch)
 
 
 def _network_dtype(ns: IsolatedNamespace) -> tuple[str, tuple[str, ...]]:
@@ -222,9 +218,6 @@ def _network_dtype(ns: IsolatedNamespace) -> tuple[str, tuple[str, ...]]:
 def load(target: str, *, timeout: float = 10.0) -> Candidate:
     """Import ``target`` in a worker and bind what it defines; UsageError if it cannot be
     checked at all (missing file, import failure, nothing checkable), as one line."""
-    from .checks_network import NetTarget, arch_label
-    from .isolation import LoadError
-
     if (target.endswith(".py") or os.sep in target) and not os.path.isfile(target):
         raise UsageError(f"{target}: no such file")
     proc = CandidateProcess(target, timeout=timeout)
@@ -241,7 +234,7 @@ def load(target: str, *, timeout: float = 10.0) -> Candidate:
         networks = []
         if set(NETWORK_NAMES) <= names:
             arch = _arch(ns, problems)
-            label = arch_label(arch) if arch else "network"
+            label = arch.label if arch else "network"
             dtype, notes = _network_dtype(ns)
             networks.append(NetTarget(label, ns, arch, (dtype,), notes))
         found = sorted(

@@ -12,11 +12,7 @@ from hypothesis import strategies as st
 
 from gradspec import spec
 from gradspec import strategies as gst
-from gradspec.derivations import truth as T
-
-from . import natural as N
-from . import numeric
-from ._common import (
+from gradspec.conformance.checks.common import (
     Ctx,
     compare_call,
     compare_numeric,
@@ -31,10 +27,13 @@ from ._common import (
     worst_at,
     worst_of,
 )
-from .calling import as_array, call
-from .errormodel import BUDGETS, compare, eps, scale_two
-from .implementation import CostBinding
-from .results import CheckResult, Measurement, Violation, Worst
+from gradspec.conformance.engine import natural as N
+from gradspec.conformance.engine import numeric
+from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.errormodel import BUDGETS, compare, eps, scale_two
+from gradspec.conformance.engine.results import CheckResult, Measurement, Violation, Worst
+from gradspec.conformance.targets.namespace import CostBinding
+from gradspec.derivations import truth as T
 
 SHAPE = (8,)
 VECTOR_SHAPE = (3, 4)
@@ -590,7 +589,7 @@ def _pair_scale(p: spec.Pair, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np
     if p.activation.vector and p.closed_form:  # a - y with a from softmax
         return np.abs(g) + np.abs(y) + _softmax_rows(z)[1]
     if not p.activation.vector:
-        from .checks_activation import output_form_allowance
+        from gradspec.conformance.checks.activation import output_form_allowance
 
         base = scale_two(
             g,

@@ -14,9 +14,8 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 
+from gradspec.conformance.report import Report
 from gradspec.errors import UsageError
-
-from .report import Report
 
 GROUPS = ("activations", "costs", "network")
 PROFILES = ("quick", "ci", "thorough")
@@ -49,8 +48,8 @@ def check(
     Raises :class:`gradspec.errors.UsageError` (one line) when the candidate cannot be checked
     at all.  Ctrl-C stops the run and returns the partial report (``report.interrupted``).
     """
-    from . import candidate as cand_mod
-    from .suite import plan, run_planned
+    from gradspec.conformance.runner import plan, run_planned
+    from gradspec.conformance.targets import candidate as cand_mod
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
@@ -83,7 +82,7 @@ def check(
             warnings.simplefilter("ignore")  # candidate warnings are recorded per check
             run_planned(checks, report, progress)
             if diagnose and not report.interrupted:
-                from .diagnosis import diagnose_report
+                from gradspec.conformance.diagnosis import diagnose_report
 
                 try:
                     diagnose_report(cand, checks, report)

@@ -10,11 +10,7 @@ import numpy as np
 
 from gradspec import spec
 from gradspec import strategies as gst
-from gradspec.derivations import truth as T
-
-from . import natural as N
-from . import numeric
-from ._common import (
+from gradspec.conformance.checks.common import (
     Ctx,
     compare_call,
     compare_numeric,
@@ -29,10 +25,13 @@ from ._common import (
     working_eps,
     worst_at,
 )
-from .calling import as_array, call
-from .errormodel import BUDGETS, Comparison, compare, eps, scale_one
-from .implementation import ActivationBinding
-from .results import CheckResult, Measurement, Violation, Worst
+from gradspec.conformance.engine import natural as N
+from gradspec.conformance.engine import numeric
+from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.errormodel import BUDGETS, Comparison, compare, eps, scale_one
+from gradspec.conformance.engine.results import CheckResult, Measurement, Violation, Worst
+from gradspec.conformance.targets.namespace import ActivationBinding
+from gradspec.derivations import truth as T
 
 SHAPE = (8,)
 VECTOR_SHAPE = (2, 4)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from gradspec import spec
-
-from . import checks_activation, checks_cost, convention
-from ._common import Ctx, with_notes
-from .implementation import Bindings, Namespace, bind
-from .report import Report
-from .results import CheckResult
+from gradspec.conformance.checks import activation as checks_activation
+from gradspec.conformance.checks import cost as checks_cost
+from gradspec.conformance.checks import network as checks_network
+from gradspec.conformance.checks.common import Ctx, with_notes
+from gradspec.conformance.checks.plan import PlannedCheck
+from gradspec.conformance.engine.results import CheckResult
+from gradspec.conformance.report import Report
+from gradspec.conformance.targets import convention
+from gradspec.conformance.targets.namespace import Bindings, Namespace, bind
 
 GROUPS = ("activations", "costs", "pairs", "network")
 
@@ -29,19 +31,6 @@ _USES_DER = {"derivative", "derivative_numeric", "kinks", "extremes", "shape_dty
 
 def _noted(thunk: Callable[[], CheckResult], notes: list[str]) -> Callable[[], CheckResult]:
     return lambda: with_notes(thunk(), notes)
-
-
-@dataclass
-class PlannedCheck:
-    group: str
-    check: str
-    subject: str
-    dtype: str
-    run: Callable[[], CheckResult]
-
-    @property
-    def id(self) -> str:
-        return f"{self.check}[{self.subject}:{self.dtype}]"
 
 
 def plan(
@@ -95,8 +84,6 @@ def plan(
                         )
                     )
     if "network" in only and networks:
-        from . import checks_network
-
         for net in networks:
             out.extend(checks_network.plan(net, profile=profile, dtypes=tuple(dtypes)))
     return out

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .implementation import Namespace
-from .results import Violation
+from gradspec.conformance.engine.results import Violation
+
+
+class Namespace(Protocol):
+    """Where an implementation's functions live and how to call them."""
+
+    label: str
+
+    def names(self) -> set[str]: ...
+
+    def constant(self, name: str, default: Any = None) -> Any: ...
+
+    def call(self, name: str, *args: Any) -> Any: ...
+
+    def import_line(self, name: str) -> str: ...
 
 
 def call(ns: Namespace, name: str, *args: Any, record: list[str] | None = None) -> Any:

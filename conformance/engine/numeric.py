@@ -218,14 +218,14 @@ class Directional:
     scale: float  # sum |g_i v_i|: the rounding scale of the analytic side
 
     def units(self, dtype: np.dtype | type) -> float:
-        from .errormodel import eps, tiny
+        from gradspec.conformance.engine.errormodel import eps, tiny
 
         excess = max(abs(self.analytic - self.numeric) - 2 * self.error_estimate, 0.0)
         return excess / (eps(dtype) * self.scale + tiny(dtype))
 
     def ratio(self, dtype: np.dtype | type) -> float:
         """The error over the wrong-math threshold (fail when > 1; see errormodel)."""
-        from .errormodel import fail_units
+        from gradspec.conformance.engine.errormodel import fail_units
 
         return self.units(dtype) / fail_units(dtype, "numeric")
 

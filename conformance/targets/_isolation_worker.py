@@ -1,4 +1,4 @@
-"""Worker side of :mod:`gradspec.conformance.isolation` (private; runs in the child process).
+"""Worker side of :mod:`gradspec.conformance.targets.isolation` (private; the child process).
 
 Started as ``python -P _isolation_worker.py REQ_FD RESP_FD LIFE_FD`` by :class:`CandidateProcess`.
 It imports only the standard library and NumPy (never ``gradspec``), imports the candidate, then

@@ -17,21 +17,22 @@ Numeric references run the candidate's loss on float64 copies of the parameters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 from gradspec import spec
 from gradspec import strategies as gst
-
-from . import numeric
-from ._common import Ctx, float32_exact, run, single, with_notes, worst_at
-from .calling import as_array, call
-from .errormodel import BUDGETS, compare, fail_units
-from .implementation import ModuleNamespace, Namespace
-from .results import CheckResult, Measurement, Violation, Worst
+from gradspec.conformance.checks.common import Ctx, run, single, with_notes, worst_at
+from gradspec.conformance.checks.plan import PlannedCheck
+from gradspec.conformance.engine import numeric
+from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.errormodel import BUDGETS, compare, fail_units
+from gradspec.conformance.engine.precision import float32_exact
+from gradspec.conformance.engine.results import CheckResult, Measurement, Violation, Worst
+from gradspec.conformance.targets.networks import NetTarget
+from gradspec.reference import mlp
+from gradspec.reference.mlp import Arch, flatten, unflatten
 
 #: Step (in parameter space, along a unit direction) of the directional check.  Small enough
 #: that a ReLU unit rarely changes sides within it; a failure is re-tried at 1/100 of it
@@ -40,132 +41,11 @@ NET_STEP = 1e-2
 DIRECTIONS = 2
 
 
-@dataclass
-class NetTarget:
-    """A network offered for checking: where its functions live and its declared ARCH."""
-
-    label: str
-    ns: Namespace
-    arch: dict | None
-    dtypes: tuple[str, ...] = ("float64",)  # built-ins are asked for both
-    notes: tuple[str, ...] = ()  # warnings every check of this network carries
-
-
-class _NetworkNamespace(ModuleNamespace):
-    """A built-in network object seen through the protocol, with its ARCH and dtype."""
-
-    def __init__(self, net: Any, label: str, arch: dict, import_line: str):
-        super().__init__(net, label, None)
-        self.arch = arch
-        self._import = import_line
-        self.dtype = np.float64
-
-    def names(self) -> set[str]:
-        return {"init_params", "loss", "grads", "train_step", "minibatch_grads", "ARCH"}
-
-    def constant(self, name: str, default: Any = None) -> Any:
-        return self.arch if name == "ARCH" else default
-
-    def call(self, name: str, *args: Any) -> Any:
-        if name == "init_params":
-            return self.module.init_params(args[0], self.dtype)
-        return getattr(self.module, name)(*args)
-
-    def import_line(self, name: str) -> str:
-        return self._import
-
-
-#: Architectures the built-in implementations are verified on.
-BUILTIN_ARCHS: tuple[dict, ...] = (
-    {
-        "sizes": [3, 5, 2],
-        "activation": "tanh",
-        "output_activation": "identity",
-        "cost": "half_squared",
-        "reduction": "mean",
-        "bias": True,
-    },
-    {
-        "sizes": [4, 6, 3],
-        "activation": "relu",
-        "output_activation": "softmax",
-        "cost": "cross_entropy",
-        "reduction": "mean",
-        "bias": True,
-    },
-    {
-        "sizes": [3, 4, 1],
-        "activation": "sigmoid",
-        "cost": "log_loss",
-        "reduction": "sum",
-        "bias": False,
-    },
-    {
-        "sizes": [2, 5, 1],
-        "activation": "elu",
-        "output_activation": "identity",
-        "cost": "log_loss_logits",
-        "reduction": "mean",
-        "bias": True,
-    },
-)
-
-
-def arch_object(arch: dict):
-    from gradspec.reference.mlp import Arch
-
-    return Arch(
-        sizes=tuple(arch["sizes"]),
-        activation=arch["activation"],
-        output_activation=arch.get("output_activation"),
-        cost=arch["cost"],
-        reduction=arch.get("reduction", "mean"),
-        bias=arch.get("bias", True),
-    )
-
-
-def arch_label(arch: dict) -> str:
-    sizes = "-".join(str(s) for s in arch["sizes"])
-    out = arch.get("output_activation") or arch["activation"]
-    return f"mlp[{sizes} {arch['activation']}/{out} {arch['cost']} {arch.get('reduction', 'mean')}]"
-
-
-def builtin_networks(label: str, make: Callable[[Any], Any]) -> list[NetTarget]:
-    out = []
-    for arch in BUILTIN_ARCHS:
-        net = make(arch_object(arch))
-        ns = _NetworkNamespace(
-            net, f"{label} {arch_label(arch)}", arch, f"# Network({arch!r}) of {label}"
-        )
-        out.append(NetTarget(arch_label(arch), ns, arch, ("float64", "float32")))
-    return out
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _flatten(params: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tuple[str, tuple]]]:
-    layout = [(k, np.shape(params[k])) for k in sorted(params)]
-    flat = np.concatenate([np.ravel(np.asarray(params[k], np.float64)) for k, _ in layout])
-    return flat, layout
-
-
-def _unflatten(flat: np.ndarray, layout: list[tuple[str, tuple]], dtype: np.dtype) -> dict:
-    out, i = {}, 0
-    for k, shape in layout:
-        n = int(np.prod(shape))
-        out[k] = flat[i : i + n].reshape(shape).astype(dtype)
-        i += n
-    return out
-
-
-def _params(ctx: Ctx, seed: int) -> dict[str, np.ndarray]:
-    if isinstance(ctx.ns, _NetworkNamespace):
-        ctx.ns.dtype = ctx.np_dtype
-    p = call(ctx.ns, "init_params", seed)
-    if not isinstance(p, dict) or not p:
-        raise Violation(f"init_params({seed}) returned {type(p).__name__}, not a dict of arrays")
-    return {k: np.asarray(v) for k, v in p.items()}
+def _params(ctx: Ctx, target: NetTarget, seed: int) -> dict[str, np.ndarray]:
+    return target.init_params(seed, ctx.np_dtype)
 
 
 def _grads(ctx: Ctx, params: dict, X: np.ndarray, Y: np.ndarray, name: str = "grads") -> dict:
@@ -185,30 +65,26 @@ def _same_layout(name: str, g: dict, params: dict) -> dict:
 
 
 def _loss_fn(ctx: Ctx, layout, X: np.ndarray, Y: np.ndarray) -> Callable[[np.ndarray], float]:
+    """The candidate's loss on float64 copies of the parameters and the batch."""
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
-    if isinstance(ctx.ns, _NetworkNamespace):
-        ctx.ns.dtype = np.float64
 
     def loss(flat: np.ndarray) -> float:
-        out = call(ctx.ns, "loss", _unflatten(flat, layout, np.float64), X64, Y64)
+        out = call(ctx.ns, "loss", unflatten(flat, layout, np.float64), X64, Y64)
         return float(as_array("loss", out, ()))
 
     return loss
 
 
-def _target_interval(arch: dict | None) -> spec.Interval | None:
+def _target_interval(arch: Arch | None) -> spec.Interval | None:
     if arch is None:
         return None
-    return spec.cost(arch["cost"]).target_domain
+    return spec.cost(arch.cost).target_domain
 
 
-def _batch_strategy(arch: dict | None, params: dict | None, dtype: str, rows: int = 8):
-    if arch is not None:
-        n_in, n_out = arch["sizes"][0], arch["sizes"][-1]
-    else:
-        keys = sorted(k for k in params if k.startswith("W"))
-        n_in, n_out = np.shape(params[keys[0]])[0], np.shape(params[keys[-1]])[1]
-    c = spec.cost(arch["cost"]) if arch else None
+def _batch_strategy(target: NetTarget, params: dict, dtype: str, rows: int = 8):
+    arch = target.arch
+    n_in, n_out = target.sizes(params)
+    c = spec.cost(arch.cost) if arch else None
     if c is not None and c.target_simplex:
 
         def onehot(t: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -220,11 +96,11 @@ def _batch_strategy(arch: dict | None, params: dict | None, dtype: str, rows: in
     return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows, target=_target_interval(arch))
 
 
-def _has_kinks(arch: dict | None) -> bool:
+def _has_kinks(arch: Arch | None) -> bool:
     if arch is None:
         return True  # unknown: be careful
-    names = [arch["activation"], arch.get("output_activation") or arch["activation"]]
-    return any(spec.activation(n).kinks for n in names) or bool(spec.cost(arch["cost"]).kinks)
+    names = (arch.activation, arch.out_activation)
+    return any(spec.activation(n).kinks for n in names) or bool(spec.cost(arch.cost).kinks)
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -236,13 +112,11 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
     def measure(ex: tuple[int, tuple[np.ndarray, np.ndarray]]) -> Measurement:
         seed, (X, Y) = ex
-        params = _params(ctx, seed)
+        params = _params(ctx, target, seed)
         g = _grads(ctx, params, X, Y)
-        flat, layout = _flatten(params)
-        gflat, _ = _flatten(g)
+        flat, layout = flatten(params)
+        gflat, _ = flatten(g)
         loss = _loss_fn(ctx, layout, X, Y)
-        if isinstance(ctx.ns, _NetworkNamespace):
-            ctx.ns.dtype = ctx.np_dtype
         rng = np.random.default_rng(seed)
         worst = None
         budget = BUDGETS["network"]
@@ -281,7 +155,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                 )
         return Measurement(worst)
 
-    strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(arch, p0, ctx.dtype))
+    strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target, p0, ctx.dtype))
 
     def repro(v: Violation) -> str:
         seed, (X, Y) = v.inputs
@@ -298,7 +172,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
     res = run(ctx, "gradient", target.label, strategy, measure, repro)
     if res.status == "fail" and res.worst is not None and "seed" in res.worst.inputs:
-        res.message += "; " + _localise_example(ctx, res, strategy, kinked)
+        res.message += "; " + _localise_example(ctx, target, res, kinked)
     return res
 
 
@@ -311,7 +185,7 @@ def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float 
     return None
 
 
-def _localise_example(ctx: Ctx, res: CheckResult, strategy, kinked: bool) -> str:
+def _localise_example(ctx: Ctx, target: NetTarget, res: CheckResult, kinked: bool) -> str:
     """Re-run the minimal failing example once and narrow the error down (only after a
     failure: bisection costs ~2 log2(P) directional checks per wrong element)."""
     seed = res.worst.inputs["seed"]
@@ -319,13 +193,11 @@ def _localise_example(ctx: Ctx, res: CheckResult, strategy, kinked: bool) -> str
     if for_example is None:
         return "localisation unavailable"
     _, (X, Y) = for_example
-    params = _params(ctx, seed)
+    params = _params(ctx, target, seed)
     g = _grads(ctx, params, X, Y)
-    flat, layout = _flatten(params)
-    gflat, _ = _flatten(g)
+    flat, layout = flatten(params)
+    gflat, _ = flatten(g)
     loss = _loss_fn(ctx, layout, X, Y)
-    if isinstance(ctx.ns, _NetworkNamespace):
-        ctx.ns.dtype = ctx.np_dtype
     v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
     h0 = NET_STEP / 100 if kinked else NET_STEP
     return _localise(loss, flat, gflat, v, layout, ctx, BUDGETS["network"], h0)
@@ -353,7 +225,7 @@ def _localise(loss, flat, gflat, v, layout, ctx: Ctx, budget: float, h0: float) 
 def gd_update(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     def measure(ex) -> Measurement:
         seed, (X, Y), lr = ex
-        params = _params(ctx, seed)
+        params = _params(ctx, target, seed)
         g = _grads(ctx, params, X, Y)
         new = call(ctx.ns, "train_step", params, X, Y, lr)
         if not isinstance(new, dict):
@@ -386,7 +258,7 @@ def gd_update(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
     strategy = st.tuples(
         st.integers(0, 2**16),
-        _batch_strategy(target.arch, p0, ctx.dtype),
+        _batch_strategy(target, p0, ctx.dtype),
         st.sampled_from([0.5, 0.1, 0.01]),
     )
     return run(ctx, "gd_update", target.label, strategy, measure)
@@ -395,7 +267,7 @@ def gd_update(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 def minibatch(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     def measure(ex) -> Measurement:
         seed, (X, Y), bs = ex
-        params = _params(ctx, seed)
+        params = _params(ctx, target, seed)
         n = X.shape[0]
         got = call(ctx.ns, "minibatch_grads", params, X, Y, bs)
         if not isinstance(got, list | tuple):
@@ -439,7 +311,7 @@ def minibatch(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
     strategy = st.tuples(
         st.integers(0, 2**16),
-        _batch_strategy(target.arch, p0, ctx.dtype, rows=11),
+        _batch_strategy(target, p0, ctx.dtype, rows=11),
         st.sampled_from([2, 3, 4]),
     )
     return run(ctx, "minibatch", target.label, strategy, measure)
@@ -447,13 +319,11 @@ def minibatch(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
 def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     """With ARCH declared: the candidate's loss and gradients equal the reference network's."""
-    from gradspec.reference import mlp
-
-    arch = arch_object(target.arch)
+    arch = target.arch
 
     def measure(ex) -> Measurement:
         seed, (X, Y) = ex
-        params = _params(ctx, seed)
+        params = _params(ctx, target, seed)
         p64 = {k: v.astype(np.float64) for k, v in params.items()}
         X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
         want_loss = mlp.loss(arch, p64, X64, Y64)
@@ -495,13 +365,13 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                 worst = worst_at(cmp, cmp.worst_index, {"tensor": k})
         return Measurement(worst)
 
-    strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target.arch, p0, ctx.dtype))
+    strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target, p0, ctx.dtype))
     return run(ctx, "reference", target.label, strategy, measure)
 
 
 def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     def body() -> Measurement:
-        params = _params(ctx, 1)
+        params = _params(ctx, target, 1)
         rng = np.random.default_rng(1)
         n_in = np.shape(params[sorted(k for k in params if k.startswith("W"))[0]])[0]
         n_out = np.shape(params[sorted(k for k in params if k.startswith("W"))[-1]])[1]
@@ -540,8 +410,6 @@ def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
 
 def plan(target: NetTarget, *, profile: str, dtypes: tuple[str, ...] = ("float64",)) -> list:
-    from .suite import PlannedCheck
-
     names = target.ns.names()
     needed = {"init_params", "loss", "grads"}
     if not needed <= names:
@@ -553,7 +421,7 @@ def plan(target: NetTarget, *, profile: str, dtypes: tuple[str, ...] = ("float64
         def thunk(fn, ctx=ctx):
             def go() -> CheckResult:
                 try:
-                    p0 = _params(ctx, 0)
+                    p0 = _params(ctx, target, 0)
                 except Violation as v:
                     return CheckResult(fn.__name__, target.label, ctx.dtype, "fail", v.message)
                 return with_notes(fn(ctx, target, p0), target.notes)

@@ -1,0 +1,1 @@
+"""The checks: each registry-driven, over a subject (activation, cost, pair) or a network."""
