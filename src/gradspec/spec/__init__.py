@@ -23,6 +23,7 @@ __all__ = [
     "PAIRS",
     "REALS",
     "REDUCTIONS",
+    "SHARED_PROTOCOL_NAMES",
     "A",
     "Activation",
     "Cost",
@@ -34,9 +35,11 @@ __all__ = [
     "Y",
     "Z",
     "activation",
+    "all_protocol_names",
     "closed",
     "cost",
     "pair",
+    "protocol_names",
     "reduction",
 ]
 
@@ -130,6 +133,34 @@ def pair(activation_name: str, cost_name: str) -> Pair:
     act = activation(activation_name)
     c = cost(cost_name)
     return _PAIR[f"{act.name}+{c.name}"]
+
+
+def protocol_names(entry: Activation | Cost) -> tuple[str, ...]:
+    """The functions an implementation offers for ``entry`` under the protocol of
+    docs/design.md: ``N``, ``N_der`` and, where they apply, ``N_der2``, ``N_der_output``
+    (activations with an output form) and ``N_vjp`` (vector activations); ``C``, ``C_der``,
+    ``C_der2`` for costs."""
+    n = entry.name
+    if entry.kind == "cost":
+        return (n, f"{n}_der", f"{n}_der2")
+    names = [n, f"{n}_der"]
+    if entry.vector:
+        names.append(f"{n}_vjp")
+    else:
+        names.append(f"{n}_der2")
+    if entry.output_derivative is not None:
+        names.append(f"{n}_der_output")
+    return tuple(names)
+
+
+#: Protocol functions that belong to no single entry.
+SHARED_PROTOCOL_NAMES = ("reduce", "reduce_der", "delta")
+
+
+def all_protocol_names() -> tuple[str, ...]:
+    """Every protocol name of the registry, in registry order (aliases excluded)."""
+    out = [n for e in (*ACTIVATIONS, *COSTS) for n in protocol_names(e)]
+    return (*out, *SHARED_PROTOCOL_NAMES)
 
 
 def closed_form_expr(p: Pair) -> sp.Expr | None:
