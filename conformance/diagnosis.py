@@ -729,20 +729,30 @@ def _family(check: str) -> str:
     return check if check in ("determinism_mutation", "minibatch", "gd_update", "value") else "math"
 
 
-def diagnose_report(cand, checks: list, report) -> None:
-    """Fill ``diagnosis`` of every failed result (after the run; a courtesy that never fails)."""
-    by_act = {b.entry.name: b for b in cand.bindings.activations}
-    by_cost = {b.entry.name: b for b in cand.bindings.costs}
-    by_net = {n.label: n for n in cand.networks}
+def diagnose_report(target, report) -> None:
+    """Fill ``diagnosis`` of every failed result (after the run; a courtesy that never fails).
+    Results are matched to what they checked by their subject, never by position."""
+    by_act = {b.entry.name: b for b in target.bindings.activations}
+    by_cost = {b.entry.name: b for b in target.bindings.costs}
+    by_net = {n.label: n for n in target.networks}
     cache: dict[tuple, list[str]] = {}
-    for pc, res in zip(checks, report.results, strict=False):
+    for res in report.results:
         if res.status not in ("fail", "error"):
             continue
-        key = (pc.group, pc.subject, pc.dtype, _family(res.check))
+        group = (
+            "activations"
+            if res.subject in by_act
+            else "costs"
+            if res.subject in by_cost
+            else "network"
+            if res.subject in by_net
+            else ""
+        )
+        key = (group, res.subject, res.dtype, _family(res.check))
         if key not in cache:
-            dt = np.dtype(pc.dtype)
+            dt = np.dtype(res.dtype)
             try:
-                cache[key] = _one(cand.ns, pc, res, dt, by_act, by_cost, by_net)
+                cache[key] = _one(target.ns, group, res, dt, by_act, by_cost, by_net)
             except KeyboardInterrupt:
                 raise
             except Exception:  # the candidate misbehaves on the probe: no diagnosis
@@ -750,22 +760,22 @@ def diagnose_report(cand, checks: list, report) -> None:
         res.diagnosis = list(cache[key])
 
 
-def _one(ns, pc, res, dt, by_act, by_cost, by_net) -> list[str]:
+def _one(ns, group, res, dt, by_act, by_cost, by_net) -> list[str]:
     fam = _family(res.check)
-    if pc.group == "activations" and pc.subject in by_act:
-        b = by_act[pc.subject]
+    if group == "activations":
+        b = by_act[res.subject]
         if fam == "determinism_mutation":
             z = np.linspace(-3, 3, 15, dtype=dt)
             fns = [f for f in (b.forward, b.der) if f]
             return [d for f in fns for d in _diagnose_elementwise_state(ns, f, (z,))]
         return diagnose_activation(ns, b, dt, "value" if fam == "value" else "derivative")
-    if pc.group == "costs" and pc.subject in by_cost:
-        cb = by_cost[pc.subject]
+    if group == "costs":
+        cb = by_cost[res.subject]
         if fam == "determinism_mutation":
             a, y = _cost_probe(cb.entry, dt)
             fns = [f for f in (cb.value, cb.der) if f]
             return [d for f in fns for d in _diagnose_elementwise_state(ns, f, (a, y))]
         return diagnose_cost(ns, cb, dt, "value" if fam == "value" else "derivative")
-    if pc.group == "network" and pc.subject in by_net:
-        return diagnose_network(ns, by_net[pc.subject], dt, fam if fam != "value" else "math")
+    if group == "network":
+        return diagnose_network(ns, by_net[res.subject], dt, fam if fam != "value" else "math")
     return []

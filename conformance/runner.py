@@ -1,100 +1,107 @@
-"""Assemble and run the whole suite on one implementation.
+"""The one runner: ``run(target, options) -> Report`` for every front door (``gradspec
+verify``, ``gradspec check``, the pytest plugin, the Python API).
 
-The list of checks is built from the registry and what the implementation defines: every
-bound activation and cost gets its family of checks per dtype, every valid pair a composed
-check when the implementation has ``delta``, reductions when it has ``reduce``, and the
-network checks when it offers a network.  Each check runs in turn; an exception escaping a
-check (ours or the candidate's) becomes an ``error`` result and the run goes on.
+Planning builds the list of checks from the registry and what the target offers (the
+function-level table in :mod:`.checks.table`, then the networks); each planned check runs in
+turn (:func:`run_check`: an exception escaping a check, ours or the candidate's, becomes an
+``error`` result and the run goes on; Ctrl-C stops the run and marks the report partial);
+failures of third-party code are then diagnosed, and expected failures (xfail files) marked.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable
 
-from gradspec import spec
+from gradspec.conformance import xfail
 from gradspec.conformance.checks import network as checks_network
 from gradspec.conformance.checks import table
 from gradspec.conformance.checks.plan import PlannedCheck
+from gradspec.conformance.diagnosis import diagnose_report
 from gradspec.conformance.engine.results import CheckResult
+from gradspec.conformance.options import DTYPES, GROUPS, Options
 from gradspec.conformance.report import Report
-from gradspec.conformance.targets.namespace import Bindings, Namespace, bind
+from gradspec.conformance.targets.target import Target
 
-GROUPS = ("activations", "costs", "pairs", "network")
+Progress = Callable[[PlannedCheck, int, int], None]
 
 
-def plan(
-    ns: Namespace,
-    bindings: Bindings,
-    *,
-    profile: str = "ci",
-    dtypes: Iterable[str] = ("float64", "float32"),
-    only: Iterable[str] | None = None,
-    networks: list | None = None,
-) -> list[PlannedCheck]:
-    """Every check that applies to ``ns``, in report order: per dtype the functions
+def plan(target: Target, options: Options) -> list[PlannedCheck]:
+    """Every check that applies to ``target``, in report order: per dtype the functions
     (activations, costs, reductions, pairs), then the networks."""
-    only = set(only or GROUPS)
-    out = table.plan(ns, bindings, profile=profile, dtypes=tuple(dtypes), groups=only)
-    if "network" in only and networks:
-        for net in networks:
-            out.extend(checks_network.plan(net, profile=profile, dtypes=tuple(dtypes)))
+    dtypes = options.dtypes_for(target.declared_dtypes)
+    groups = set(options.only)
+    out = table.plan(
+        target.ns, target.bindings, profile=options.profile, dtypes=dtypes, groups=groups
+    )
+    if "network" in groups:
+        for net in target.networks:
+            out.extend(checks_network.plan(net, profile=options.profile, dtypes=dtypes))
     return out
 
 
-def run_planned(
-    checks: list[PlannedCheck],
-    report: Report,
-    progress: Callable[[PlannedCheck, int, int], None] | None = None,
-) -> Report:
-    """Run the checks into ``report``; Ctrl-C stops the run and marks the report partial."""
+def run_check(pc: PlannedCheck) -> CheckResult:
+    """Run one planned check; whatever happens, the result carries the planned id."""
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # candidate warnings are recorded per check
+            res = pc.run()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # a bug in a check must not stop the others
+        res = CheckResult(
+            pc.check,
+            pc.subject,
+            pc.dtype,
+            "error",
+            f"internal error in the check: {type(exc).__name__}: {exc}",
+        )
+    res.check, res.subject, res.dtype = pc.check, pc.subject, pc.dtype
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def new_report(target: Target, options: Options) -> Report:
+    return Report(
+        target.label,
+        options.profile,
+        found=list(target.found),
+        missing=list(target.missing),
+        problems=list(target.problems),
+    )
+
+
+def finish(target: Target, options: Options, report: Report) -> Report:
+    """Diagnose the failures of third-party code, then mark expected failures."""
+    if target.diagnose and options.diagnose and not report.interrupted:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the candidate's warnings on the probes
+                diagnose_report(target, report)
+        except KeyboardInterrupt:
+            report.interrupted = True
+    for r in report.results:
+        xfail.mark(r, target.label, options.xfails)
+    return report
+
+
+def run(target: Target, options: Options, progress: Progress | None = None) -> Report:
+    """Every applicable check on ``target``: the report (partial when interrupted)."""
     start = time.perf_counter()
+    report = new_report(target, options)
+    checks = plan(target, options)
     try:
         for i, pc in enumerate(checks):
             if progress is not None:
                 progress(pc, i, len(checks))
-            t0 = time.perf_counter()
-            try:
-                res = pc.run()
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # a bug in a check must not stop the others
-                res = CheckResult(
-                    pc.check,
-                    pc.subject,
-                    pc.dtype,
-                    "error",
-                    f"internal error in the check: {type(exc).__name__}: {exc}",
-                )
-            res.seconds = time.perf_counter() - t0
-            report.results.append(res)
+            report.results.append(run_check(pc))
     except KeyboardInterrupt:
         report.interrupted = True
-    report.seconds += time.perf_counter() - start
+    finish(target, options, report)
+    report.seconds = time.perf_counter() - start
     return report
 
 
-def verify_namespace(
-    ns: Namespace,
-    label: str,
-    *,
-    profile: str = "ci",
-    dtypes: Iterable[str] = ("float64", "float32"),
-    only: Iterable[str] | None = None,
-    networks: list | None = None,
-    progress: Callable[[PlannedCheck, int, int], None] | None = None,
-) -> Report:
-    bindings = bind(ns)
-    # A built-in implementation should offer every protocol function of the registry: any it
-    # lacks (a new entry not yet written for it) is listed as missing, not an error.
-    have = ns.names()
-    missing = [n for n in spec.all_protocol_names() if n not in have]
-    report = Report(
-        label,
-        profile,
-        found=sorted(bindings.found),
-        missing=missing,
-        problems=list(bindings.problems),
-    )
-    checks = plan(ns, bindings, profile=profile, dtypes=dtypes, only=only, networks=networks)
-    return run_planned(checks, report, progress)
+__all__ = ["DTYPES", "GROUPS", "Options", "Progress", "finish", "plan", "run", "run_check"]

@@ -21,6 +21,7 @@ import pytest
 
 from gradspec.conformance.api import check_many
 from gradspec.conformance.diagnosis import SIGNATURES
+from gradspec.conformance.options import Options
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "candidates"
@@ -42,19 +43,15 @@ def _available(mod: str | None) -> bool:
 def reports() -> dict:
     names = [n for n, h in ENTRIES.items() if _available(h.get("requires"))]
     overrides = {
-        i: {
-            "only": [ENTRIES[n]["only"]],
-            "dtypes": None if ENTRIES[n]["expect"] == "pass" else ["float64"],
-        }
+        i: Options.make(
+            only=ENTRIES[n]["only"],
+            dtypes=None if ENTRIES[n]["expect"] == "pass" else ["float64"],
+            profile="quick",
+            timeout=20,
+        )
         for i, n in enumerate(names)
     }
-    reps, interrupted = check_many(
-        [str(CATALOG / n) for n in names],
-        jobs=2,
-        overrides=overrides,
-        profile="quick",
-        timeout=20,
-    )
+    reps, interrupted = check_many([str(CATALOG / n) for n in names], jobs=2, overrides=overrides)
     assert not interrupted
     out = dict(zip(names, reps, strict=True))
     return out

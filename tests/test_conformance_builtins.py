@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from gradspec.conformance.options import Options
 from gradspec.conformance.runner import plan
 from gradspec.conformance.targets.builtins import builtin
-from gradspec.conformance.targets.namespace import bind
 
 
 def _items(backend: str) -> list:
-    target = builtin(backend)
-    checks = plan(
-        target.namespace, bind(target.namespace), profile="quick", networks=target.networks
-    )
+    checks = plan(builtin(backend), Options.make(profile="quick"))
     return [pytest.param(pc, id=f"{backend}:{pc.id}") for pc in checks]
 
 
@@ -37,10 +34,7 @@ def test_jax_backend_conforms(check):
 def test_every_registry_entry_is_checked_on_the_reference():
     from gradspec import spec
 
-    target = builtin("numpy")
-    subjects = {
-        pc.subject for pc in plan(target.namespace, bind(target.namespace), profile="quick")
-    }
+    subjects = {pc.subject for pc in plan(builtin("numpy"), Options.make(profile="quick"))}
     assert {a.name for a in spec.ACTIVATIONS} <= subjects
     assert {c.name for c in spec.COSTS} <= subjects
     assert {p.name for p in spec.PAIRS if p.valid} <= subjects

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 import gradspec.reference as R
-from gradspec.conformance.report import Report
-from gradspec.conformance.runner import plan, run_planned
+from gradspec.conformance import runner
+from gradspec.conformance.options import Options
 from gradspec.conformance.targets.namespace import ModuleNamespace, bind
+from gradspec.conformance.targets.target import in_process
 
 
 def _run(functions: dict, dtypes=("float64",), only=None) -> dict[str, str]:
     """Run every applicable check on a namespace of ``functions``; {check id: status}."""
-    mod = types.SimpleNamespace(**functions)
-    ns = ModuleNamespace(mod, "candidate", None)
-    checks = plan(ns, bind(ns), profile="quick", dtypes=dtypes, only=only)
-    rep = run_planned(checks, Report("candidate", "quick"))
+    target = in_process(functions, "candidate")
+    options = Options.make(profile="quick", dtypes=dtypes, only=only, diagnose=False)
+    rep = runner.run(target, options)
     return {r.id: r.status for r in rep.results}
 
 

@@ -15,9 +15,7 @@ from hypothesis import example as hyp_example
 from hypothesis import strategies as st
 from hypothesis.reporting import with_reporter
 
-from gradspec.strategies import PROFILES
-
-STATUSES = ("pass", "warn", "fail", "error", "skip")
+from gradspec.conformance.options import PROFILES
 
 
 @dataclass

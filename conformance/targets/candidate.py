@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
-from gradspec import spec
-from gradspec.conformance.engine.precision import float32_exact
 from gradspec.conformance.engine.results import Violation
 from gradspec.conformance.targets.isolation import (
     CandidateCrashed,
@@ -40,10 +37,8 @@ from gradspec.conformance.targets.isolation import (
     CandidateTimeout,
     LoadError,
 )
-from gradspec.conformance.targets.namespace import Bindings, bind
-from gradspec.conformance.targets.networks import NETWORK_NAMES, NetTarget
+from gradspec.conformance.targets.target import Target, third_party
 from gradspec.errors import UsageError
-from gradspec.reference.mlp import Arch
 
 MANIFEST = "GRADSPEC"
 _CATEGORIES = {
@@ -152,70 +147,7 @@ def _write_back(before: Any, after: Any) -> None:
             _write_back(b, a)
 
 
-@dataclass
-class Candidate:
-    """A loaded candidate: its namespace, what it offers and its network, if any."""
-
-    target: str
-    ns: IsolatedNamespace
-    bindings: Bindings
-    networks: list = field(default_factory=list)
-    found: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def close(self) -> None:
-        self.ns.proc.close()
-
-
-def _arch(ns: IsolatedNamespace, problems: list[str]) -> Arch | None:
-    arch = ns.constant("ARCH")
-    if arch is None:
-        return None
-    try:
-        return Arch.from_mapping(arch)
-    except (KeyError, TypeError, ValueError, spec.UnknownName) as exc:
-        problems.append(f"ARCH is not usable ({type(exc).__name__}: {exc}); not compared")
-        return None
-
-
-def _network_dtype(ns: IsolatedNamespace) -> tuple[str, tuple[str, ...]]:
-    """The network's working precision and a note when it was detected, not declared.
-
-    float32 when the candidate's own parameters are float32; also when they are float64 but
-    the loss and every gradient come back as float32 values (a float32 model behind a float64
-    interface: evidence of float32 computation, never the size of an error)."""
-    import numpy as np
-
-    try:
-        p = ns.call("init_params", 0)
-        kinds = {np.asarray(v).dtype for v in p.values()} if isinstance(p, dict) else set()
-    except Exception:  # the checks report it
-        return "float64", ()
-    if kinds == {np.dtype(np.float32)}:
-        return "float32", ()
-    try:
-        ws = sorted(k for k in p if k.startswith("W"))
-        n_in, n_out = np.shape(p[ws[0]])[0], np.shape(p[ws[-1]])[1]
-        rng = np.random.default_rng(7)
-        X = rng.uniform(-1, 1, (6, n_in))
-        Y = np.eye(n_out)[rng.integers(0, n_out, 6)] if n_out > 1 else rng.uniform(0.1, 0.9, (6, 1))
-        loss = np.asarray(ns.call("loss", p, X, Y), dtype=np.float64)
-        g = ns.call("grads", p, X, Y)
-        vals = [loss.ravel()] + [np.asarray(v, np.float64).ravel() for v in g.values()]
-    except Exception:
-        return "float64", ()
-    flat = np.concatenate(vals)
-    live = flat[np.isfinite(flat) & (flat != 0)]
-    if live.size >= 2 and float32_exact(live).all():
-        return "float32", (
-            "computes in float32 (float64 parameters give a loss and gradients that are all "
-            "float32 values); judged against float32 rounding",
-        )
-    return "float64", ()
-
-
-def load(target: str, *, timeout: float = 10.0) -> Candidate:
+def load(target: str, *, timeout: float = 10.0) -> Target:
     """Import ``target`` in a worker and bind what it defines; UsageError if it cannot be
     checked at all (missing file, import failure, nothing checkable), as one line."""
     if (target.endswith(".py") or os.sep in target) and not os.path.isfile(target):
@@ -227,47 +159,7 @@ def load(target: str, *, timeout: float = 10.0) -> Candidate:
         proc.close()
         raise UsageError(exc.reason) from None
     try:
-        ns = IsolatedNamespace(proc, info, proc.label)
-        bindings = bind(ns)
-        problems = list(bindings.problems)
-        names = ns.names()
-        networks = []
-        if set(NETWORK_NAMES) <= names:
-            arch = _arch(ns, problems)
-            label = arch.label if arch else "network"
-            dtype, notes = _network_dtype(ns)
-            networks.append(NetTarget(label, ns, arch, (dtype,), notes))
-        found = sorted(
-            set(bindings.found) | ({*NETWORK_NAMES, "train_step", "minibatch_grads"} & names)
-        )
-        if not (bindings.activations or bindings.costs or networks):
-            raise UsageError(
-                f"{proc.label}: nothing checkable (no activation, cost or network function "
-                "under the protocol names; see docs/check.md)"
-            )
+        return third_party(IsolatedNamespace(proc, info, proc.label), close=proc.close)
     except BaseException:
         proc.close()
         raise
-    missing = _missing(bindings, names, bool(networks))
-    return Candidate(target, ns, bindings, networks, found, missing, problems)
-
-
-def _missing(b: Bindings, names: set[str], has_network: bool) -> list[str]:
-    out = []
-    for ab in b.activations:
-        n = ab.entry.name
-        if not ab.forward:
-            out.append(n)
-        if not ab.der:
-            out.append(f"{n}_der")
-    for cb in b.costs:
-        if not cb.value:
-            out.append("cost" if cb.reduction != "none" or "dcost" in names else cb.entry.name)
-        if not cb.der:
-            out.append(f"{cb.entry.name}_der")
-    partial = [n for n in NETWORK_NAMES if n in names]
-    if partial and not has_network:
-        out += [n for n in NETWORK_NAMES if n not in names]
-    if has_network:
-        out += [n for n in ("train_step", "minibatch_grads", "ARCH") if n not in names]
-    return out

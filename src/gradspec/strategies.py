@@ -25,8 +25,6 @@ from hypothesis.extra import numpy as hnp
 from gradspec.spec import Activation, Cost, Interval, Pair
 
 __all__ = [
-    "DTYPES",
-    "PROFILES",
     "activation_inputs",
     "cost_inputs",
     "floats_in",
@@ -34,17 +32,6 @@ __all__ = [
     "pair_inputs",
     "simplex_rows",
 ]
-
-DTYPES = ("float32", "float64")
-
-#: Hypothesis settings per profile (``quick``, ``ci`` (default), ``thorough``); ``ci`` and
-#: ``quick`` are derandomized so CI runs are identical.  ``shrink_seconds`` bounds the time
-#: spent shrinking a failure (the smallest failing input found by then is reported).
-PROFILES: dict[str, dict] = {
-    "quick": {"max_examples": 5, "derandomize": True, "shrink_seconds": 5.0},
-    "ci": {"max_examples": 12, "derandomize": True, "shrink_seconds": 10.0},
-    "thorough": {"max_examples": 100, "derandomize": False, "shrink_seconds": 60.0},
-}
 
 #: How far from a kink (relative) an input counts as "near" it.
 NEAR_KINK = 1e-3

@@ -11,17 +11,13 @@ import argparse
 import os
 import sys
 
-from gradspec.errors import (
-    EXIT_FAIL,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    UsageError,
-    writable_path,
-)
-
-PROFILES = ("quick", "ci", "thorough")
-GROUPS = ("activations", "costs", "network")
+from gradspec.commands._run_options import add_run_options, options_from_args
+from gradspec.conformance import xfail
+from gradspec.conformance.api import check_many, check_with
+from gradspec.conformance.options import DEFAULT_TIMEOUT
+from gradspec.conformance.progress import progress_bar
+from gradspec.conformance.report import exit_code, render_table, write_json, write_junit
+from gradspec.errors import EXIT_INTERRUPTED, UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,23 +30,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "loading error.",
     )
     p.add_argument("targets", nargs="+", metavar="TARGET", help=".py file, folder or module")
-    p.add_argument("--only", action="append", metavar="GROUP", help="activations, costs or network")
-    p.add_argument("--profile", default="ci", help="quick, ci (default) or thorough")
-    p.add_argument("--json", metavar="FILE", help="write a JSON report (combined for many)")
-    p.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report")
+    add_run_options(p)
     p.add_argument(
-        "--xfail-file",
-        metavar="FILE",
-        help="expected failures: one check id per line (optionally 'candidate::id'); '#' comments",
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds per call (default {DEFAULT_TIMEOUT:g})",
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per call (default 10)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="candidates checked in parallel")
-    p.add_argument("-v", "--verbose", action="store_true", help="full tables and warnings")
-    p.add_argument(
-        "--strict",
-        action="store_true",
-        help="exit 1 on any warning too (default: only on failures)",
-    )
     p.set_defaults(func=run)
 
 
@@ -72,39 +59,19 @@ def expand_targets(targets: list[str]) -> list[str]:
     return out
 
 
-def _validate(args: argparse.Namespace) -> list[str]:
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; choose from {', '.join(PROFILES)}")
-    for g in args.only or ():
-        if g not in GROUPS:
-            raise UsageError(f"unknown group {g!r}; choose from {', '.join(GROUPS)}")
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"-j must be at least 1, got {args.jobs}")
-    for path in (args.json, args.junitxml):
-        if path:
-            writable_path(path)
-    if args.xfail_file and not os.path.isfile(args.xfail_file):
-        raise UsageError(f"{args.xfail_file}: no such xfail file")
-    return expand_targets(args.targets)
-
-
-def run(args: argparse.Namespace) -> int:
-    targets = _validate(args)
-    from gradspec.conformance.report import render_table, write_json, write_junit
-    from gradspec.conformance.xfail import apply_xfails, read_xfail_file
-
-    xfails = read_xfail_file(args.xfail_file) if args.xfail_file else None
-    kwargs = {"only": args.only, "profile": args.profile, "timeout": args.timeout}
+    options = options_from_args(args, timeout=args.timeout)
+    targets = expand_targets(args.targets)
     reports, interrupted = [], False
     try:
         if len(targets) == 1:
-            reports, interrupted = _run_one(targets[0], kwargs)
+            with progress_bar(os.path.basename(targets[0])) as bar:
+                reports = [check_with(targets[0], options, progress=bar)]
         else:
-            reports, interrupted = _run_many(targets, args.jobs, kwargs)
+            reports, interrupted = _run_many(targets, args.jobs, options)
     finally:
-        notes = apply_xfails(reports, xfails) if xfails is not None else []
         if reports:
             if args.json:
                 write_json(reports, args.json)
@@ -116,36 +83,20 @@ def run(args: argparse.Namespace) -> int:
         if args.verbose:
             render_table([r for r in reports if not r.error], verbose=True)
         summary_table(reports)
-    for n in notes:
+    for n in xfail.notes(reports, options.xfails):
         print(f"xfail: {n}", file=sys.stderr)
-    if interrupted or any(r.interrupted for r in reports):
+    code = exit_code(reports, options.strict, interrupted)
+    if code == EXIT_INTERRUPTED:
         print("interrupted: the report is partial", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if len(targets) == 1 and reports and reports[0].error:
-        raise UsageError(reports[0].error)
-    if any(r.error for r in reports) and not any(r.failed for r in reports):
-        return EXIT_USAGE if all(r.error for r in reports) else EXIT_FAIL
-    return EXIT_OK if all(r.passes(args.strict) for r in reports) else EXIT_FAIL
+    return code
 
 
-def _run_one(target: str, kwargs: dict):
-    from gradspec.conformance.api import check
-    from gradspec.conformance.progress import progress_bar
-
-    label = os.path.basename(target)
-    with progress_bar(label) as bar:
-        rep = check(target, progress=bar, **kwargs)
-    return [rep], rep.interrupted
-
-
-def _run_many(targets: list[str], jobs: int, kwargs: dict):
-    from gradspec.conformance.api import check_many
-
+def _run_many(targets: list[str], jobs: int, options):
     def done(i: int, rep) -> None:
         verdict = "ERROR" if rep.error else rep.verdict.upper()
         print(f"[{i + 1}/{len(targets)}] {targets[i]}: {verdict}", file=sys.stderr, flush=True)
 
-    return check_many(targets, jobs=jobs, on_done=done, **kwargs)
+    return check_many(targets, jobs=jobs, on_done=done, options=options)
 
 
 def summary_table(reports: list) -> None:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gradspec.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, UsageError, writable_path
-
-BACKENDS = ("numpy", "jax", "jax:cpu", "jax:gpu", "jax-autodiff", "all")
-PROFILES = ("quick", "ci", "thorough")
+from gradspec.commands._run_options import add_run_options, options_from_args
+from gradspec.conformance import runner, xfail
+from gradspec.conformance.progress import progress_bar
+from gradspec.conformance.report import (
+    exit_code,
+    overall_verdict,
+    render_table,
+    write_json,
+    write_junit,
+)
+from gradspec.conformance.targets.builtins import ALL, BACKENDS, builtin
+from gradspec.errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,75 +34,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "derivative by autodiff), all (the three), or a comma-separated list "
         "(default: numpy,jax)",
     )
-    p.add_argument("--profile", default="ci", help="quick, ci (default) or thorough")
-    p.add_argument(
-        "--only",
-        action="append",
-        metavar="GROUP",
-        help="activations, costs, pairs or network (repeatable)",
-    )
-    p.add_argument(
-        "--dtype",
-        action="append",
-        metavar="DTYPE",
-        help="float32 or float64 (default both; repeatable)",
-    )
-    p.add_argument("--json", metavar="FILE", help="write a JSON report")
-    p.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report")
-    p.add_argument("-v", "--verbose", action="store_true", help="print warnings in full")
-    p.add_argument(
-        "--strict",
-        action="store_true",
-        help="exit 1 on any warning too (default: only on failures)",
-    )
+    add_run_options(p)
     p.set_defaults(func=run)
 
 
-def _validate(args: argparse.Namespace) -> list[str]:
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; choose from {', '.join(PROFILES)}")
-    backends = [b.strip() for b in args.backend.split(",")]
+def _backends(spec: str) -> list[str]:
+    backends = [b.strip() for b in spec.split(",")]
     for b in backends:
-        if b not in BACKENDS:
-            raise UsageError(f"unknown backend {b!r}; choose from {', '.join(BACKENDS)}")
-    if "all" in backends:
-        backends = ["numpy", "jax", "jax-autodiff"]
-    from gradspec.conformance.runner import GROUPS
-
-    for g in args.only or ():
-        if g not in GROUPS:
-            raise UsageError(f"unknown group {g!r}; choose from {', '.join(GROUPS)}")
-    for d in args.dtype or ():
-        if d not in ("float32", "float64"):
-            raise UsageError(f"unknown dtype {d!r}; choose from float32, float64")
-    for path in (args.json, args.junitxml):
-        if path:
-            writable_path(path)
-    return backends
+        if b not in (*BACKENDS, "all"):
+            raise UsageError(f"unknown backend {b!r}; choose from {', '.join(BACKENDS)}, all")
+    return list(ALL) if "all" in backends else backends
 
 
 def run(args: argparse.Namespace) -> int:
-    backends = _validate(args)
-    from gradspec.conformance.progress import progress_bar
-    from gradspec.conformance.report import render_table, write_json, write_junit
-    from gradspec.conformance.runner import verify_namespace
-    from gradspec.conformance.targets.builtins import builtin
-
+    backends = _backends(args.backend)
+    options = options_from_args(args)
     targets = [builtin(b) for b in backends]  # UsageError for jax:gpu without a GPU
     reports = []
-    dtypes = tuple(args.dtype or ("float64", "float32"))
     try:
         for target in targets:
             with progress_bar(target.label) as bar:
-                rep = verify_namespace(
-                    target.namespace,
-                    target.label,
-                    profile=args.profile,
-                    dtypes=dtypes,
-                    only=args.only,
-                    networks=target.networks,
-                    progress=bar,
-                )
+                rep = runner.run(target, options, progress=bar)
             reports.append(rep)
             if rep.interrupted:
                 break
@@ -106,8 +66,6 @@ def run(args: argparse.Namespace) -> int:
                 write_junit(reports, args.junitxml)
     render_table(reports, verbose=args.verbose)
     if len(reports) > 1:
-        from gradspec.conformance.report import overall_verdict
-
         verdict = overall_verdict(reports)
         total = sum(len(r.results) for r in reports)
         warned = sum(len(r.warned) for r in reports)
@@ -118,6 +76,6 @@ def run(args: argparse.Namespace) -> int:
             f"{secs:.1f} s",
             file=sys.stdout,
         )
-    if any(r.interrupted for r in reports):
-        return EXIT_INTERRUPTED
-    return EXIT_OK if all(r.passes(args.strict) for r in reports) else EXIT_FAIL
+    for n in xfail.notes(reports, options.xfails):
+        print(f"xfail: {n}", file=sys.stderr)
+    return exit_code(reports, options.strict)

@@ -1,0 +1,88 @@
+"""What a run is asked to do, defined once for every front door (``gradspec verify``,
+``gradspec check``, the pytest plugin and the Python API): profiles, groups, dtypes,
+statuses, and the :class:`Options` of one run, validated with one-line usage errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gradspec.conformance.xfail import XfailEntry
+from gradspec.errors import UsageError
+
+#: Hypothesis settings per profile.  ``ci`` (the default everywhere) and ``quick`` are
+#: derandomized, so two runs draw the same examples; ``shrink_seconds`` bounds the time
+#: spent shrinking a failure (the smallest failing input found by then is reported).
+PROFILES: dict[str, dict] = {
+    "quick": {"max_examples": 5, "derandomize": True, "shrink_seconds": 5.0},
+    "ci": {"max_examples": 12, "derandomize": True, "shrink_seconds": 10.0},
+    "thorough": {"max_examples": 100, "derandomize": False, "shrink_seconds": 60.0},
+}
+DEFAULT_PROFILE = "ci"
+
+#: Check groups (``--only``): functions by kind, composed output pairs, networks.
+GROUPS = ("activations", "costs", "pairs", "network")
+
+#: The dtypes gradspec checks, in report order (the default: both).
+DTYPES = ("float64", "float32")
+
+#: Every status a check result can have.  ``warn`` is right math with something to know;
+#: ``xfail`` a failure listed as expected (an xfail file); ``skip`` a check that could not
+#: apply (e.g. no forward to difference).
+STATUSES = ("pass", "warn", "fail", "error", "skip", "xfail")
+
+DEFAULT_TIMEOUT = 10.0  # seconds per call of a candidate's function
+
+
+def _choice(kind: str, value: str, allowed: Iterable[str]) -> str:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise UsageError(f"unknown {kind} {value!r}; choose from {', '.join(allowed)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Options:
+    """One run's settings.  ``dtypes`` None: the target's own (a candidate's ``DTYPES``, else
+    both); ``only`` None: every group.  Construct with :meth:`make` to validate."""
+
+    profile: str = DEFAULT_PROFILE
+    dtypes: tuple[str, ...] | None = None
+    only: tuple[str, ...] = GROUPS
+    timeout: float = DEFAULT_TIMEOUT
+    diagnose: bool = True
+    strict: bool = False
+    xfails: tuple[XfailEntry, ...] = field(default=())
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        profile: str | None = None,
+        dtypes: Iterable[str] | str | None = None,
+        only: Iterable[str] | str | None = None,
+        timeout: float | None = None,
+        diagnose: bool = True,
+        strict: bool = False,
+        xfails: Iterable[XfailEntry] = (),
+    ) -> Options:
+        """Validated options; a bad value raises :class:`gradspec.errors.UsageError`."""
+        profile = _choice("profile", profile or DEFAULT_PROFILE, PROFILES)
+        if isinstance(dtypes, str):
+            dtypes = (dtypes,)
+        dts = None if dtypes is None else tuple(_choice("dtype", d, DTYPES) for d in dtypes)
+        if isinstance(only, str):
+            only = (only,)
+        groups = tuple(_choice("group", g, GROUPS) for g in only) if only else GROUPS
+        timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+        if not timeout > 0:
+            raise UsageError(f"timeout must be positive, got {timeout}")
+        return cls(profile, dts, groups, timeout, diagnose, strict, tuple(xfails))
+
+    def dtypes_for(self, declared: object = None) -> tuple[str, ...]:
+        """The dtypes to check: asked for, else declared by the target (``DTYPES``), else all."""
+        if self.dtypes is not None:
+            return self.dtypes
+        if isinstance(declared, list | tuple) and declared:
+            return tuple(_choice("dtype", str(d), DTYPES) for d in declared)
+        return DTYPES

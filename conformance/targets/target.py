@@ -1,0 +1,170 @@
+"""The one type every front door checks: a :class:`Target` (a built-in implementation or a
+third-party candidate), with what it offers bound to the registry."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gradspec import spec
+from gradspec.conformance.engine.calling import Namespace
+from gradspec.conformance.engine.precision import float32_exact
+from gradspec.conformance.targets.namespace import Bindings, ModuleNamespace, bind
+from gradspec.conformance.targets.networks import (
+    NETWORK_NAMES,
+    OPTIONAL_NETWORK_NAMES,
+    NetTarget,
+)
+from gradspec.errors import UsageError
+from gradspec.reference.mlp import Arch
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Target:
+    """An implementation to check.
+
+    ``ns`` is where its functions live (in process for built-ins, an isolated worker for
+    candidates); ``bindings`` what of the registry it offers; ``networks`` the networks it
+    offers; ``found`` / ``missing`` / ``problems`` are reported as they are.  ``diagnose``:
+    failures are matched against the catalog of known mistakes (third-party code).
+    ``close`` releases the worker.
+    """
+
+    label: str
+    ns: Namespace
+    bindings: Bindings
+    networks: list[NetTarget] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    diagnose: bool = False
+    close: Callable[[], None] = _nothing
+
+    @property
+    def declared_dtypes(self) -> object:
+        """The target's own ``DTYPES`` constant, if any (the dtypes it supports)."""
+        return self.ns.constant("DTYPES")
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def third_party(ns: Namespace, *, close: Callable[[], None] = _nothing) -> Target:
+    """The target for third-party code behind ``ns`` (an isolated worker, or a module in
+    this process): its bindings, its network if it offers one, what it lacks; its failures
+    are diagnosed.  UsageError (one line) when it offers nothing checkable."""
+    bindings = bind(ns)
+    problems = list(bindings.problems)
+    names = ns.names()
+    networks = []
+    if set(NETWORK_NAMES) <= names:
+        arch = _arch(ns, problems)
+        label = arch.label if arch else "network"
+        dtype, notes = _network_dtype(ns)
+        networks.append(NetTarget(label, ns, arch, (dtype,), notes))
+    found = sorted(set(bindings.found) | ({*NETWORK_NAMES, *OPTIONAL_NETWORK_NAMES} & names))
+    reductions = {"reduce", "reduce_der"} <= names
+    if not (bindings.activations or bindings.costs or bindings.delta or reductions or networks):
+        raise UsageError(
+            f"{ns.label}: nothing checkable (no activation, cost, delta, reduce or network "
+            "function under the protocol names; see docs/check.md)"
+        )
+    return Target(
+        ns.label,
+        ns,
+        bindings,
+        networks,
+        found=found,
+        missing=_missing(bindings, names, bool(networks)),
+        problems=problems,
+        diagnose=True,
+        close=close,
+    )
+
+
+def _arch(ns: Namespace, problems: list[str]) -> Arch | None:
+    arch = ns.constant("ARCH")
+    if arch is None:
+        return None
+    try:
+        return Arch.from_mapping(arch)
+    except (KeyError, TypeError, ValueError, spec.UnknownName) as exc:
+        problems.append(f"ARCH is not usable ({type(exc).__name__}: {exc}); not compared")
+        return None
+
+
+def _network_dtype(ns: Namespace) -> tuple[str, tuple[str, ...]]:
+    """The network's working precision and a note when it was detected, not declared.
+
+    float32 when the candidate's own parameters are float32; also when they are float64 but
+    the loss and every gradient come back as float32 values (a float32 model behind a float64
+    interface: evidence of float32 computation, never the size of an error)."""
+    try:
+        p = ns.call("init_params", 0)
+        kinds = {np.asarray(v).dtype for v in p.values()} if isinstance(p, dict) else set()
+    except Exception:  # the checks report it
+        return "float64", ()
+    if kinds == {np.dtype(np.float32)}:
+        return "float32", ()
+    try:
+        ws = sorted(k for k in p if k.startswith("W"))
+        n_in, n_out = np.shape(p[ws[0]])[0], np.shape(p[ws[-1]])[1]
+        rng = np.random.default_rng(7)
+        X = rng.uniform(-1, 1, (6, n_in))
+        Y = np.eye(n_out)[rng.integers(0, n_out, 6)] if n_out > 1 else rng.uniform(0.1, 0.9, (6, 1))
+        loss = np.asarray(ns.call("loss", p, X, Y), dtype=np.float64)
+        g = ns.call("grads", p, X, Y)
+        vals = [loss.ravel()] + [np.asarray(v, np.float64).ravel() for v in g.values()]
+    except Exception:
+        return "float64", ()
+    flat = np.concatenate(vals)
+    live = flat[np.isfinite(flat) & (flat != 0)]
+    if live.size >= 2 and float32_exact(live).all():
+        return "float32", (
+            "computes in float32 (float64 parameters give a loss and gradients that are all "
+            "float32 values); judged against float32 rounding",
+        )
+    return "float64", ()
+
+
+def _missing(b: Bindings, names: set[str], has_network: bool) -> list[str]:
+    out = []
+    for ab in b.activations:
+        n = ab.entry.name
+        if not ab.forward:
+            out.append(n)
+        if not ab.der:
+            out.append(f"{n}_der")
+    for cb in b.costs:
+        if not cb.value:
+            out.append("cost" if cb.reduction != "none" or "dcost" in names else cb.entry.name)
+        if not cb.der:
+            out.append(f"{cb.entry.name}_der")
+    partial = [n for n in NETWORK_NAMES if n in names]
+    if partial and not has_network:
+        out += [n for n in NETWORK_NAMES if n not in names]
+    if has_network:
+        out += [n for n in ("train_step", "minibatch_grads", "ARCH") if n not in names]
+    return out
+
+
+def in_process(code: Any, label: str | None = None) -> Target:
+    """Third-party code already imported in this process: a module, an object, or a mapping
+    of protocol names to callables and constants.  Nothing isolates it: this trusts the code
+    (a hang hangs the run); paths go through an isolated worker instead."""
+    if isinstance(code, Mapping):
+        label = label or "in-process mapping"
+        code = types.SimpleNamespace(**code)
+    name = label or getattr(code, "__name__", type(code).__name__)
+    return third_party(ModuleNamespace(code, name, getattr(code, "__name__", None)))
