@@ -1,7 +1,7 @@
 """Gradient checkers on one network, float64 throughout, each on the true gradient and on a
 gradient with ONE planted wrong entry.
 
-* gradspec directional: the core of ``conformance.checks_network.gradient`` (its
+* gradspec directional: the core of the network gradient check itself (its
   ``DIRECTIONS`` Rademacher directions, ``numeric.directional`` with ``NET_STEP``, Ridders
   extrapolation, the ``network`` budget of the error model), counted evaluation by evaluation;
   its physical floor is one loss+grad plus the loss evaluations it makes, at their
@@ -42,8 +42,7 @@ class Problem:
             if k.startswith("b"):
                 params[k] = rng.uniform(-0.1, 0.1, params[k].shape)
         self.X, self.Y = nets.data(case, F64, seed, batch)
-        self.layout = [(k, params[k].shape) for k in sorted(params)]
-        self.flat = np.concatenate([params[k].ravel() for k, _ in self.layout])
+        self.flat, self.layout = mlp.flatten(params)
         self.n = self.flat.size
         self.evals = 0
         self.grad = self.loss_and_grad(self.flat)
@@ -55,39 +54,29 @@ class Problem:
         self.bad_grad[self.bad_index] += self.delta
 
     def unflatten(self, flat: np.ndarray) -> dict:
-        out, i = {}, 0
-        for k, shape in self.layout:
-            m = int(np.prod(shape))
-            out[k] = flat[i : i + m].reshape(shape)
-            i += m
-        return out
+        return mlp.unflatten(flat, self.layout)
 
     def loss(self, flat: np.ndarray) -> float:
         self.evals += 1
         return mlp.loss(self.arch, self.unflatten(flat), self.X, self.Y)
 
     def loss_and_grad(self, flat: np.ndarray) -> np.ndarray:
-        g = mlp.grads(self.arch, self.unflatten(flat), self.X, self.Y)
-        return np.concatenate([g[k].ravel() for k, _ in self.layout])
+        return mlp.flatten(mlp.grads(self.arch, self.unflatten(flat), self.X, self.Y))[0]
 
 
 # --- gradspec ---------------------------------------------------------------------------------
 
 
 def directional_check(p: Problem, grad: np.ndarray, seed: int = 0) -> tuple[bool, int]:
-    """(passed, loss evaluations) of gradspec's network check on ``grad``.
-
-    Mirrors checks_network.gradient: ``DIRECTIONS`` directions v / sqrt(n) at NET_STEP,
-    failing when a direction exceeds the network budget.  The gradient itself is computed
-    inside (the check has to call grads), unless it is the planted one.
-    """
+    """(passed, loss evaluations) of gradspec's network check on ``grad``: the very loop
+    ``gradspec check`` runs (:func:`gradspec.conformance.checks.network.directions`), failing
+    where a direction exceeds the wrong-math threshold.  The gradient itself is computed
+    inside (the check has to call grads), unless it is the planted one."""
     p.evals = 0
     rng = np.random.default_rng(seed)
-    budget = BUDGETS["network"]
-    for _ in range(checks_network.DIRECTIONS):
-        v = numeric.random_direction(p.n, rng) / np.sqrt(p.n)
-        d = numeric.directional(p.loss, p.flat, grad, v, checks_network.NET_STEP)
-        if d.units(F64) > budget:
+    kinked = checks_network.has_kinks(p.arch)
+    for _d, _units, ratio in checks_network.directions(p.loss, p.flat, grad, rng, F64, kinked):
+        if ratio > 1:
             return False, p.evals
     return True, p.evals
 

@@ -203,7 +203,7 @@ def finish(
         res.status = "fail"
         res.message = v.message
         res.worst = v.worst or outcome.worst
-        res._example = v.inputs  # the minimal failing example, for post-mortem localisation
+        res.failing_example = v.inputs  # the minimal failing example, for localisation
         if repro is not None and v.inputs is not None:
             try:
                 res.reproducer = repro(v)

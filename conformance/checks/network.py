@@ -16,7 +16,7 @@ Numeric references run the candidate's loss on float64 copies of the parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from hypothesis import strategies as st
@@ -30,7 +30,7 @@ from gradspec.conformance.engine.calling import as_array, call
 from gradspec.conformance.engine.errormodel import BUDGETS, compare, fail_units
 from gradspec.conformance.engine.precision import float32_exact
 from gradspec.conformance.engine.results import CheckResult, Measurement, Violation, Worst
-from gradspec.conformance.targets.networks import NetTarget
+from gradspec.conformance.targets.networks import NETWORK_NAMES, NetTarget
 from gradspec.reference import mlp
 from gradspec.reference.mlp import Arch, flatten, unflatten
 
@@ -96,7 +96,7 @@ def _batch_strategy(target: NetTarget, params: dict, dtype: str, rows: int = 8):
     return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows, target=_target_interval(arch))
 
 
-def _has_kinks(arch: Arch | None) -> bool:
+def has_kinks(arch: Arch | None) -> bool:
     if arch is None:
         return True  # unknown: be careful
     names = (arch.activation, arch.out_activation)
@@ -106,9 +106,37 @@ def _has_kinks(arch: Arch | None) -> bool:
 # --- checks ----------------------------------------------------------------------------------
 
 
+def directions(
+    loss: Callable[[np.ndarray], float],
+    flat: np.ndarray,
+    gflat: np.ndarray,
+    rng: np.random.Generator,
+    dtype: np.dtype,
+    kinked: bool,
+    f_err: float | None = None,
+) -> Iterator[tuple[numeric.Directional, float, float]]:
+    """The core of the gradient check, per direction: (the directional comparison, its
+    eps-units, its ratio to the wrong-math threshold; > 1 fails).
+
+    ``DIRECTIONS`` random directions v / sqrt(n); <grads, v> against Ridders differences of
+    ``loss`` along v from a first step ``NET_STEP``.  Beyond the budget and with a kink in the
+    network, the difference is retried at 1/100 of the step before it is believed: a kink
+    inside the step spoils a difference but not a gradient.  ``gradspec bench`` times this
+    very function."""
+    budget = BUDGETS["network"]
+    for _ in range(DIRECTIONS):
+        v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
+        d = numeric.directional(loss, flat, gflat, v, NET_STEP, f_err)
+        units = d.units(dtype)
+        if units > budget and kinked:  # a kink inside the step? try a smaller one
+            d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100, f_err)
+            units = d.units(dtype)
+        yield d, units, d.ratio(dtype)
+
+
 def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     arch = target.arch
-    kinked = _has_kinks(arch)
+    kinked = has_kinks(arch)
 
     def measure(ex: tuple[int, tuple[np.ndarray, np.ndarray]]) -> Measurement:
         seed, (X, Y) = ex
@@ -117,18 +145,11 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
         flat, layout = flatten(params)
         gflat, _ = flatten(g)
         loss = _loss_fn(ctx, layout, X, Y)
-        rng = np.random.default_rng(seed)
         worst = None
         budget = BUDGETS["network"]
         f_err = _loss_noise(loss, flat)
-        for _ in range(DIRECTIONS):
-            v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
-            d = numeric.directional(loss, flat, gflat, v, NET_STEP, f_err)
-            units = d.units(ctx.np_dtype)
-            if units > budget and kinked:  # a kink inside the step? try a smaller one
-                d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100, f_err)
-                units = d.units(ctx.np_dtype)
-            ratio = d.ratio(ctx.np_dtype)
+        rng = np.random.default_rng(seed)
+        for d, units, ratio in directions(loss, flat, gflat, rng, ctx.np_dtype, kinked, f_err):
             w = Worst(
                 None,
                 units,
@@ -189,7 +210,7 @@ def _localise_example(ctx: Ctx, target: NetTarget, res: CheckResult, kinked: boo
     """Re-run the minimal failing example once and narrow the error down (only after a
     failure: bisection costs ~2 log2(P) directional checks per wrong element)."""
     seed = res.worst.inputs["seed"]
-    for_example = getattr(res, "_example", None)
+    for_example = res.failing_example
     if for_example is None:
         return "localisation unavailable"
     _, (X, Y) = for_example
@@ -409,33 +430,36 @@ def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     return single(ctx, "determinism_mutation", target.label, body)
 
 
+#: The network checks in report order: (check name, function, names it needs besides the
+#: protocol's three, needs ARCH).  Each name is written here once; the result carries it.
+CHECKS: tuple[tuple[str, Callable[..., CheckResult], str | None, bool], ...] = (
+    ("gradient", gradient, None, False),
+    ("gd_update", gd_update, "train_step", False),
+    ("minibatch", minibatch, "minibatch_grads", False),
+    ("reference", reference_agreement, None, True),
+    ("determinism_mutation", determinism_mutation, None, False),
+)
+
+
 def plan(target: NetTarget, *, profile: str, dtypes: tuple[str, ...] = ("float64",)) -> list:
     names = target.ns.names()
-    needed = {"init_params", "loss", "grads"}
-    if not needed <= names:
+    if not set(NETWORK_NAMES) <= names:
         return []
     out = []
     for dtype in [d for d in dtypes if d in target.dtypes]:
         ctx = Ctx(target.ns, profile, dtype)
 
-        def thunk(fn, ctx=ctx):
+        def thunk(name: str, fn: Callable[..., CheckResult], ctx: Ctx = ctx):
             def go() -> CheckResult:
                 try:
                     p0 = _params(ctx, target, 0)
                 except Violation as v:
-                    return CheckResult(fn.__name__, target.label, ctx.dtype, "fail", v.message)
+                    return CheckResult(name, target.label, ctx.dtype, "fail", v.message)
                 return with_notes(fn(ctx, target, p0), target.notes)
 
             return go
 
-        checks = [("gradient", gradient)]
-        if "train_step" in names:
-            checks.append(("gd_update", gd_update))
-        if "minibatch_grads" in names:
-            checks.append(("minibatch", minibatch))
-        if target.arch is not None:
-            checks.append(("reference", reference_agreement))
-        checks.append(("determinism_mutation", determinism_mutation))
-        for name, fn in checks:
-            out.append(PlannedCheck("network", name, target.label, dtype, thunk(fn)))
+        for name, fn, needs, needs_arch in CHECKS:
+            if (needs is None or needs in names) and (target.arch is not None or not needs_arch):
+                out.append(PlannedCheck("network", name, target.label, dtype, thunk(name, fn)))
     return out

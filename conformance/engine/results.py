@@ -86,6 +86,9 @@ class CheckResult:
     diagnosis: list[str] = field(default_factory=list)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # each warning in full (status warn)
+    #: The minimal failing example as drawn (not reported; a check may narrow it down after
+    #: the run, e.g. localising a wrong gradient to a tensor and element).
+    failing_example: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
