@@ -53,3 +53,50 @@ def test_plugin_warning_passes_carrying_its_message(tmp_path: Path) -> None:
     p = run_pytest(tmp_path, *args, "--gradspec-strict")
     assert p.returncode == 1, p.stdout
     assert "warn (--gradspec-strict)" in p.stdout
+
+
+COUNTING = """
+import os
+import numpy as np
+
+COST = "half_squared"
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.log")
+
+
+def _note(name):
+    with open(LOG, "a") as fh:
+        fh.write(name + "\\n")
+
+
+def cost(a, y):
+    _note("cost")
+    return 0.5 * (a - y) ** 2
+
+
+def dcost(a, y):
+    _note("dcost")
+    return -(a - y)  # sign flipped: every derivative check fails
+"""
+
+
+def test_plugin_items_are_lazy_and_xfail_patterns_apply(tmp_path: Path) -> None:
+    """Collecting plans without checking: -k runs only the selected checks (the candidate's
+    derivative is never called), and an xfail file with '*' turns failures into xfails."""
+    (tmp_path / "counting.py").write_text(COUNTING)
+    log = tmp_path / "calls.log"
+    base = ["--gradspec", "counting.py", "--gradspec-dtype", "float64", "--gradspec-profile",
+            "quick"]  # fmt: skip
+    p = run_pytest(tmp_path, *base, "--collect-only")
+    assert p.returncode == 0, p.stdout
+    assert "derivative[half_squared:float64]" in p.stdout
+    assert not log.exists() or "dcost" not in log.read_text()
+    p = run_pytest(tmp_path, *base, "-k", "value and not numeric")
+    assert p.returncode == 0, p.stdout
+    assert "1 passed" in p.stdout, p.stdout
+    assert "dcost" not in log.read_text()
+    xf = tmp_path / "xfail.txt"
+    xf.write_text("counting.py::derivative*[half_squared:*]\nextremes[*]\n")
+    p = run_pytest(tmp_path, *base, "--gradspec-xfail-file", str(xf), "-rx")
+    assert p.returncode == 0, p.stdout
+    assert "3 xfailed" in p.stdout, p.stdout
+    assert "XFAIL" in p.stdout and "expected failure (xfail file line 1)" in p.stdout
