@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+from rich.console import Console
+from rich.table import Table
+
 
 def _t(seconds: float | None) -> str:
     if seconds is None:
@@ -20,8 +23,6 @@ def _yn(v) -> str:
 
 
 def print_table(result: dict, file=None) -> None:
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console(file=file, width=160)
     rows = result["results"]

@@ -18,7 +18,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import nets
+from gradspec import derivations as dv
+from gradspec.derivations import cache
+from gradspec.reference import mlp
+
+from . import checkers, nets
 from ._timing import measure, paired, ratio, single
 
 SCHEMA = "gradspec-bench/1"
@@ -114,7 +118,6 @@ def training(quick: bool) -> list[dict]:
     import jax
 
     from gradspec.jaxbackend.mlp import jaxfns
-    from gradspec.reference import mlp
 
     case = nets.XOR
     arch = case.arch
@@ -164,7 +167,6 @@ def compile_cost(quick: bool, smoke: bool = False) -> list[dict]:
     import jax
 
     from gradspec.jaxbackend.mlp import jaxfns
-    from gradspec.reference import mlp
 
     rows = []
     cases = (nets.XOR, nets.LARGE) if quick else (nets.XOR, nets.MEDIUM, nets.LARGE)
@@ -193,8 +195,6 @@ def compile_cost(quick: bool, smoke: bool = False) -> list[dict]:
 
 
 def derivations(quick: bool) -> list[dict]:
-    from gradspec import derivations as dv
-    from gradspec.derivations import cache
 
     rows = []
     t_cold = None
@@ -302,7 +302,6 @@ def gpu(quick: bool) -> list[dict]:
             {"section": "gpu", "name": "jax GPU vs CPU step", "skipped": "no GPU visible to JAX"}
         ]
     from gradspec.jaxbackend.mlp import jaxfns
-    from gradspec.reference import mlp
 
     rows = []
     for case in (nets.XOR, nets.LARGE):
@@ -419,7 +418,6 @@ def environment() -> dict:
 def run_all(quick: bool, sections=SECTIONS, log=print, smoke: bool = False) -> dict:
     """Run ``sections``; ``smoke`` (for the unit-test suite) keeps only the two smallest
     networks, a 256^2 GEMM and the 1.6k-parameter checks: it tests structure, not speed."""
-    from . import checkers
 
     t_start = time.perf_counter()
     rows: list[dict] = []

@@ -7,7 +7,9 @@ import jax
 import numpy as np
 import pytest
 
+from gradspec import derivations
 from gradspec.benchmarks import nets
+from gradspec.derivations import cache
 from gradspec.jaxbackend.mlp import jaxfns
 from gradspec.reference import mlp
 
@@ -55,8 +57,6 @@ def test_jax_first_call(benchmark):
 
 
 def test_sympy_cached_load(benchmark):
-    from gradspec import derivations
-    from gradspec.derivations import cache
 
     def load():
         cache._MEMO.clear()
@@ -67,7 +67,6 @@ def test_sympy_cached_load(benchmark):
 
 
 def test_sympy_cold(benchmark):
-    from gradspec import derivations
 
     benchmark.group = "SymPy derivations"
     benchmark.pedantic(derivations.derive_all, rounds=1)

@@ -10,6 +10,9 @@ matched against the catalog of known wrong formulas (:mod:`.diagnosis`).
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import multiprocessing as mp
+import signal
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -63,7 +66,6 @@ def check_with(target: str | Any, options: Options, progress: Progress | None = 
 
 def _check_to_report(target: str, options: Options, child: bool = False) -> Report:
     """One candidate, never raising: a candidate that cannot be checked gives an error report."""
-    import signal
 
     if child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
@@ -89,8 +91,6 @@ def check_many(
 ) -> tuple[list[Report], bool]:
     """Check each target in its own process, ``jobs`` at a time.  Returns the reports in the
     order of ``targets`` (missing ones when interrupted) and whether Ctrl-C stopped the run."""
-    import concurrent.futures as cf
-    import multiprocessing as mp
 
     options = options or Options()
     reports: dict[int, Report] = {}

@@ -6,11 +6,12 @@ import contextlib
 import sys
 from collections.abc import Iterator
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 
 @contextlib.contextmanager
 def progress_bar(label: str) -> Iterator:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(file=sys.stderr)
     if not console.is_terminal:

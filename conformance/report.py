@@ -7,6 +7,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
 from gradspec.conformance.engine.results import CheckResult
 from gradspec.conformance.options import STATUSES
 from gradspec.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -182,9 +186,6 @@ def write_junit(reports: list[Report], path: str) -> None:
 def render_table(reports: list[Report], *, console: Any = None, verbose: bool = False) -> None:
     """A rich table per implementation: function or pair x check -> status and worst error,
     then every failure in full (message, worst element, diagnosis, reproducer)."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
     console = console or Console()
     colour = {

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradspec.conformance.engine.errormodel import eps, fail_units, tiny
+
 CON = 1.4  # step shrink factor between table rows (Numerical Recipes' choice)
 NTAB = 10  # rows of the extrapolation table
 H_MAX = 0.25  # largest first step: features of these functions live on an O(1) scale
@@ -218,14 +220,12 @@ class Directional:
     scale: float  # sum |g_i v_i|: the rounding scale of the analytic side
 
     def units(self, dtype: np.dtype | type) -> float:
-        from gradspec.conformance.engine.errormodel import eps, tiny
 
         excess = max(abs(self.analytic - self.numeric) - 2 * self.error_estimate, 0.0)
         return excess / (eps(dtype) * self.scale + tiny(dtype))
 
     def ratio(self, dtype: np.dtype | type) -> float:
         """The error over the wrong-math threshold (fail when > 1; see errormodel)."""
-        from gradspec.conformance.engine.errormodel import fail_units
 
         return self.units(dtype) / fail_units(dtype, "numeric")
 

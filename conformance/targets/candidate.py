@@ -29,6 +29,8 @@ import os
 import warnings
 from typing import Any
 
+import numpy as np
+
 from gradspec.conformance.engine.results import Violation
 from gradspec.conformance.targets.isolation import (
     CandidateCrashed,
@@ -129,7 +131,6 @@ class IsolatedNamespace:
 def _write_back(before: Any, after: Any) -> None:
     """Give the caller's arguments the candidate's in-place changes, as an in-process call
     would (the worker received copies): mutation checks then see what the candidate did."""
-    import numpy as np
 
     if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
         if (

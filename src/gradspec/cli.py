@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from gradspec import __version__
 from gradspec.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 #: Sub-command name -> module under gradspec.commands.  Imported lazily: ``gradspec derive``
@@ -43,7 +44,6 @@ def _available() -> dict[str, object]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gradspec", description=__doc__.splitlines()[0])
-    from gradspec import __version__
 
     parser.add_argument("--version", action="version", version=f"gradspec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -14,7 +16,6 @@ class UsageError(Exception):
 
 def writable_path(path: str) -> str:
     """Fail early, with one line, if ``path`` cannot be written."""
-    import os
 
     parent = os.path.dirname(os.path.abspath(path)) or "."
     if os.path.isdir(path):
@@ -36,7 +37,6 @@ def writable_path(path: str) -> str:
 
 def writable_dir(path: str) -> str:
     """Create ``path`` if needed; fail with one line if it cannot be written."""
-    import os
 
     try:
         os.makedirs(path, exist_ok=True)

@@ -11,12 +11,11 @@ import argparse
 import os
 import sys
 
+from rich.console import Console
+from rich.table import Table
+
 from gradspec.commands._run_options import add_run_options, options_from_args
-from gradspec.conformance import xfail
-from gradspec.conformance.api import check_many, check_with
 from gradspec.conformance.options import DEFAULT_TIMEOUT
-from gradspec.conformance.progress import progress_bar
-from gradspec.conformance.report import exit_code, render_table, write_json, write_junit
 from gradspec.errors import EXIT_INTERRUPTED, UsageError
 
 
@@ -60,6 +59,12 @@ def expand_targets(targets: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The engine is imported when a command runs, so that ``gradspec --help`` starts at once.
+    from gradspec.conformance import xfail
+    from gradspec.conformance.api import check_with
+    from gradspec.conformance.progress import progress_bar
+    from gradspec.conformance.report import exit_code, render_table, write_json, write_junit
+
     if args.jobs < 1:
         raise UsageError(f"-j must be at least 1, got {args.jobs}")
     options = options_from_args(args, timeout=args.timeout)
@@ -92,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_many(targets: list[str], jobs: int, options):
+    from gradspec.conformance.api import check_many
+
     def done(i: int, rep) -> None:
         verdict = "ERROR" if rep.error else rep.verdict.upper()
         print(f"[{i + 1}/{len(targets)}] {targets[i]}: {verdict}", file=sys.stderr, flush=True)
@@ -101,8 +108,6 @@ def _run_many(targets: list[str], jobs: int, options):
 
 def summary_table(reports: list) -> None:
     """One row per candidate: verdict, failed checks, diagnoses."""
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     table = Table(title="gradspec check: candidates")

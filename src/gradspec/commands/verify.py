@@ -6,16 +6,6 @@ import argparse
 import sys
 
 from gradspec.commands._run_options import add_run_options, options_from_args
-from gradspec.conformance import runner, xfail
-from gradspec.conformance.progress import progress_bar
-from gradspec.conformance.report import (
-    exit_code,
-    overall_verdict,
-    render_table,
-    write_json,
-    write_junit,
-)
-from gradspec.conformance.targets.builtins import ALL, BACKENDS, builtin
 from gradspec.errors import UsageError
 
 
@@ -39,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _backends(spec: str) -> list[str]:
+    from gradspec.conformance.targets.builtins import ALL, BACKENDS
+
     backends = [b.strip() for b in spec.split(",")]
     for b in backends:
         if b not in (*BACKENDS, "all"):
@@ -47,6 +39,18 @@ def _backends(spec: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The engine is imported when a command runs, so that ``gradspec --help`` starts at once.
+    from gradspec.conformance import runner, xfail
+    from gradspec.conformance.progress import progress_bar
+    from gradspec.conformance.report import (
+        exit_code,
+        overall_verdict,
+        render_table,
+        write_json,
+        write_junit,
+    )
+    from gradspec.conformance.targets.builtins import builtin
+
     backends = _backends(args.backend)
     options = options_from_args(args)
     targets = [builtin(b) for b in backends]  # UsageError for jax:gpu without a GPU

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 
 matplotlib.use("Agg")  # non-interactive: the demos only ever write PNG files
 import matplotlib.pyplot as plt
@@ -59,9 +63,6 @@ class Progress:
         if not self.enabled:
             yield lambda n=1: None
             return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as RichProgress
 
         bar = RichProgress(
             TextColumn("{task.description}"),
@@ -78,6 +79,4 @@ class Progress:
     def phase(self, text: str) -> None:
         """A one-line phase message on stderr (if enabled)."""
         if self.enabled:
-            import sys
-
             print(text, file=sys.stderr, flush=True)

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
+from rich.table import Table
 
 from gradspec.reference import chain, mlp
 
@@ -104,7 +106,6 @@ def _fmt(v: np.ndarray | float) -> str:
 
 
 def _chain_part(seed: int, tables: list, figures: dict) -> None:
-    from rich.table import Table
 
     params = _params(CHAIN, seed)
     x, y = np.array([0.8]), np.array([1.0])
@@ -155,7 +156,6 @@ def _chain_part(seed: int, tables: list, figures: dict) -> None:
 
 
 def _wide_part(seed: int, tables: list, figures: dict) -> None:
-    from rich.table import Table
 
     params = _params(WIDE, seed + 10)
     rng = np.random.default_rng(seed + 20)
@@ -219,7 +219,6 @@ def _wide_part(seed: int, tables: list, figures: dict) -> None:
 
 
 def _average_part(seed: int, tables: list, figures: dict, n: int = 8) -> None:
-    from rich.table import Table
 
     params = _params(WIDE_MEAN, seed + 10)
     rng = np.random.default_rng(seed + 30)
@@ -255,7 +254,6 @@ def _average_part(seed: int, tables: list, figures: dict, n: int = 8) -> None:
 
 def run(out: str | Path = "gradspec-out/chain-rule", seed: int = 0, progress: bool = False):
     """Build the tables, check every product, write them to ``chain_rule.txt``."""
-    from rich.console import Console
 
     t0 = time.perf_counter()
     folder = out_dir(out)
