@@ -385,11 +385,6 @@ def swish_der2(z: ArrayLike) -> np.ndarray:
     return like(sigmoid_der(z) * (2.0 - z * np.tanh(z / 2.0)), z.dtype)
 
 
-silu = swish
-silu_der = swish_der
-silu_der2 = swish_der2
-
-
 # --------------------------------------------------------------------------- softmax
 
 

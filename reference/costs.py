@@ -273,22 +273,6 @@ def cross_entropy_logits_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
     return act.softmax_der(z) * np.sum(y, axis=-1)[..., None, None]
 
 
-# --------------------------------------------------------------------------- aliases
-
-binary_cross_entropy = bce = log_loss
-binary_cross_entropy_der = bce_der = log_loss_der
-binary_cross_entropy_der2 = bce_der2 = log_loss_der2
-categorical_cross_entropy = cross_entropy
-categorical_cross_entropy_der = cross_entropy_der
-categorical_cross_entropy_der2 = cross_entropy_der2
-sigmoid_cross_entropy = log_loss_logits
-sigmoid_cross_entropy_der = log_loss_logits_der
-sigmoid_cross_entropy_der2 = log_loss_logits_der2
-softmax_cross_entropy = cross_entropy_logits
-softmax_cross_entropy_der = cross_entropy_logits_der
-softmax_cross_entropy_der2 = cross_entropy_logits_der2
-
-
 # --------------------------------------------------------------------------- reductions
 
 

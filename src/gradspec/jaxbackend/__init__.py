@@ -27,7 +27,7 @@ import types as _types
 
 from . import _impl
 from ._backend import Backend, enable_cache_from_env, get_backend
-from ._protocol import protocol_names
+from ._impl import protocol_names
 
 
 def Network(arch, *, grads: str = "hand", device=None):
