@@ -22,7 +22,7 @@ from gradspec import spec
 from gradspec.spec import HUBER_DELTA
 
 from . import activations as act
-from ._util import as_float, keep_nan, like, underflow_ok
+from ._util import as_float, keep_nan, like, registry_aliases, underflow_ok
 
 
 def _pair(a: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -271,6 +271,12 @@ def cross_entropy_logits_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
     """
     z, y = _pair(z, y)
     return act.softmax_der(z) * np.sum(y, axis=-1)[..., None, None]
+
+
+# --------------------------------------------------------------------------- aliases
+
+# bce = log_loss etc., from the registry's aliases
+globals().update(registry_aliases(globals(), spec.COSTS))
 
 
 # --------------------------------------------------------------------------- reductions
