@@ -28,11 +28,10 @@ from ._util import as_float, underflow_ok
 
 
 @functools.cache
-def _closed_form(pair_name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The registry's closed form of dC/dz for ``pair_name`` as a NumPy function of (a, y),
-    evaluated in the order the registry writes it."""
-    act, cost = pair_name.split("+")
-    expr = spec.closed_form_expr(spec.pair(act, cost), evaluate=False)
+def _closed_form(activation: str, cost: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The registry's closed form of dC/dz for the pair as a NumPy function of (a, y),
+    evaluated in the order the registry writes it (``2*(a - y)``, not ``2*a - 2*y``)."""
+    expr = spec.closed_form_expr(spec.pair(activation, cost), evaluate=False)
     return sp.lambdify((spec.A, spec.Y), expr, modules="numpy")
 
 
@@ -102,7 +101,7 @@ def delta(activation: str, cost: str, z: ArrayLike, y: ArrayLike) -> np.ndarray:
     p = spec.pair(act_entry.name, cost_entry.name)
     a = getattr(acts, act_entry.name)(z)
     if p.closed_form is not None:
-        return _closed_form(p.name)(a, y)
+        return _closed_form(act_entry.name, cost_entry.name)(a, y)
     return dC_dz(act_entry.name, z, dC_da(cost_entry.name, a, y))
 
 
