@@ -1,8 +1,13 @@
-"""Small helpers shared by the reference modules: dtype handling and the underflow policy."""
+"""Small helpers shared by the reference modules: dtype handling, the underflow policy and the
+registry's aliases."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
+
+from gradspec import spec
 
 #: Underflow to zero (or to a subnormal) is the correctly rounded answer for the tails the
 #: reference evaluates (exp(-1e4), erfc(30), products of tiny probabilities); only overflow,
@@ -32,3 +37,17 @@ def like(out: np.typing.ArrayLike, dtype: np.dtype) -> np.ndarray:
 def keep_nan(out: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``out`` with NaN wherever ``x`` is NaN: constant derivatives must still propagate NaN."""
     return np.where(np.isnan(x), x, out)
+
+
+def registry_aliases(
+    namespace: Mapping[str, object], entries: Iterable[spec.Activation | spec.Cost]
+) -> dict[str, object]:
+    """Alias protocol name -> function for every alias of ``entries`` whose canonical function
+    ``namespace`` defines (silu -> swish, bce_der -> log_loss_der): the registry's ``aliases``
+    are the one list of them."""
+    return {
+        alias: namespace[name]
+        for e in entries
+        for alias, name in spec.alias_names(e).items()
+        if name in namespace
+    }

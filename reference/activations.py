@@ -25,9 +25,9 @@ import numpy as np
 import scipy.special as sc
 from numpy.typing import ArrayLike
 
-from gradspec.spec import ELU_ALPHA, LEAKY_SLOPE
+from gradspec.spec import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
 
-from ._util import as_float, keep_nan, like, underflow_ok
+from ._util import as_float, keep_nan, like, registry_aliases, underflow_ok
 
 _SQRT2 = math.sqrt(2.0)  # python floats stay "weak" under NEP 50, so float32 stays float32
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -385,11 +385,6 @@ def swish_der2(z: ArrayLike) -> np.ndarray:
     return like(sigmoid_der(z) * (2.0 - z * np.tanh(z / 2.0)), z.dtype)
 
 
-silu = swish
-silu_der = swish_der
-silu_der2 = swish_der2
-
-
 # --------------------------------------------------------------------------- softmax
 
 
@@ -428,3 +423,9 @@ def softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
     g = np.asarray(g, dtype=z.dtype)
     a = softmax(z)
     return like(a * (g - np.sum(g * a, axis=-1, keepdims=True)), z.dtype)
+
+
+# --------------------------------------------------------------------------- aliases
+
+# silu = swish etc., from the registry's aliases (written last: every function exists by now)
+globals().update(registry_aliases(globals(), ACTIVATIONS))

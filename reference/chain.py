@@ -5,16 +5,19 @@
                                             so its gradient sums over all those paths)
 
 Names follow the factors: :func:`dC_da`, :func:`da_dz`, :func:`dz_dw`, :func:`dz_db`,
-:func:`dz_da_prev`; :func:`delta` is dC/dz for an output layer (with the classic fused forms),
+:func:`dz_da_prev`; :func:`delta` is dC/dz for an output layer (with the registry's closed forms),
 :func:`dC_dz` carries an upstream gradient through an activation (hidden layers), and
 :func:`dC_da_prev` passes it back through W.  Shapes are per batch: rows are examples.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 from numpy.typing import ArrayLike
 
 from gradspec import spec
@@ -23,15 +26,13 @@ from . import activations as acts
 from . import costs
 from ._util import as_float, underflow_ok
 
-#: Output activation + cost pairs whose dC/dz simplifies (the registry's closed forms); the
-#: fused form skips the 1/(a(1-a)) and -y/a divisions, which blow up as a saturates.
-_FUSED = {
-    ("identity", "half_squared"): lambda a, y: a - y,
-    ("identity", "squared"): lambda a, y: 2.0 * (a - y),
-    ("sigmoid", "log_loss"): lambda a, y: a - y,
-    # assumes every row of y sums to 1 (the registry's target_simplex for cross_entropy)
-    ("softmax", "cross_entropy"): lambda a, y: a - y,
-}
+
+@functools.cache
+def _closed_form(activation: str, cost: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The registry's closed form of dC/dz for the pair as a NumPy function of (a, y),
+    evaluated in the order the registry writes it (``2*(a - y)``, not ``2*a - 2*y``)."""
+    expr = spec.closed_form_expr(spec.pair(activation, cost), evaluate=False)
+    return sp.lambdify((spec.A, spec.Y), expr, modules="numpy")
 
 
 def _activation(name: str) -> spec.Activation:
@@ -84,29 +85,23 @@ def dC_dz(activation: str, z: ArrayLike, upstream: ArrayLike) -> np.ndarray:
 def delta(activation: str, cost: str, z: ArrayLike, y: ArrayLike) -> np.ndarray:
     """dC/dz of an output layer: the error signal backprop starts from, shape of ``z``.
 
-    Fused closed forms (a - y for sigmoid+log_loss, softmax+cross_entropy and
-    identity+half_squared; 2(a - y) for identity+squared) are used where they exist; other
-    pairs go through dC/da * f'(z) (softmax: per row through the Jacobian).  A cost on logits
-    takes z directly and needs ``activation == "identity"``.  Invalid pairs raise ValueError.
+    Where the registry claims a closed form for the pair (``spec.Pair.closed_form``: a - y for
+    sigmoid+log_loss, softmax+cross_entropy and identity+half_squared; 2(a - y) for
+    identity+squared) it is evaluated at a = f(z): it skips the 1/(a(1-a)) and -y/a divisions,
+    which blow up as a saturates.  Other pairs go through dC/da * f'(z) (softmax: per row
+    through the Jacobian).  A cost on logits takes z directly and needs
+    ``activation == "identity"``; unusable output layers raise ValueError
+    (:func:`gradspec.spec.validate_output_layer`).
     """
-    act_entry = _activation(activation)
-    cost_entry = spec.cost(cost)
+    act_entry, cost_entry = spec.validate_output_layer(activation, cost)
     z = as_float(z)
     y = np.asarray(y, dtype=z.dtype)
     if cost_entry.inputs == "logits":
-        if act_entry.name != "identity":
-            raise ValueError(
-                f"{cost_entry.name} is a cost on logits and already includes its output "
-                f"activation; use output activation 'identity', not {act_entry.name!r}"
-            )
         return dC_da(cost_entry.name, z, y)
     p = spec.pair(act_entry.name, cost_entry.name)
-    if not p.valid:
-        raise ValueError(f"invalid pair {p.name}: {p.reason}")
     a = getattr(acts, act_entry.name)(z)
-    fused = _FUSED.get((act_entry.name, cost_entry.name))
-    if fused is not None:
-        return fused(a, y)
+    if p.closed_form is not None:
+        return _closed_form(act_entry.name, cost_entry.name)(a, y)
     return dC_dz(act_entry.name, z, dC_da(cost_entry.name, a, y))
 
 

@@ -22,7 +22,7 @@ from gradspec import spec
 from gradspec.spec import HUBER_DELTA
 
 from . import activations as act
-from ._util import as_float, keep_nan, like, underflow_ok
+from ._util import as_float, keep_nan, like, registry_aliases, underflow_ok
 
 
 def _pair(a: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -275,18 +275,8 @@ def cross_entropy_logits_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 # --------------------------------------------------------------------------- aliases
 
-binary_cross_entropy = bce = log_loss
-binary_cross_entropy_der = bce_der = log_loss_der
-binary_cross_entropy_der2 = bce_der2 = log_loss_der2
-categorical_cross_entropy = cross_entropy
-categorical_cross_entropy_der = cross_entropy_der
-categorical_cross_entropy_der2 = cross_entropy_der2
-sigmoid_cross_entropy = log_loss_logits
-sigmoid_cross_entropy_der = log_loss_logits_der
-sigmoid_cross_entropy_der2 = log_loss_logits_der2
-softmax_cross_entropy = cross_entropy_logits
-softmax_cross_entropy_der = cross_entropy_logits_der
-softmax_cross_entropy_der2 = cross_entropy_logits_der2
+# bce = log_loss etc., from the registry's aliases
+globals().update(registry_aliases(globals(), spec.COSTS))
 
 
 # --------------------------------------------------------------------------- reductions

@@ -10,6 +10,11 @@ NumPy (or jax) arrays in, NumPy arrays of the input's dtype out, called exactly 
 ``jax.grad`` of the forwards.  ``jaxfns`` (and ``raw``) hold the jitted jax functions for
 benchmarks (jax arrays in and out, no checks, dtype follows JAX's own x64 setting).
 
+The tables are built from the registry (:func:`gradspec.spec.protocol_names`): a registry
+function this backend does not implement is simply absent from ``functions``, ``raw``, the
+module and every :class:`Backend` (its aliases too), and ``gradspec verify`` lists it as
+missing; :func:`protocol_names` gives what is implemented.
+
 Dtypes: float16/32/64 are kept; float64 inputs run inside ``jax.enable_x64(True)``, a
 thread-local context, so the global ``jax_enable_x64`` flag is never changed.  Mixed float
 dtypes raise TypeError, unequal shapes ValueError (no promotion, no broadcasting).
@@ -27,7 +32,7 @@ import types as _types
 
 from . import _impl
 from ._backend import Backend, enable_cache_from_env, get_backend
-from ._protocol import protocol_names
+from ._impl import protocol_names
 
 
 def Network(arch, *, grads: str = "hand", device=None):

@@ -1,11 +1,14 @@
 """Derivatives by JAX autodiff of the forwards in :mod:`._ops` (raw, un-jitted).
 
 Elementwise functions are differentiated with a forward-mode JVP along a tangent of ones (one
-pass, any shape, no vmap); softmax's Jacobian with ``vmap(jacfwd)`` over the rows; costs on
-logits and ``delta`` with ``jax.grad`` of the summed cost.  Where a forward carries a
-``custom_jvp`` (relu, abs, sigmoid, softplus, elu), that rule is what autodiff uses.
+pass, any shape, no vmap); a vector activation's Jacobian (softmax) with ``vmap(jacfwd)`` over
+the rows; vector costs on logits and ``delta`` with ``jax.grad`` of the summed cost.  Where a
+forward carries a ``custom_jvp`` (relu, abs, sigmoid, softplus, elu), that rule is what
+autodiff uses.  Each builder takes the forward, so any registry entry whose forward
+:mod:`._ops` defines gets its derivatives here.
 
-``N_der_output(a)`` is f'(f^-1(a)): autodiff of the forward at the preimage of the output.
+``N_der_output(a)`` is f'(f^-1(a)): autodiff of the forward at the preimage of the output,
+with f^-1 the registry's ``Activation.inverse``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from gradspec.spec import ELU_ALPHA, LEAKY_SLOPE
+from gradspec import spec
 
 from . import _ops
 
@@ -53,45 +56,41 @@ def d2_cost(c):
     return d1_cost(d1_cost(c))
 
 
-# Preimages z = f^-1(a) for the output-derivative forms.  relu/step are not invertible on
-# a <= 0 / everywhere; the preimage chosen (a itself; a - 1/2) gives the spec's convention.
-_INVERSE = {
-    "identity": lambda a: a,
-    "step": lambda a: a - 0.5,
-    "sigmoid": lambda a: jnp.log(a) - jnp.log1p(-a),
-    "tanh": jnp.arctanh,
-    "relu": lambda a: a,
-    "leaky_relu": lambda a: jnp.where(a < 0, a / LEAKY_SLOPE, a),
-    "softplus": lambda a: a + jnp.log(-jnp.expm1(-a)),  # log(expm1(a)), stable for large a
-    "elu": lambda a: jnp.where(a < 0, jnp.log1p(jnp.minimum(a, 0.0) / ELU_ALPHA), a),
-}
+def der_output(f, inverse):
+    """f' as a function of the output: d1(f) at the preimage ``inverse(a)``."""
+    return lambda a: d1(f)(inverse(a))
 
 
-def der_output(name: str):
-    f = getattr(_ops, name)
-    inv = _INVERSE[name]
-    return lambda a: d1(f)(inv(a))
+def jacobian(f):
+    """The Jacobian of a row-wise vector function, (..., K) -> (..., K, K): vmap(jacfwd)."""
+
+    def der(z):
+        k = z.shape[-1]
+        rows = z.reshape(-1, k)
+        return jax.vmap(jax.jacfwd(f))(rows).reshape(*z.shape, k)
+
+    return der
 
 
-def softmax_der(z):
-    k = z.shape[-1]
-    rows = z.reshape(-1, k)
-    jac = jax.vmap(jax.jacfwd(_ops.softmax))(rows)
-    return jac.reshape(*z.shape, k)
+def vjp(f):
+    """g^T J per row by ``jax.vjp`` (the protocol's ``N_vjp(z, g)``)."""
+    return lambda z, g: jax.vjp(f, z)[1](g)[0]
 
 
-def softmax_vjp(z, g):
-    return jax.vjp(_ops.softmax, z)[1](g)[0]
+def row_cost_grad(c):
+    """dC/dz of a per-row cost: jax.grad of the summed rows (each row is independent)."""
+    return lambda z, y: jax.grad(lambda z_: jnp.sum(c(z_, y)))(z)
 
 
-def cross_entropy_logits_der(z, y):
-    return jax.grad(lambda z_: jnp.sum(_ops.cross_entropy_logits(z_, y)))(z)
+def row_cost_hessian(c):
+    """The per-row Hessian of a per-row cost, (..., K) -> (..., K, K): vmap(hessian)."""
 
+    def der2(z, y):
+        k = z.shape[-1]
+        hess = jax.vmap(jax.hessian(c))(z.reshape(-1, k), y.reshape(-1, k))
+        return hess.reshape(*z.shape, k)
 
-def cross_entropy_logits_der2(z, y):
-    k = z.shape[-1]
-    hess = jax.vmap(jax.hessian(_ops.cross_entropy_logits))(z.reshape(-1, k), y.reshape(-1, k))
-    return hess.reshape(*z.shape, k)
+    return der2
 
 
 def reduce_der(grad, reduction: str, n: int | None = None):
@@ -106,23 +105,28 @@ def reduce_der(grad, reduction: str, n: int | None = None):
     return grad * scale
 
 
-def _stable_cost_of_z(activation: str, cost: str):
-    """Cost as a function of z, rewritten in log space where a = f(z) would saturate."""
-    if cost in ("log_loss_logits", "cross_entropy_logits"):
+def _softmax_log_loss_of_z(z, y):
+    la, l1m, _ = _ops.softmax_logs(z)
+    return -(y * la + (1.0 - y) * l1m)
+
+
+#: The cost as a function of z rewritten in log space, for pairs where a = f(z) saturates:
+#: an implementation choice of this backend.  A pair without one composes C(f(z), y).
+_STABLE_COST_OF_Z = {
+    "sigmoid+log_loss": _ops.log_loss_logits,  # -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
+    "sigmoid+cross_entropy": lambda z, y: y * _ops.softplus(-z),  # -y log s(z)
+    "softmax+cross_entropy": lambda z, y: -y * _ops.log_softmax(z),
+    "softmax+log_loss": _softmax_log_loss_of_z,
+}
+
+
+def _cost_of_z(activation: str, cost: str):
+    """C(f(z), y) as a function of z: the cost itself for a cost on logits."""
+    if spec.cost(cost).inputs == "logits":
         return getattr(_ops, cost)
-    if activation == "sigmoid" and cost == "log_loss":
-        return _ops.log_loss_logits  # -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
-    if activation == "sigmoid" and cost == "cross_entropy":
-        return lambda z, y: y * _ops.softplus(-z)  # -y log s(z)
-    if activation == "softmax" and cost == "cross_entropy":
-        return lambda z, y: -y * _ops.log_softmax(z)
-    if activation == "softmax" and cost == "log_loss":
-
-        def cz(z, y):
-            la, l1m, _ = _ops.softmax_logs(z)
-            return -(y * la + (1.0 - y) * l1m)
-
-        return cz
+    stable = _STABLE_COST_OF_Z.get(f"{activation}+{cost}")
+    if stable is not None:
+        return stable
     act = getattr(_ops, activation)
     c = getattr(_ops, cost)
     return lambda z, y: c(act(z), y)
@@ -130,5 +134,5 @@ def _stable_cost_of_z(activation: str, cost: str):
 
 def delta(activation: str, cost: str, z, y):
     """dC/dz = jax.grad of the summed cost of f(z) (each row/element is independent)."""
-    cz = _stable_cost_of_z(activation, cost)
+    cz = _cost_of_z(activation, cost)
     return jax.grad(lambda z_: jnp.sum(cz(z_, y)))(z)

@@ -16,7 +16,10 @@ import jax.numpy as jnp
 from jax import lax
 from jax.scipy.special import erfc, xlog1py, xlogy
 
+from gradspec import spec
 from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+
+from . import _sympy
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -439,20 +442,43 @@ def _softmax_log_loss_delta(z, y):
     return jnp.where(is_m, at_m, other)
 
 
+def _sigmoid_cross_entropy_delta(z, y):
+    return -y * sigmoid(-z)  # -y/a * a(1-a), without dividing by a
+
+
+def _softmax_cross_entropy_delta(z, y):
+    # J^T (-y/a) = a sum(y) - y, without dividing by a; equal to the closed form a - y on the
+    # simplex and still right off it
+    return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
+
+
+#: This backend's own stable forms of dC/dz for some pairs (an implementation choice); they
+#: take precedence over the registry's closed form.  Any other pair uses its closed form where
+#: the registry claims one, else the chain rule.
+_STABLE_DELTA = {
+    "sigmoid+cross_entropy": _sigmoid_cross_entropy_delta,
+    "softmax+cross_entropy": _softmax_cross_entropy_delta,
+    "softmax+log_loss": _softmax_log_loss_delta,
+}
+
+
 def delta(activation: str, cost: str, z, y):
-    """dC/dz for output activation and cost names (already resolved and validated)."""
+    """dC/dz for output activation and cost names (already resolved and validated).
+
+    A cost on logits: its own derivative in z.  Otherwise a stable form of this backend, the
+    registry's closed form at a = f(z) (sigmoid + log loss: sigmoid(z) - y, never forming
+    (a-y)/(a(1-a)) * a(1-a)), or the chain rule C'(f(z), y) f'(z) (vector activations: through
+    their vector-Jacobian product).
+    """
     g = globals()
-    if cost in ("log_loss_logits", "cross_entropy_logits"):
+    if spec.cost(cost).inputs == "logits":
         return g[cost + "_der"](z, y)
-    if activation == "sigmoid" and cost == "log_loss":
-        return sigmoid(z) - y  # (a-y)/(a(1-a)) * a(1-a), without 1 - a
-    if activation == "sigmoid" and cost == "cross_entropy":
-        return -y * sigmoid(-z)  # -y/a * a(1-a)
-    if activation == "softmax":
-        if cost == "cross_entropy":
-            # J^T (-y/a) = a sum(y) - y, without dividing by a
-            return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
-        if cost == "log_loss":
-            return _softmax_log_loss_delta(z, y)
-        return softmax_vjp(z, g[cost + "_der"](softmax(z), y))
-    return g[cost + "_der"](g[activation](z), y) * g[activation + "_der"](z)
+    name = f"{activation}+{cost}"
+    if name in _STABLE_DELTA:
+        return _STABLE_DELTA[name](z, y)
+    a = g[activation](z)
+    if spec.pair(activation, cost).closed_form is not None:
+        return _sympy.closed_form(activation, cost)(a, y)
+    if spec.activation(activation).vector:
+        return g[activation + "_vjp"](z, g[cost + "_der"](a, y))
+    return g[cost + "_der"](a, y) * g[activation + "_der"](z)

@@ -1,15 +1,16 @@
 """The implementation protocol over JAX: jitted raw functions and their NumPy-facing wrappers.
 
-:func:`build` turns a table of raw (jnp) functions into two dicts keyed by protocol name:
-``raw`` (the ``jax.jit``-compiled functions, jax arrays in and out) and ``wrapped`` (NumPy in,
-NumPy out, same dtype as the input, float64 computed under a scoped ``jax.enable_x64``).
+:func:`jit_all` and :func:`wrap_all` turn a table of raw (jnp) functions keyed by protocol name
+into two dicts: ``raw`` (the ``jax.jit``-compiled functions, jax arrays in and out) and
+``wrapped`` (NumPy in, NumPy out, same dtype as the input, float64 computed under a scoped
+``jax.enable_x64``).  Only the names the table holds are built: a registry function the
+backend does not implement is simply absent (aliases of it too).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import jax
@@ -18,9 +19,6 @@ import numpy as np
 from gradspec import spec
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-
-# Which registry costs on logits fuse which activation (delta accepts it or identity).
-FUSED = {"log_loss_logits": "sigmoid", "cross_entropy_logits": "softmax"}
 
 
 def _is_weak(x: Any) -> bool:
@@ -96,27 +94,24 @@ def _wrap(name: str, jitted: Callable, argnames: tuple[str, ...], vector: bool, 
     return fn
 
 
-def resolve_pair(activation: str, cost: str) -> tuple[str, str, bool]:
-    """Canonical names and whether the last axis is a class axis; ValueError if not allowed."""
-    act = spec.activation(activation)
-    c = spec.cost(cost)
-    if c.inputs == "logits":
-        if act.name != "identity":  # as gradspec.reference.chain.delta
-            raise ValueError(
-                f"delta: {c.name} is a cost on logits and already includes its output "
-                f"activation ({FUSED[c.name]}); use activation 'identity', not {act.name!r}"
-            )
-        return act.name, c.name, c.vector
-    p = spec.pair(act.name, c.name)
-    if not p.valid:
-        raise ValueError(f"delta: pair {p.name} is not valid: {p.reason}")
-    return act.name, c.name, act.vector
+def resolve_pair(activation: str, cost: str, have: Collection[str]) -> tuple[str, str, bool]:
+    """Canonical names and whether the last axis is a class axis.
+
+    ValueError for an output layer the spec does not allow
+    (:func:`gradspec.spec.validate_output_layer`); NotImplementedError when the backend lacks
+    the activation's or the cost's forward (``have``: the names it implements).
+    """
+    act, c = spec.validate_output_layer(activation, cost)
+    lacking = [n for n in (act.name, c.name) if n not in have]
+    if lacking:
+        raise NotImplementedError(f"delta: this backend does not implement {', '.join(lacking)}")
+    return act.name, c.name, c.vector if c.inputs == "logits" else act.vector
 
 
-def _wrap_delta(jitted: Callable, device):
+def _wrap_delta(jitted: Callable, have: Collection[str], device):
     def delta(activation, cost, z, y):
         """dC/dz for an output activation and a cost, by names (softmax: per row)."""
-        act, c, vector = resolve_pair(activation, cost)
+        act, c, vector = resolve_pair(activation, cost, have)
         arrays, dtype = as_arrays("delta", ("z", "y"), (z, y))
         check_shapes("delta", ("z", "y"), arrays, vector)
         return run(jitted, arrays, dtype, device, static=(act, c))
@@ -138,35 +133,30 @@ def _wrap_reduce(name: str, jitted: Callable, device):
     return fn
 
 
+def _argnames(entry: spec.Activation | spec.Cost, name: str) -> tuple[str, ...]:
+    if entry.kind == "cost":
+        return ("z", "y") if entry.inputs == "logits" else ("a", "y")
+    if name.endswith("_vjp"):
+        return ("z", "g")
+    return ("a",) if name.endswith("_der_output") else ("z",)
+
+
 def protocol_table(ops: dict[str, Callable]) -> list[tuple[str, Callable, tuple, bool]]:
-    """(name, raw function, argument names, vector?) for every protocol name of the registry."""
-    rows = []
-    for act in spec.ACTIVATIONS:
-        n, vec = act.name, act.vector
-        rows.append((n, ops[n], ("z",), vec))
-        rows.append((n + "_der", ops[n + "_der"], ("z",), vec))
-        if not vec:
-            rows.append((n + "_der2", ops[n + "_der2"], ("z",), vec))
-        if act.output_derivative is not None:
-            rows.append((n + "_der_output", ops[n + "_der_output"], ("a",), vec))
-    rows.append(("softmax_vjp", ops["softmax_vjp"], ("z", "g"), True))
-    for c in spec.COSTS:
-        n, vec = c.name, c.vector
-        argn = ("z", "y") if c.inputs == "logits" else ("a", "y")
-        rows.append((n, ops[n], argn, vec))
-        rows.append((n + "_der", ops[n + "_der"], argn, vec))
-        rows.append((n + "_der2", ops[n + "_der2"], argn, vec))  # vector: the Hessian
-    return rows
+    """(name, raw function, argument names, vector?) for every registry protocol name in
+    ``ops``, in registry order (vector: acts along the last axis)."""
+    return [
+        (name, ops[name], _argnames(e, name), e.vector)
+        for e in (*spec.ACTIVATIONS, *spec.COSTS)
+        for name in spec.protocol_names(e)
+        if name in ops
+    ]
 
 
 def _aliases() -> dict[str, str]:
     """alias protocol name -> canonical protocol name (silu -> swish, bce_der -> log_loss_der)."""
-    out = {}
-    for e in (*spec.ACTIVATIONS, *spec.COSTS):
-        for al in e.aliases:
-            for suffix in ("", "_der", "_der2", "_der_output"):
-                out[al + suffix] = e.name + suffix
-    return out
+    return {
+        al: n for e in (*spec.ACTIVATIONS, *spec.COSTS) for al, n in spec.alias_names(e).items()
+    }
 
 
 def jit_all(ops: dict[str, Callable]) -> dict[str, Callable]:
@@ -195,23 +185,8 @@ def wrap_all(ops: dict[str, Callable], raw: dict[str, Callable], device=None) ->
         wrapped[name] = _wrap(name, raw[name], argn, vec, device)
     for name in ("reduce", "reduce_der"):
         wrapped[name] = _wrap_reduce(name, raw[name], device)
-    wrapped["delta"] = _wrap_delta(raw["_delta_zy"], device)
+    wrapped["delta"] = _wrap_delta(raw["_delta_zy"], set(ops), device)
     for al, canon in _aliases().items():
         if canon in wrapped:
             wrapped[al] = wrapped[canon]
     return wrapped
-
-
-@functools.cache
-def protocol_names() -> tuple[str, ...]:
-    """Every canonical protocol name the backend exposes (aliases excluded)."""
-    names = [row[0] for row in protocol_table(_NAME_PROBE)]
-    return (*names, "reduce", "reduce_der", "delta")
-
-
-class _Probe(dict):
-    def __missing__(self, key):
-        return None
-
-
-_NAME_PROBE = _Probe()

@@ -3,7 +3,8 @@
 ``N_der`` / ``N_der2`` are ``jax.jvp`` of the forward along ones (elementwise), ``softmax_der``
 is ``vmap(jacfwd(softmax))``, ``softmax_vjp`` is ``jax.vjp``, cost derivatives are jvps in the
 prediction, ``cross_entropy_logits_der`` and ``delta`` are ``jax.grad`` of the summed cost,
-``N_der_output(a)`` is the autodiff derivative at the preimage f^-1(a).  Forwards are the same
+``N_der_output(a)`` is the autodiff derivative at the preimage f^-1(a) (the registry's
+``Activation.inverse``; absent where the registry declares none).  Forwards are the same
 as in :mod:`gradspec.jaxbackend`; where they carry a ``jax.custom_jvp`` (relu, abs, sigmoid,
 softplus, elu) autodiff uses that rule.
 """

@@ -3,6 +3,11 @@
 Everything else (derivations, the reference and JAX implementations' cross-checks, hypothesis
 strategies, conformance checks, benchmarks and the rendered docs) iterates over these tuples.
 Adding an activation is one :class:`Activation` entry here plus its hand-written reference code.
+Knowledge about how entries combine lives here too: what a cost on logits fuses
+(``Cost.fuses``), the closed forms of pairs (``Cost.closed_forms``), which output layers are
+allowed (:func:`validate_output_layer`), the inverse used for output-form derivatives
+(``Activation.inverse``) and the protocol names an implementation offers per entry
+(:func:`protocol_names`, :func:`alias_names`).
 """
 
 from __future__ import annotations
@@ -35,12 +40,15 @@ __all__ = [
     "Y",
     "Z",
     "activation",
+    "alias_names",
     "all_protocol_names",
     "closed",
+    "closed_form_expr",
     "cost",
     "pair",
     "protocol_names",
     "reduction",
+    "validate_output_layer",
 ]
 
 
@@ -89,17 +97,8 @@ def reduction(name: str) -> Reduction:
     return _lookup(_RED, name, "reduction")
 
 
-# The classic simplifications of dC/dz the spec claims; derivations prove each one.
-_CLOSED_FORMS = {
-    ("identity", "half_squared"): "a - y",
-    ("identity", "squared"): "2*(a - y)",
-    ("sigmoid", "log_loss"): "a - y",
-    ("softmax", "cross_entropy"): "a - y",
-}
-
-
 def _make_pair(act: Activation, c: Cost) -> Pair:
-    closed_form = _CLOSED_FORMS.get((act.name, c.name))
+    closed_form = c.closed_forms.get(act.name)
     if not c.pred_domain.includes(act.range):
         return Pair(
             act,
@@ -135,6 +134,28 @@ def pair(activation_name: str, cost_name: str) -> Pair:
     return _PAIR[f"{act.name}+{c.name}"]
 
 
+def validate_output_layer(activation_name: str, cost_name: str) -> tuple[Activation, Cost]:
+    """The entries of an output layer (activation, then cost), or ValueError if unusable.
+
+    A cost on logits already includes its output activation (``Cost.fuses``), so the layer's
+    own activation must be ``identity``; any other cost must form a valid :class:`Pair` with
+    the activation.  Unknown names raise :class:`UnknownName`.
+    """
+    act = activation(activation_name)
+    c = cost(cost_name)
+    if c.inputs == "logits":
+        if act.name != "identity":
+            raise ValueError(
+                f"{c.name} is a cost on logits and already includes its output activation "
+                f"({c.fuses}); use output activation 'identity', not {act.name!r}"
+            )
+        return act, c
+    p = _PAIR[f"{act.name}+{c.name}"]
+    if not p.valid:
+        raise ValueError(f"pair {p.name} is not valid: {p.reason}")
+    return act, c
+
+
 def protocol_names(entry: Activation | Cost) -> tuple[str, ...]:
     """The functions an implementation offers for ``entry`` under the protocol of
     docs/design.md: ``N``, ``N_der`` and, where they apply, ``N_der2``, ``N_der_output``
@@ -153,6 +174,12 @@ def protocol_names(entry: Activation | Cost) -> tuple[str, ...]:
     return tuple(names)
 
 
+def alias_names(entry: Activation | Cost) -> dict[str, str]:
+    """Alias protocol name -> canonical protocol name for ``entry`` (silu_der -> swish_der)."""
+    n = len(entry.name)
+    return {al + p[n:]: p for al in entry.aliases for p in protocol_names(entry)}
+
+
 #: Protocol functions that belong to no single entry.
 SHARED_PROTOCOL_NAMES = ("reduce", "reduce_der", "delta")
 
@@ -163,8 +190,23 @@ def all_protocol_names() -> tuple[str, ...]:
     return (*out, *SHARED_PROTOCOL_NAMES)
 
 
-def closed_form_expr(p: Pair) -> sp.Expr | None:
-    """The claimed closed form of dC/dz as an expression in a (= f(z)) and y."""
+def closed_form_expr(p: Pair, *, evaluate: bool = True) -> sp.Expr | None:
+    """The claimed closed form of dC/dz as an expression in a (= f(z)) and y.
+
+    ``evaluate=False`` keeps the registry's written order of operations (2*(a - y), not
+    2*a - 2*y): implementations evaluate that form, so it rounds as written.
+    """
     if p.closed_form is None:
         return None
-    return sp.sympify(p.closed_form, locals={"a": A, "y": Y})
+    return sp.sympify(p.closed_form, locals={"a": A, "y": Y}, evaluate=evaluate)
+
+
+def _check_references() -> None:
+    """Names one entry gives for another must exist (checked once, at import)."""
+    for c in COSTS:
+        for name in (c.fuses, *c.closed_forms):
+            if name is not None and activation(name).name != name:
+                raise ValueError(f"{c.name}: use the canonical activation name, not {name!r}")
+
+
+_check_references()

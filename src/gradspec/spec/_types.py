@@ -107,6 +107,11 @@ class Activation:
     last axis and their derivative is the Jacobian.
     ``output_derivative`` is f'(z) written as a function of the output ``a`` (symbol :data:`A`)
     where that classic form exists and is single-valued (sigmoid: a(1-a)).
+    ``inverse`` is a preimage z = f^-1(a) in :data:`A`, written in its numerically stable form
+    (softplus: a + log(-expm1(-a))); an implementation that differentiates f itself (autodiff)
+    evaluates the output form as f'(f^-1(a)).  Where f is not one-to-one (relu on a <= 0, the
+    step) it names the preimage whose derivative is the spec's convention.  Without it an
+    autodiff backend offers no ``N_der_output``.
     """
 
     name: str
@@ -117,10 +122,15 @@ class Activation:
     params: dict[str, float] = field(default_factory=dict)
     kinks: tuple[Kink, ...] = ()
     output_derivative: sp.Expr | None = None
+    inverse: sp.Expr | None = None
     vector_expr: Callable[[int], list[sp.Expr]] | None = None
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
     kind: Literal["activation"] = "activation"
+
+    def __post_init__(self) -> None:
+        if self.inverse is not None and self.output_derivative is None:
+            raise ValueError(f"{self.name}: an inverse only serves the output_derivative form")
 
     @property
     def vector(self) -> bool:
@@ -137,7 +147,12 @@ class Cost:
 
     ``inputs`` says what the prediction argument is: ``"prediction"`` (an activation output) or
     ``"logits"`` (the pre-activation z; the entry then fuses an output activation, e.g. log loss
-    on logits = softplus(z) - y z).  Kinks are located in the variable ``r = a - y``.
+    on logits = softplus(z) - y z).  A cost on logits names the activation it fuses in
+    ``fuses``; its output layer then uses activation ``identity``.  Kinks are located in the
+    variable ``r = a - y``.
+    ``closed_forms`` maps an output activation's name to the classic simplification of
+    dC/dz = C'(f(z), y) f'(z) the spec claims for that pair, as a string in ``a`` (= f(z)) and
+    ``y`` (sigmoid + log loss: "a - y"); the derivations prove each one.
     Vector costs (categorical cross-entropy on logits) act along the last axis and give
     ``vector_expr(K)`` returning (expression, preds, targets); ``target_simplex`` says the
     target rows must sum to 1.
@@ -151,11 +166,19 @@ class Cost:
     params: dict[str, float] = field(default_factory=dict)
     kinks: tuple[Kink, ...] = ()
     inputs: Literal["prediction", "logits"] = "prediction"
+    fuses: str | None = None
+    closed_forms: dict[str, str] = field(default_factory=dict)
     vector_expr: Callable[[int], tuple[sp.Expr, list[sp.Symbol], list[sp.Symbol]]] | None = None
     target_simplex: bool = False
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
     kind: Literal["cost"] = "cost"
+
+    def __post_init__(self) -> None:
+        if (self.inputs == "logits") != (self.fuses is not None):
+            raise ValueError(f"{self.name}: a cost on logits (and only one) names what it fuses")
+        if self.inputs == "logits" and self.closed_forms:
+            raise ValueError(f"{self.name}: a cost on logits pairs with no output activation")
 
     @property
     def vector(self) -> bool:

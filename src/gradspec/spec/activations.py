@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
 from ._types import REALS, A, Activation, Interval, Kink, Z, closed, open_
 
@@ -20,6 +21,8 @@ def _softmax_components(k: int) -> list[sp.Expr]:
 
 _slope = sp.Float(LEAKY_SLOPE)
 _alpha = sp.Float(ELU_ALPHA)
+# a / slope kept as a division (SymPy would fold it into 100.0 a, another rounding)
+_a_over_slope = sp.Mul(A, sp.Pow(_slope, -1, evaluate=False), evaluate=False)
 
 ACTIVATIONS: tuple[Activation, ...] = (
     Activation(
@@ -28,6 +31,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         expr=Z,
         range=REALS,
         output_derivative=sp.Integer(1),
+        inverse=A,
     ),
     Activation(
         name="step",
@@ -44,6 +48,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
             ),
         ),
         output_derivative=sp.Integer(0),
+        inverse=A - sp.Rational(1, 2),  # a in {0, 1} -> -1/2 or 1/2, off the jump
         stability="f(0) may be 0, 1/2 or 1 (numpy.heaviside's second argument); "
         "the spec value is 1.",
     ),
@@ -53,6 +58,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         expr=1 / (1 + sp.exp(-Z)),
         range=open_(0.0, 1.0),
         output_derivative=A * (1 - A),
+        inverse=sp.log(A) - log1p(-A),
         stability="Evaluate exp(-|z|) only: z >= 0: 1/(1+exp(-z)); z < 0: exp(z)/(1+exp(z)). "
         "The textbook 1/(1+exp(-z)) overflows (with a warning) for z < -709 in float64 "
         "and z < -88 in float32.",
@@ -63,6 +69,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         expr=sp.tanh(Z),
         range=open_(-1.0, 1.0),
         output_derivative=1 - A**2,
+        inverse=sp.atanh(A),
         stability="Use the library tanh; (e^z - e^-z)/(e^z + e^-z) overflows.",
     ),
     Activation(
@@ -79,6 +86,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
             ),
         ),
         output_derivative=sp.Piecewise((0, A <= 0), (1, True)),
+        inverse=A,  # a = 0 -> z = 0, where the spec's relu' is 0
     ),
     Activation(
         name="leaky_relu",
@@ -95,6 +103,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
             ),
         ),
         output_derivative=sp.Piecewise((_slope, A < 0), (1, True)),
+        inverse=sp.Piecewise((_a_over_slope, A < 0), (A, True)),
     ),
     Activation(
         name="softplus",
@@ -102,6 +111,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         expr=sp.log(1 + sp.exp(Z)),
         range=open_(0.0, math.inf),
         output_derivative=1 - sp.exp(-A),
+        inverse=A + sp.log(-expm1(-A)),  # log(expm1(a)) without overflow for large a
         stability="Evaluate as max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): "
         "log(1+exp(z)) overflows for z > 709 (float64) / 88 (float32).",
     ),
@@ -120,6 +130,8 @@ ACTIVATIONS: tuple[Activation, ...] = (
             ),
         ),
         output_derivative=sp.Piecewise((A + _alpha, A < 0), (1, True)),
+        # min(a, 0): the unused branch never sees log1p of a large positive a / alpha
+        inverse=sp.Piecewise((log1p(sp.Min(A, 0) / _alpha), A < 0), (A, True)),
         stability="Use expm1(z) on the negative branch and evaluate it only on z < 0: "
         "exp of a large positive z overflows in the unused branch (and NaNs its gradient).",
     ),

@@ -29,6 +29,7 @@ COSTS: tuple[Cost, ...] = (
         expr=_r**2 / 2,
         pred_domain=REALS,
         target_domain=REALS,
+        closed_forms={"identity": "a - y"},
     ),
     Cost(
         name="squared",
@@ -36,6 +37,7 @@ COSTS: tuple[Cost, ...] = (
         expr=_r**2,
         pred_domain=REALS,
         target_domain=REALS,
+        closed_forms={"identity": "2*(a - y)"},
     ),
     Cost(
         name="absolute",
@@ -66,6 +68,7 @@ COSTS: tuple[Cost, ...] = (
         expr=-(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
         pred_domain=open_(0.0, 1.0),
         target_domain=PROBABILITY_TARGET,
+        closed_forms={"sigmoid": "a - y"},
         aliases=("binary_cross_entropy", "bce"),
         stability="Use log1p(-a) for log(1 - a); near a = 1 the prediction itself has lost "
         "the information, so prefer log_loss_logits.",
@@ -77,6 +80,8 @@ COSTS: tuple[Cost, ...] = (
         pred_domain=Interval(0.0, 1.0, hi_closed=True),
         target_domain=PROBABILITY_TARGET,
         target_simplex=True,
+        # assumes every row of y sums to 1 (target_simplex)
+        closed_forms={"softmax": "a - y"},
         aliases=("categorical_cross_entropy",),
         stability="Probabilities at exactly 0 give inf; prefer cross_entropy_logits.",
     ),
@@ -87,6 +92,7 @@ COSTS: tuple[Cost, ...] = (
         pred_domain=REALS,
         target_domain=PROBABILITY_TARGET,
         inputs="logits",
+        fuses="sigmoid",
         aliases=("sigmoid_cross_entropy",),
         stability="Evaluate as max(z, 0) - y z + log1p(exp(-|z|)); the derivative is "
         "sigmoid(z) - y, evaluated with the stable sigmoid.",
@@ -101,6 +107,7 @@ COSTS: tuple[Cost, ...] = (
         target_domain=PROBABILITY_TARGET,
         target_simplex=True,
         inputs="logits",
+        fuses="softmax",
         aliases=("softmax_cross_entropy",),
         stability="logsumexp with the max subtracted; the derivative is softmax(z) - y.",
     ),

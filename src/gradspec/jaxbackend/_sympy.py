@@ -1,0 +1,34 @@
+"""Registry expressions as raw jnp functions: ``sympy.lambdify`` with the JAX printer.
+
+Used for the two pieces of registry knowledge the backend evaluates rather than restates:
+the closed forms of pairs (:func:`closed_form`, in a and y) and the preimages behind
+output-form derivatives (:func:`inverse`, in a).  Python-number constants in the generated code
+are weakly typed, so float32 inputs stay float32.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import sympy as sp
+
+from gradspec import spec
+
+
+@functools.cache
+def closed_form(activation: str, cost: str) -> Callable:
+    """The pair's claimed dC/dz as a function of (a, y), in the registry's order of operations."""
+    expr = spec.closed_form_expr(spec.pair(activation, cost), evaluate=False)
+    if expr is None:
+        raise KeyError(f"{activation}+{cost} has no closed form")
+    return sp.lambdify((spec.A, spec.Y), expr, modules="jax")
+
+
+@functools.cache
+def inverse(activation: str) -> Callable | None:
+    """z = f^-1(a) from ``Activation.inverse``, or None where the registry declares none."""
+    expr = spec.activation(activation).inverse
+    if expr is None:
+        return None
+    return sp.lambdify(spec.A, expr, modules="jax")
