@@ -85,7 +85,7 @@ def check(
                 from gradspec.conformance.diagnosis import diagnose_report
 
                 try:
-                    diagnose_report(cand, checks, report)
+                    diagnose_report(cand, report)
                 except KeyboardInterrupt:
                     report.interrupted = True
     finally:
