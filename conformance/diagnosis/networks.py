@@ -21,6 +21,7 @@ from gradspec.conformance.diagnosis import activations, costs
 from gradspec.conformance.diagnosis.catalog import Signature
 from gradspec.conformance.diagnosis.matching import close, matches, same
 from gradspec.conformance.engine import numeric
+from gradspec.conformance.engine.calling import Namespace
 from gradspec.conformance.targets.networks import NetTarget
 from gradspec.reference import mlp
 from gradspec.reference.mlp import Arch, Variant
@@ -98,7 +99,7 @@ class Probe:
     params: Params
 
     @property
-    def ns(self):
+    def ns(self) -> Namespace:
         return self.target.ns
 
     @property
@@ -110,6 +111,7 @@ class Probe:
         return sorted(self.params)
 
     def batch(self, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """The probe batch of ``n`` examples."""
         return probe_inputs(self.arch, self.params, self.dtype, n)
 
 
