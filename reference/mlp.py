@@ -11,8 +11,8 @@ parameters give float32 activations and gradients.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -184,19 +184,66 @@ def loss(arch: Arch, params: Params, X: ArrayLike, Y: ArrayLike) -> float:
     return float(total / len(per_example) if arch.reduction == "mean" else total)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A backward pass with chain-rule factors substituted: how the gradient comes out when
+    one factor is computed wrongly.  :func:`backprop` with a variant is the reference network
+    committing a known mistake (``gradspec.conformance.diagnosis`` names a failing candidate
+    by comparing it with such variants); with none it is the correct backward pass.
+
+    ``dC_da(a, y)`` replaces the cost derivative at the output, which then starts from
+    ``dC_da(a, y) * f'(z)`` instead of the fused ``delta`` of the output pair.  ``da_dz``
+    maps a layer to ``factor(z, a)`` replacing that layer's activation derivative.
+    """
+
+    dC_da: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    da_dz: Mapping[int, Callable[[np.ndarray, np.ndarray], np.ndarray]] = field(
+        default_factory=dict
+    )
+
+
+def _output_delta(arch: Arch, layers: list, Y: np.ndarray, variant: Variant | None) -> np.ndarray:
+    """dC/dz at the output layer (before the reduction's scale)."""
+    z_out, a_out = layers[-1]
+    last = arch.n_layers - 1
+    if variant is None or (variant.dC_da is None and last not in variant.da_dz):
+        return chain.delta(arch.out_activation, arch.cost, z_out, Y)
+    dC = variant.dC_da(a_out, Y) if variant.dC_da else chain.dC_da(arch.cost, a_out, Y)
+    factor = variant.da_dz.get(last)
+    return dC * (factor(z_out, a_out) if factor else chain.da_dz(arch.out_activation, z_out))
+
+
+def _hidden_delta(
+    arch: Arch, layer: int, layers: list, upstream: np.ndarray, variant: Variant | None
+) -> np.ndarray:
+    """dC/dz at hidden ``layer`` from dC/da of its output."""
+    z, a = layers[layer]
+    factor = variant.da_dz.get(layer) if variant is not None else None
+    if factor is not None:
+        return upstream * factor(z, a)
+    return chain.dC_dz(arch.layer_activation(layer), z, upstream)
+
+
 @underflow_ok
-def grads(arch: Arch, params: Params, X: ArrayLike, Y: ArrayLike) -> Params:
-    """The gradient of :func:`loss` in every parameter, by backpropagation (same keys)."""
+def backprop(
+    arch: Arch, params: Params, X: ArrayLike, Y: ArrayLike, variant: Variant | None = None
+) -> tuple[Params, list[np.ndarray]]:
+    """The gradient of :func:`loss` in every parameter (same keys) and the error signal
+    delta = dC/dz of every layer, first to last (mean: each carrying its 1/N).
+
+    ``variant`` substitutes wrong chain-rule factors (see :class:`Variant`).
+    """
     dtype = _dtype(params)
     X = np.asarray(X, dtype=dtype)
     Y = np.asarray(Y, dtype=dtype)
     layers = forward(arch, params, X)
     # mean over N examples: every example's error signal carries 1/N
     scale = 1.0 / X.shape[0] if arch.reduction == "mean" else 1.0
-    z_out = layers[-1][0]
-    d = chain.delta(arch.out_activation, arch.cost, z_out, Y) * scale
+    d = _output_delta(arch, layers, Y, variant) * scale
     g: Params = {}
+    deltas: list[np.ndarray] = [d] * arch.n_layers
     for layer in reversed(range(arch.n_layers)):
+        deltas[layer] = d
         a_prev = layers[layer - 1][1] if layer > 0 else X
         # dz/dW = a_prev, summed over the examples of the batch by the matrix product
         g[f"W{layer}"] = chain.dz_dw(a_prev).T @ d
@@ -204,8 +251,13 @@ def grads(arch: Arch, params: Params, X: ArrayLike, Y: ArrayLike) -> Params:
             g[f"b{layer}"] = d.sum(axis=0)
         if layer > 0:
             upstream = chain.dC_da_prev(d, params[f"W{layer}"])
-            d = chain.dC_dz(arch.layer_activation(layer - 1), layers[layer - 1][0], upstream)
-    return {k: g[k].astype(dtype, copy=False) for k in params}
+            d = _hidden_delta(arch, layer - 1, layers, upstream, variant)
+    return {k: g[k].astype(dtype, copy=False) for k in params}, deltas
+
+
+def grads(arch: Arch, params: Params, X: ArrayLike, Y: ArrayLike) -> Params:
+    """The gradient of :func:`loss` in every parameter, by backpropagation (same keys)."""
+    return backprop(arch, params, X, Y)[0]
 
 
 def train_step(arch: Arch, params: Params, X: ArrayLike, Y: ArrayLike, lr: float) -> Params:

@@ -1,0 +1,272 @@
+"""Mistakes in a cost's value and derivative dC/da, and the wrong dC/da a network's output
+layer can start from (:data:`WRONG_DC_DA`, substituted by ``networks``).
+
+The candidate is called on a fixed probe (a 2x4 batch of predictions and targets drawn from
+the entry's domains) and compared, after its declared reduction, with each wrong formula
+evaluated there with the reference implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradspec import spec
+from gradspec.conformance.diagnosis import own
+from gradspec.conformance.diagnosis.catalog import Signature
+from gradspec.conformance.diagnosis.matching import close, matches
+from gradspec.conformance.targets.namespace import CostBinding, Namespace
+from gradspec.reference import chain
+from gradspec.reference import costs as ref
+
+_VALUE = frozenset({"value"})
+
+
+def _fused_pairs(c: spec.Cost) -> list[spec.Pair]:
+    """The output pairs whose dC/dz is the fused a - y (sigmoid + log loss)."""
+    return [p for p in spec.PAIRS if p.cost.name == c.name and p.valid and p.closed_form == "a - y"]
+
+
+@dataclass(frozen=True)
+class WrongCostDerivative:
+    """A wrong formula for the elementwise dC/da, ``formula(cost, a, y)``.
+
+    ``as_derivative``: how it reads when a derivative function returns it (after the
+    function's name and role; ``{pair}``: the fused pair); ``in_network``: when a network's
+    output delta starts from it.  ``unreduced_too``: also looked for without the reduction's
+    1/N.  ``applies``: which costs a derivative function can make it for.
+    """
+
+    formula: Callable[[str, np.ndarray, np.ndarray], np.ndarray]
+    as_derivative: str
+    in_network: str
+    unreduced_too: bool = False
+    applies: Callable[[spec.Cost], bool] = lambda c: True
+
+
+#: signature id -> the wrong dC/da it names.
+WRONG_DC_DA: dict[str, WrongCostDerivative] = {
+    "error_as_derivative": WrongCostDerivative(
+        lambda c, a, y: getattr(ref, c)(a, y),
+        "returns the error value C(a, y) itself",
+        "the output delta starts from the cost value C(a, y) instead of dC/da (delta = C * sigma')",
+        unreduced_too=True,
+    ),
+    "factor2_missing": WrongCostDerivative(
+        lambda c, a, y: chain.dC_da(c, a, y) / 2, "misses a factor 2", "dC/da misses a factor 2"
+    ),
+    "factor2_extra": WrongCostDerivative(
+        lambda c, a, y: 2 * chain.dC_da(c, a, y),
+        "has an extra factor 2",
+        "dC/da has an extra factor 2",
+    ),
+    "fused_delta_as_cost_derivative": WrongCostDerivative(
+        lambda c, a, y: a - y,
+        "returns a - y, the fused delta of {pair} (dC/dz), not dC/da",
+        "dC/da taken as a - y",
+        applies=lambda c: bool(_fused_pairs(c)),
+    ),
+}
+
+
+# --- the probe ---------------------------------------------------------------------------
+
+
+def probe_inputs(c: spec.Cost, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed (a, y) batch for ``c``: predictions inside the inner 80% of a bounded domain
+    (else in [-2, 2]); binary targets for a [0, 1] target domain (else in [-2, 2])."""
+    rng = np.random.default_rng(7)
+    shape = (2, 4)
+    lo, hi = c.pred_domain.lo, c.pred_domain.hi
+    if np.isfinite(lo) and np.isfinite(hi):
+        a = rng.uniform(lo + 0.1 * (hi - lo), hi - 0.1 * (hi - lo), shape)
+    else:
+        a = rng.uniform(-2, 2, shape)
+    if (c.target_domain.lo, c.target_domain.hi) == (0.0, 1.0):
+        y = rng.integers(0, 2, shape).astype(float)
+    else:
+        y = rng.uniform(-2, 2, shape)
+    return a.astype(dtype), y.astype(dtype)
+
+
+@dataclass
+class Probe:
+    """One cost binding called on the probe, with the reference's values there.
+
+    ``got`` is the candidate's (reduced) value or its derivative; ``truth`` the reference's;
+    ``k`` the factor every element's gradient carries under the reduction (1/N for mean).
+    """
+
+    ns: Namespace
+    cb: CostBinding
+    dtype: np.dtype
+    a: np.ndarray
+    y: np.ndarray
+    a64: np.ndarray
+    y64: np.ndarray
+    value: np.ndarray  # reference C(a, y), elementwise
+    der: np.ndarray  # reference dC/da, elementwise
+    got: object
+    truth: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.a.size
+
+    @property
+    def k(self) -> float:
+        return 1 / self.n if self.cb.reduction == "mean" else 1.0
+
+    @property
+    def where(self) -> str:
+        c = self.cb
+        return f"{c.der} (dC/da of {c.entry.name}, reduction {c.reduction})"
+
+    def own_forward(self, x: np.ndarray) -> np.ndarray:
+        """The candidate's cost at float64 predictions ``x`` (the probe's targets)."""
+        return np.asarray(self.ns.call(self.cb.value, x.astype(self.dtype), self.y), np.float64)
+
+
+def probe(ns: Namespace, cb: CostBinding, dtype: np.dtype, kind: str) -> Probe | None:
+    """The probe of a failing ``kind`` check of ``cb`` (None: nothing to diagnose)."""
+    c = cb.entry
+    if c.target_simplex or c.vector:
+        return None
+    a, y = probe_inputs(c, dtype)
+    a64, y64 = a.astype(np.float64), y.astype(np.float64)
+    value = getattr(ref, c.name)(a64, y64)
+    der = chain.dC_da(c.name, a64, y64)
+    if kind == "value":
+        if not cb.value:
+            return None
+        red = cb.reduction
+        t = value if red == "none" else (value.sum() if red == "sum" else value.mean())
+        return Probe(ns, cb, dtype, a, y, a64, y64, value, der, ns.call(cb.value, a, y), t)
+    if not cb.der:
+        return None
+    p = Probe(ns, cb, dtype, a, y, a64, y64, value, der, ns.call(cb.der, a, y), der)
+    p.truth = der * p.k
+    return p
+
+
+# --- detectors -----------------------------------------------------------------------------
+
+
+def _value_times(factor: float, says: str) -> Callable[[Probe], Iterator[str]]:
+    """The detector of a value ``factor`` times the (reduced) cost: ``says`` what it returns."""
+
+    def detect(p: Probe) -> Iterator[str]:
+        if matches(p.got, factor * p.truth, p.truth, p.dtype):
+            yield f"{p.cb.value} returns {says}"
+
+    return detect
+
+
+def _sum_instead_of_mean(p: Probe) -> Iterator[str]:
+    fn, red = p.cb.value, p.cb.reduction
+    if red == "mean" and matches(p.got, p.truth * p.n, p.truth, p.dtype):
+        yield f"{fn} returns the sum, not the mean"
+    if red == "sum" and matches(p.got, p.truth / p.n, p.truth, p.dtype):
+        yield f"{fn} returns the mean, not the sum"
+
+
+def _wrong_dC_da(sig: str) -> Callable[[Probe], Iterator[str]]:
+    """The detector of wrong formula ``sig`` for dC/da in a derivative function."""
+    f = WRONG_DC_DA[sig]
+
+    def detect(p: Probe) -> Iterator[str]:
+        c = p.cb.entry
+        if not f.applies(c):
+            return
+        w = f.formula(c.name, p.a64, p.y64)
+        pairs = _fused_pairs(c)
+        pair = f"{pairs[0].activation.name} + {c.name.replace('_', ' ')}" if pairs else ""
+        for scaled in (w * p.k, w) if f.unreduced_too else (w * p.k,):
+            if matches(p.got, scaled, p.truth, p.dtype):
+                yield f"{p.where} {f.as_derivative.format(pair=pair)}"
+
+    return detect
+
+
+def _der_sign(p: Probe) -> Iterator[str]:
+    if matches(p.got, -p.truth, p.truth, p.dtype):
+        yield f"{p.where} returns -dC/da (y - a for a - y)"
+
+
+def _mean_without_1_over_n(p: Probe) -> Iterator[str]:
+    if p.cb.reduction == "mean" and matches(p.got, p.der, p.truth, p.dtype):
+        yield f"{p.where} is not divided by N = {p.n}"
+
+
+def _extra_1_over_n(p: Probe) -> Iterator[str]:
+    if p.cb.reduction != "mean" and matches(p.got, p.der / p.n, p.truth, p.dtype):
+        yield f"{p.where} is divided by N = {p.n}"
+
+
+def _elementwise_with_value(p: Probe) -> bool:
+    # Only an unreduced cost has a derivative that is the elementwise derivative of its value.
+    return bool(p.cb.value) and p.cb.reduction == "none"
+
+
+def _declared(p: Probe) -> Iterator[str]:
+    if _elementwise_with_value(p) and own.self_consistent(p.own_forward, p.a64, p.value, p.got):
+        yield own.differs_text(p.cb.value, p.cb.entry.name)
+
+
+def _coarse(p: Probe) -> Iterator[str]:
+    if _elementwise_with_value(p) and close(p.own_forward(p.a64), p.value):
+        how = own.coarse_quotient(p.own_forward, p.a64, p.truth, p.got, p.dtype)
+        if how:
+            yield f"{p.where} is a {how}"
+
+
+ENTRIES: tuple[Signature, ...] = (
+    Signature("sign_flipped", "cost", _value_times(-1, "-C (a minus sign missing)"), kinds=_VALUE),
+    Signature("factor2_extra", "cost", _value_times(2, "2 C"), kinds=_VALUE),
+    Signature("factor2_missing", "cost", _value_times(0.5, "C / 2"), kinds=_VALUE),
+    Signature(
+        "cost_sum_instead_of_mean",
+        "cost",
+        _sum_instead_of_mean,
+        "mean reduction declared, the cost returns the sum (or the converse)",
+        kinds=_VALUE,
+    ),
+    Signature(
+        "error_as_derivative",
+        "cost",
+        _wrong_dC_da("error_as_derivative"),
+        "the error value C(a, y) (e.g. 0.5*(a-y)**2) used in place of its derivative dC/da",
+    ),
+    Signature("sign_flipped", "cost", _der_sign),
+    Signature(
+        "factor2_missing",
+        "cost",
+        _wrong_dC_da("factor2_missing"),
+        "a factor 2 is missing (d/da (a-y)**2 written as a - y)",
+    ),
+    Signature(
+        "factor2_extra",
+        "cost",
+        _wrong_dC_da("factor2_extra"),
+        "an extra factor 2 (d/da 0.5*(a-y)**2 written as 2*(a-y))",
+    ),
+    Signature(
+        "mean_without_1_over_n",
+        "cost",
+        _mean_without_1_over_n,
+        "mean reduction, but the gradient is not divided by N",
+    ),
+    Signature(
+        "extra_1_over_n", "cost", _extra_1_over_n, "sum reduction, but the gradient is divided by N"
+    ),
+    Signature(
+        "fused_delta_as_cost_derivative",
+        "cost",
+        _wrong_dC_da("fused_delta_as_cost_derivative"),
+        "the fused output delta a - y (sigmoid + log loss) used as dC/da of the log loss",
+    ),
+    Signature("declared_function_differs", "cost", _declared, fallback=True),
+    Signature("coarse_numeric_derivative", "cost", _coarse, fallback=True),
+)

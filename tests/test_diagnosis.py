@@ -1,0 +1,141 @@
+"""Diagnosis in isolation: results are diagnosed by their own check id, whatever their order;
+the reference network's wrong variants; the catalog runner."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradspec.conformance.diagnosis import diagnose_report
+from gradspec.conformance.diagnosis.catalog import Signature, kind_of, run, texts
+from gradspec.conformance.engine import numeric
+from gradspec.conformance.engine.results import CheckResult
+from gradspec.conformance.report import Report
+from gradspec.conformance.runner import plan, run_planned
+from gradspec.conformance.targets import candidate
+from gradspec.reference import activations, mlp
+from gradspec.reference.mlp import Arch, Variant
+
+TWO_BUGS = """
+import numpy as np
+
+def tanh(z):
+    return np.tanh(z)
+
+def tanh_der(z):
+    return np.tanh(z) ** 2 - 1  # sign flipped
+
+def half_squared(a, y):
+    return 0.5 * (a - y) ** 2
+
+def half_squared_der(a, y):
+    return 2 * (a - y)  # factor 2 too many
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory):
+    path = Path(tmp_path_factory.mktemp("cand")) / "two_bugs.py"
+    path.write_text(TWO_BUGS)
+    cand = candidate.load(str(path), timeout=10)
+    report = Report(cand.ns.label, "quick")
+    checks = plan(cand.ns, cand.bindings, profile="quick", dtypes=("float64",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_planned(checks, report)
+    yield cand, report
+    cand.close()
+
+
+def _ids(diagnosis: list[str]) -> set[str]:
+    return {d.split(":", 1)[0] for d in diagnosis}
+
+
+def test_diagnoses_follow_the_result_not_its_position(loaded) -> None:
+    cand, report = loaded
+    diagnose_report(cand, report)
+    in_order = {r.id: list(r.diagnosis) for r in report.results}
+    failed = [r for r in report.results if r.status == "fail"]
+    assert {r.subject for r in failed} == {"tanh", "half_squared"}
+    for r in failed:
+        if r.check == "derivative":
+            want = "sign_flipped" if r.subject == "tanh" else "factor2_extra"
+            assert want in _ids(r.diagnosis), (r.id, r.diagnosis)
+
+    shuffled = Report(report.implementation, report.profile)
+    shuffled.results = [
+        CheckResult(r.check, r.subject, r.dtype, r.status, r.message) for r in report.results
+    ]
+    random.Random(3).shuffle(shuffled.results)
+    # a failure nothing in the catalog is about, in the middle: it stays undiagnosed
+    shuffled.results.insert(2, CheckResult("composed", "sigmoid+log_loss", "float64", "fail"))
+    diagnose_report(cand, shuffled)
+    assert {r.id: r.diagnosis for r in shuffled.results[:2] + shuffled.results[3:]} == in_order
+    assert shuffled.results[2].diagnosis == []
+
+
+def test_kind_of_check() -> None:
+    assert kind_of("value") == "value"
+    assert kind_of("determinism_mutation") == "state"
+    assert kind_of("derivative_numeric") == kind_of("reference") == "derivative"
+
+
+def test_runner_tries_fallbacks_only_when_nothing_matched() -> None:
+    entries = [
+        Signature("a", "cost", lambda p: ["A"] if p else [], "a"),
+        Signature("b", "cost", lambda p: ["B"], "b", fallback=True),
+        Signature("c", "cost", lambda p: ["C"], "c", fallback=True),
+        Signature("a", "cost", lambda p: ["A"], kinds=frozenset({"value"})),
+    ]
+    assert run(entries, True, "derivative") == ["a: A"]
+    assert run(entries, False, "derivative") == ["b: B"]  # the first fallback ends the search
+    assert run(entries, False, "value") == ["a: A"]
+    assert texts(entries) == {"a": "a", "b": "b", "c": "c"}
+    with pytest.raises(ValueError):
+        texts([*entries, Signature("d", "cost", lambda p: [])])
+
+
+ARCH = Arch((3, 4, 2), "tanh", "sigmoid", "log_loss", "mean", True)
+
+
+def _batch():
+    rng = np.random.default_rng(0)
+    p = mlp.init_params(ARCH, 1)
+    return p, rng.uniform(-1, 1, (5, 3)), rng.integers(0, 2, (5, 2)).astype(float)
+
+
+def test_backprop_without_variant_is_grads() -> None:
+    p, X, Y = _batch()
+    g, deltas = mlp.backprop(ARCH, p, X, Y)
+    ref = mlp.grads(ARCH, p, X, Y)
+    assert all(np.array_equal(g[k], ref[k]) for k in p)
+    assert [d.shape for d in deltas] == [(5, 4), (5, 2)]
+    assert np.allclose(g["b1"], deltas[1].sum(axis=0))
+
+
+def test_backprop_variant_substitutes_one_factor() -> None:
+    p, X, Y = _batch()
+    correct = mlp.grads(ARCH, p, X, Y)
+    # the true factors substituted explicitly give the true gradient
+    same = Variant(da_dz={0: lambda z, a: activations.tanh_der(z)})
+    assert all(np.allclose(mlp.backprop(ARCH, p, X, Y, same)[0][k], correct[k]) for k in p)
+    # 1 - a at the hidden layer changes only the gradient below the output layer
+    wrong, _ = mlp.backprop(ARCH, p, X, Y, Variant(da_dz={0: lambda z, a: 1 - a}))
+    assert np.array_equal(wrong["W1"], correct["W1"])
+    assert not np.allclose(wrong["W0"], correct["W0"])
+    # dC/da doubled at the output doubles every gradient
+    twice, _ = mlp.backprop(ARCH, p, X, Y, Variant(dC_da=lambda a, y: 2 * (a - y) / (a * (1 - a))))
+    assert all(np.allclose(twice[k], 2 * correct[k]) for k in p)
+
+
+def test_numeric_gradient_of_a_network_loss() -> None:
+    p, X, Y = _batch()
+    flat, layout = mlp.flatten(p)
+    g, err = numeric.gradient(lambda x: mlp.loss(ARCH, mlp.unflatten(x, layout), X, Y), flat, 1e-4)
+    exact, _ = mlp.flatten(mlp.grads(ARCH, p, X, Y))
+    assert np.allclose(g, exact, rtol=1e-8, atol=1e-11)
+    assert np.all(err < 1e-8)
