@@ -129,8 +129,12 @@ def compare_call(
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     natural: float = 0.0,
     truth: np.ndarray | None = None,
+    prefix: Sequence[Any] = (),
 ) -> Measurement:
-    """Call ``fn(*args)`` and compare it with ``reference`` in units of eps * scale.
+    """Call ``fn(*prefix, *args)`` and compare it with ``reference`` in units of eps * scale.
+
+    ``prefix``: leading arguments that are not inputs (the names of a pair for ``delta``);
+    they are passed but not reported.
 
     The eps is that of the precision ``fn`` really computes in (:func:`working_dtype`): a
     float32 implementation fed float64 is judged against float32 rounding, with a warning,
@@ -139,7 +143,7 @@ def compare_call(
     """
     rec: list[str] = []
     shape = expect_shape if expect_shape is not None else np.shape(reference)
-    raw = call(ctx.ns, fn, *args, record=rec)
+    raw = call(ctx.ns, fn, *prefix, *args, record=rec)
     out = as_array(fn, raw, shape)
     if transform is not None:
         out = transform(out)
