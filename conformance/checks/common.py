@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from gradspec.conformance.engine import errormodel
+from gradspec import spec
+from gradspec.conformance.engine import errormodel, numeric
 from gradspec.conformance.engine.calling import as_array, call
 from gradspec.conformance.engine.precision import float32_exact, float32_holds, working_dtype
 from gradspec.conformance.engine.results import (
@@ -225,8 +226,6 @@ def finish(
 
 def _stable_form(subject: str) -> str:
     """The registry's note on stable evaluation of ``subject``, for precision warnings."""
-    from gradspec import spec
-
     names = subject.split("+")
     notes = []
     for n in names:
@@ -403,8 +402,6 @@ def compare_numeric(
     then left out), and where the one-sided slopes of ``f`` still
     disagree at x itself, any derivative between them is accepted (:func:`numeric.own_corners`).
     """
-    from gradspec.conformance.engine import numeric
-
     rec: list[str] = []
     raw = call(ctx.ns, fn, *args, record=rec)
     out = as_array(fn, raw, np.shape(x))

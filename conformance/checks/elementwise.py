@@ -8,6 +8,7 @@ applies to which subject is :mod:`.table`'s.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,12 +23,13 @@ from gradspec.conformance.checks.common import (
     single,
     working_eps,
 )
-from gradspec.conformance.checks.subject import Subject
+from gradspec.conformance.checks.subject import FunctionSubject, Subject
 from gradspec.conformance.engine.calling import as_array, call
 from gradspec.conformance.engine.errormodel import BUDGETS, compare, eps
 from gradspec.conformance.engine.results import CheckResult, Measurement, Violation
 
-Body = Callable[[Ctx, Subject, str], CheckResult]
+#: A check body: (context, subject, the check id its result carries) -> result.
+Body = Callable[[Ctx, Any, str], CheckResult]
 
 
 def against_truth(order: int) -> Body:
@@ -69,7 +71,7 @@ def against_truth(order: int) -> Body:
     return body
 
 
-def derivative_numeric(ctx: Ctx, s: Subject, check: str) -> CheckResult:
+def derivative_numeric(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
     """The derivative against Ridders differences of the implementation's own forward: a
     function and its derivative that disagree with each other are caught even when one of
     them matches the spec.  The noise of each forward evaluation is the value budget times
@@ -124,7 +126,7 @@ def derivative_numeric(ctx: Ctx, s: Subject, check: str) -> CheckResult:
     )
 
 
-def output_form(ctx: Ctx, s: Subject, check: str) -> CheckResult:
+def output_form(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
     """``<act>_der_output(a)`` with a = f(z) rounded to the dtype, against f'(z): the classic
     form in terms of the output, with the rounding of a in its scale."""
     fn = s.fn("output")
@@ -138,7 +140,7 @@ def output_form(ctx: Ctx, s: Subject, check: str) -> CheckResult:
     return run(ctx, check, s.name, s.strategy(ctx), measure)
 
 
-def kinks(ctx: Ctx, s: Subject, check: str) -> CheckResult:
+def kinks(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
     """At each declared kink: the derivative it constrains lies in the registry's accepted
     interval (within 16 eps of its ends, ``tol``) and between the one-sided differences of the
     lower derivative; the subject says where the points are and what else holds there."""
@@ -167,7 +169,7 @@ def kinks(ctx: Ctx, s: Subject, check: str) -> CheckResult:
     return single(ctx, check, s.name, body)
 
 
-def extremes(ctx: Ctx, s: Subject, check: str) -> CheckResult:
+def extremes(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
     """Large and tiny inputs: finite and accurate where the math is finite, no overflow
     warnings (a warning with right values is reported as warn), NaN in gives NaN out."""
     dt = ctx.np_dtype
@@ -194,7 +196,7 @@ def extremes(ctx: Ctx, s: Subject, check: str) -> CheckResult:
     return single(ctx, check, s.name, body)
 
 
-def shape_dtype(ctx: Ctx, s: Subject, check: str) -> CheckResult:
+def shape_dtype(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
     """Each function returns the shape the protocol gives (vector rows: along the last axis;
     a Jacobian adds a trailing K; a reduced cost is a scalar); a target that broadcasts may
     be refused with an error but not botched; a changed dtype (float32 in, float64 out) is a
@@ -231,7 +233,7 @@ def shape_dtype(ctx: Ctx, s: Subject, check: str) -> CheckResult:
     return single(ctx, check, s.name, body)
 
 
-def determinism_mutation(ctx: Ctx, s: Subject, check: str) -> CheckResult:
+def determinism_mutation(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
     """Same input twice gives the same bits, and the caller's arrays are left untouched."""
     dt = ctx.np_dtype
 

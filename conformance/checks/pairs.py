@@ -47,9 +47,6 @@ class PairSubject:
     """One valid pair, checked through ``delta``: inputs ``(z, y)``; only order 1 exists."""
 
     names = ("z", "y")
-    kinks = ()
-    elementwise = False
-    reduced = False
 
     def __init__(self, p: spec.Pair, delta: str = "delta"):
         self.p = p

@@ -50,7 +50,8 @@ class ShapeCase:
 
 
 class Subject(Protocol):
-    """The interface the generic check bodies use; see the module docstring."""
+    """What the truth comparison (:func:`.elementwise.against_truth`) needs of any subject;
+    see the module docstring."""
 
     #: The subject as it appears in check ids (``sigmoid``, ``softmax+cross_entropy``).
     name: str
@@ -58,12 +59,6 @@ class Subject(Protocol):
     names: tuple[str, ...]
     #: Vector-valued along the last axis: report whole rows.
     rows: bool
-    #: One derivative element per input element (not per row, not reduced).
-    elementwise: bool
-    #: A reduced cost: one number for all elements.
-    reduced: bool
-    #: The registry's kinks of the subject (activations: in z; costs: in r = a - y).
-    kinks: tuple[spec.Kink, ...]
     #: Leading non-input arguments of every call (a pair's names for ``delta``).
     prefix: tuple[Any, ...]
 
@@ -100,6 +95,20 @@ class Subject(Protocol):
 
     def reproducer(self, ctx: Ctx, fn: str) -> Callable[[Violation], str] | None:
         """A copy-paste reproducer of a failure of ``fn``."""
+
+
+class FunctionSubject(Subject, Protocol):
+    """A subject with functions of its own to difference and fixed points to probe (an
+    activation or a cost binding): what every check body but the truth comparison needs."""
+
+    #: One derivative element per input element (not per row, not reduced).
+    elementwise: bool
+    #: A reduced cost: one number for all elements.
+    reduced: bool
+    #: The registry's kinks of the subject (activations: in z; costs: in r = a - y).
+    kinks: tuple[spec.Kink, ...]
+    #: Orders the shape/dtype check calls.
+    shape_orders: tuple[int, ...]
 
     # --- numeric differences ------------------------------------------------------------
 
@@ -157,9 +166,6 @@ class Subject(Protocol):
 
     def shape_cases(self, dtype: np.dtype) -> list[ShapeCase]:
         """Inputs of several shapes for the shape/dtype check."""
-
-    #: Orders the shape/dtype check calls.
-    shape_orders: tuple[int, ...]
 
     def fixed_inputs(self, dtype: np.dtype) -> Inputs:
         """The inputs of the determinism/mutation check."""

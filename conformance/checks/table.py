@@ -19,7 +19,7 @@ from gradspec.conformance.checks.activation import ActivationSubject
 from gradspec.conformance.checks.common import Ctx, skip, with_notes
 from gradspec.conformance.checks.cost import CostSubject
 from gradspec.conformance.checks.plan import PlannedCheck
-from gradspec.conformance.checks.subject import Subject
+from gradspec.conformance.checks.subject import FunctionSubject, Subject
 from gradspec.conformance.engine.results import CheckResult
 from gradspec.conformance.targets import convention
 from gradspec.conformance.targets.namespace import Bindings, Namespace
@@ -63,12 +63,12 @@ def _differences(s: Subject) -> bool | Skip:
     return Skip(f"no {s.name}(z) to difference") if isinstance(s, ACTIVATION) else False
 
 
-def _second(s: Subject) -> bool:
+def _second(s: FunctionSubject) -> bool:
     """Elementwise unreduced functions only (no Hessian of a row, of a reduced cost)."""
     return s.fn(2) is not None and not s.rows and not s.reduced
 
 
-def _kinks(s: Subject) -> bool:
+def _kinks(s: FunctionSubject) -> bool:
     """Declared kinks, a derivative to test there, and elements to test (not reduced)."""
     return bool(s.kinks) and not s.reduced and _has(1, 2)(s)
 
