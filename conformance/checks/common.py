@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from gradspec.conformance.engine import errormodel
+from gradspec import spec
+from gradspec.conformance.engine import errormodel, numeric
 from gradspec.conformance.engine.calling import as_array, call
 from gradspec.conformance.engine.precision import float32_exact, float32_holds, working_dtype
 from gradspec.conformance.engine.results import (
@@ -129,8 +130,12 @@ def compare_call(
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     natural: float = 0.0,
     truth: np.ndarray | None = None,
+    prefix: Sequence[Any] = (),
 ) -> Measurement:
-    """Call ``fn(*args)`` and compare it with ``reference`` in units of eps * scale.
+    """Call ``fn(*prefix, *args)`` and compare it with ``reference`` in units of eps * scale.
+
+    ``prefix``: leading arguments that are not inputs (the names of a pair for ``delta``);
+    they are passed but not reported.
 
     The eps is that of the precision ``fn`` really computes in (:func:`working_dtype`): a
     float32 implementation fed float64 is judged against float32 rounding, with a warning,
@@ -139,7 +144,7 @@ def compare_call(
     """
     rec: list[str] = []
     shape = expect_shape if expect_shape is not None else np.shape(reference)
-    raw = call(ctx.ns, fn, *args, record=rec)
+    raw = call(ctx.ns, fn, *prefix, *args, record=rec)
     out = as_array(fn, raw, shape)
     if transform is not None:
         out = transform(out)
@@ -221,8 +226,6 @@ def finish(
 
 def _stable_form(subject: str) -> str:
     """The registry's note on stable evaluation of ``subject``, for precision warnings."""
-    from gradspec import spec
-
     names = subject.split("+")
     notes = []
     for n in names:
@@ -399,8 +402,6 @@ def compare_numeric(
     then left out), and where the one-sided slopes of ``f`` still
     disagree at x itself, any derivative between them is accepted (:func:`numeric.own_corners`).
     """
-    from gradspec.conformance.engine import numeric
-
     rec: list[str] = []
     raw = call(ctx.ns, fn, *args, record=rec)
     out = as_array(fn, raw, np.shape(x))

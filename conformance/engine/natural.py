@@ -89,3 +89,16 @@ def pair(activation_name: str, cost_name: str) -> float:
         yy[:, 0] = 1.0
     with np.errstate(all="ignore"):
         return _finite_max(T.pair_value(activation_name, cost_name, zz, yy, 1))
+
+
+def reduced_cost(c: spec.Cost, reduction: str, shape: tuple[int, ...], order: int) -> float:
+    """N of a cost (order 0) or its gradient (1) as a binding with ``reduction`` returns it on
+    predictions of ``shape``: a sum over n values is n times the size of one, a mean's
+    gradient 1/n of it (n: elements, or rows for a per-row cost)."""
+    n = max(int(np.prod(shape[:-1] if c.vector else shape)), 1)
+    n0 = cost(c.name, order)
+    if reduction == "sum" and order == 0:
+        return n0 * n
+    if reduction == "mean" and order == 1:
+        return n0 / n
+    return n0
