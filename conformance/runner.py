@@ -35,6 +35,9 @@ def plan(target: Target, options: Options) -> list[PlannedCheck]:
     out = table.plan(
         target.ns, target.bindings, profile=options.profile, dtypes=dtypes, groups=groups
     )
+    # A pair whose activation or cost the target lacks (listed missing) is not its to answer.
+    lacking = set(target.missing)
+    out = [pc for pc in out if pc.group != "pairs" or not lacking & set(pc.subject.split("+"))]
     if "network" in groups:
         for net in target.networks:
             out.extend(checks_network.plan(net, profile=options.profile, dtypes=dtypes))

@@ -50,20 +50,9 @@ class Arch:
         if len(self.sizes) < 2 or min(self.sizes) < 1:
             raise ValueError(f"sizes must be >= 2 positive layer widths, got {self.sizes}")
         spec.activation(self.activation)
-        out = spec.activation(self.out_activation)
-        c = spec.cost(self.cost)
         if spec.reduction(self.reduction).name == "none":
             raise ValueError("an MLP loss is a scalar: reduction must be 'sum' or 'mean'")
-        if c.inputs == "logits":
-            if out.name != "identity":
-                raise ValueError(
-                    f"{c.name} is a cost on logits (it includes its output activation); "
-                    f"set output_activation='identity', not {self.out_activation!r}"
-                )
-        else:
-            p = spec.pair(out.name, c.name)
-            if not p.valid:
-                raise ValueError(f"invalid output pair {p.name}: {p.reason}")
+        spec.validate_output_layer(self.out_activation, self.cost)
 
     @property
     def out_activation(self) -> str:

@@ -267,7 +267,7 @@ def directional(
     (default: float64 rounding of its value; a loss that computes in float32 is noisier).
     By default the first step moves the largest coordinate by ``min(0.05 max(1, |x|), 0.25)``,
     as for elementwise functions; ``h0`` overrides it (networks with kinks use small steps,
-    see checks_network).
+    see checks.network).
     """
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)

@@ -17,20 +17,11 @@ from gradspec import spec
 from gradspec.conformance.engine.errormodel import scale_one, scale_two
 from gradspec.derivations import truth as T
 
-#: The output activation a cost on logits has fused into itself, by cost name.  The registry
-#: says only ``inputs="logits"``; which activation the cost applies is written here, in one
-#: place, until the registry carries it (a ``fuses`` field on :class:`spec.Cost` is read
-#: first when present).
-_FUSED = {"log_loss_logits": "sigmoid", "cross_entropy_logits": "softmax"}
-
 
 def fused_activation(c: spec.Cost) -> spec.Activation | None:
     """The activation a cost on logits applies to its input before the cost proper
     (``cross_entropy_logits``: softmax), or None for a cost on predictions."""
-    if c.inputs != "logits":
-        return None
-    name = getattr(c, "fuses", None) or _FUSED.get(c.name)
-    return None if name is None else spec.activation(name)
+    return None if c.fuses is None else spec.activation(c.fuses)
 
 
 def reduce(values: np.ndarray, reduction: str) -> np.ndarray:
