@@ -24,6 +24,10 @@ from . import cache, derive
 
 START_DPS = 30
 MAX_DPS = 480  # zeros are escalated this far: deeper cancellation underflows float64
+#: Any other value that has not settled (it still moves, or is NaN from a division by a
+#: difference that rounded to 0) is escalated further: 1 - 1/(1 + exp(-z)) in sigmoid + log
+#: loss at z = 1098 needs ~480 digits, at z = 1e4 4343.
+MAX_DPS_UNSETTLED = 7680
 
 _ORDER_KEY = {0: "f", 1: "d1", 2: "d2", 3: "d3", "y": "dy", "1y": "d1dy", "2y": "d2dy"}
 
@@ -46,7 +50,8 @@ def _adaptive(fn: Callable[..., object], args: tuple[float, ...]) -> object:
         settled = prev is not None and _same(prev, cur) and np.all(np.isfinite(cur) & (cur != 0))
         if settled:
             return cur
-        if dps >= MAX_DPS:
+        zero = bool(np.any(cur == 0))
+        if dps >= (MAX_DPS if zero else MAX_DPS_UNSETTLED):
             return cur
         prev = cur
         dps *= 2

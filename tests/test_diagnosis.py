@@ -4,18 +4,18 @@ the reference network's wrong variants; the catalog runner."""
 from __future__ import annotations
 
 import random
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from gradspec.conformance import runner
 from gradspec.conformance.diagnosis import diagnose_report
 from gradspec.conformance.diagnosis.catalog import Signature, kind_of, run, texts
 from gradspec.conformance.engine import numeric
 from gradspec.conformance.engine.results import CheckResult
+from gradspec.conformance.options import Options
 from gradspec.conformance.report import Report
-from gradspec.conformance.runner import plan, run_planned
 from gradspec.conformance.targets import candidate
 from gradspec.reference import activations, mlp
 from gradspec.reference.mlp import Arch, Variant
@@ -42,11 +42,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
     path = Path(tmp_path_factory.mktemp("cand")) / "two_bugs.py"
     path.write_text(TWO_BUGS)
     cand = candidate.load(str(path), timeout=10)
+    options = Options.make(profile="quick", dtypes="float64", diagnose=False)
     report = Report(cand.ns.label, "quick")
-    checks = plan(cand.ns, cand.bindings, profile="quick", dtypes=("float64",))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_planned(checks, report)
+    report.results = [runner.run_check(pc) for pc in runner.plan(cand, options)]
     yield cand, report
     cand.close()
 

@@ -255,3 +255,22 @@ def test_many_candidates_summary_shows_warn(tmp_path: Path, capsys) -> None:
     assert code == 1
     assert "WARN" in out and "FAIL" in out
     assert "1 of 2 candidates pass (1 of them with warnings)" in out
+
+
+def test_float32_log_loss_at_the_last_float_below_one_passes() -> None:
+    """At a = 1 - 2**-24 a float32 log loss cannot be differenced (a + h rounds to 1, its
+    log1p(-a) to -inf): no numeric reference there, not a failure (the ci profile finds it)."""
+    cand = Path(__file__).resolve().parents[1] / "examples/candidates/good_rw_f32_costs.py"
+    rep = check(str(cand), only="costs", profile="ci", dtypes=["float32"])
+    assert rep.ok, [(r.id, r.message[:200]) for r in rep.failed]
+
+
+def test_truth_of_a_saturated_pair_needs_hundreds_of_digits() -> None:
+    """dC/dz of sigmoid + log loss is sigmoid(z) - y; the derived form cancels in
+    1 - 1/(1 + exp(-z)), which needs ~z/2.3 digits: the oracle keeps doubling them."""
+    from gradspec.derivations import truth as T
+
+    z = np.array([1098.0, 5000.0, -1e4])
+    y = np.array([0.0, 0.3, 0.5])
+    got = T.pair_value("sigmoid", "log_loss", z, y, 1)
+    assert np.array_equal(got, [1.0, 0.7, -0.5])

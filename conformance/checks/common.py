@@ -421,7 +421,10 @@ def compare_numeric(
             against="numeric",
         )
 
-    mask = ~np.isnan(num) if held is None else ~np.isnan(num) & held
+    # Where the differences of the implementation's own function are not finite (its forward
+    # leaves its domain within the step: float32(1 - 2**-24 + h) = 1 in a log loss), there is
+    # no numeric reference; the derivative check against the truth still covers the point.
+    mask = np.isfinite(num) if held is None else np.isfinite(num) & held
     cmp = cmp_of(num, err, mask)
     if not cmp.ok:
         suspect = mask & (cmp.ratio > 1)

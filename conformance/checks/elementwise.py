@@ -94,7 +94,7 @@ def derivative_numeric(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
                 e.budget,
                 expect_shape=s.out_shape(inputs, 1),
                 allowance=err,
-                mask=~np.isnan(num),
+                mask=np.isfinite(num),
                 rows=s.rows,
                 reference_label="numeric",
                 natural=e.natural,
