@@ -21,6 +21,10 @@ carry constants by value::
     }
 
 Names not in the manifest are still discovered by the conventional names.
+
+A candidate declaring ``FRAMEWORK = "torch"`` or ``"jax"`` is called with tensors by the
+worker (:mod:`.frameworks`); the derivatives it does not write are defined in the worker by
+the framework's autodiff (:mod:`.autodiff` plans them) and reported with their route.
 """
 
 from __future__ import annotations
