@@ -86,6 +86,8 @@ class CostSubject:
         self.b = b
         self.entry = b.entry
         self.name = b.entry.name
+        self.label = b.subject
+        self.derivatives_only = b.derivatives_only
         self.rows = b.entry.vector
         self.elementwise = not b.entry.vector and b.reduction == "none"
         self.kinks = b.entry.kinks
