@@ -499,22 +499,8 @@ class JaxNetwork:
         self._init, self._loss, self._grads = init, loss, grads
         self._treedef: Any = None
         self._keys: list[str] = []
-        # The numeric checks call loss hundreds of times: compiled once, a call costs
-        # microseconds instead of one dispatch per operation.  Code jit cannot trace (Python
-        # control flow on values, float() of a tracer) runs as it is, from its first failure.
-        self._compiled = {
-            "loss": self.jax.jit(loss),
-            "grad": self.jax.jit(self.jax.grad(loss)) if grads is None else None,
-        }
-
-    def _run(self, kind: str, eager: Callable, *args: Any) -> Any:
-        fast = self._compiled.get(kind)
-        if fast is not None:
-            try:
-                return fast(*args)
-            except Exception:
-                self._compiled[kind] = None  # not traceable: eager from now on
-        return eager(*args)
+        # Called as written, not under jax.jit: tracing would freeze Python-side state or
+        # NumPy randomness inside loss, which the determinism check must see.
 
     def _flat(self, tree: Any) -> tuple[dict[str, Any], Any]:
         leaves, treedef = self.jax.tree_util.tree_flatten_with_path(tree)
@@ -554,7 +540,7 @@ class JaxNetwork:
     def loss(self, params: dict, X: np.ndarray, Y: np.ndarray) -> Any:
         with self.adapter.scope():
             tree = self._tree(params)
-            return np.asarray(self._run("loss", self._loss, tree, *self.adapter.convert((X, Y))))
+            return np.asarray(self._loss(tree, *self.adapter.convert((X, Y))))
 
     def grads(self, params: dict, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         with self.adapter.scope():
@@ -563,7 +549,7 @@ class JaxNetwork:
             if self._grads is not None:
                 g = self._grads(tree, fX, fY)
             else:
-                g = self._run("grad", self.jax.grad(self._loss), tree, fX, fY)
+                g = self.jax.grad(self._loss)(tree, fX, fY)
             flat, _ = self._flat(g)
             return {k: np.array(v) for k, v in flat.items()}
 
