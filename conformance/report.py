@@ -28,6 +28,9 @@ class Report:
     routes: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: How the code was read (a torch module's parameters, a reference comparison made or
+    #: not and why): information for the reader, never part of the verdict.
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
     error: str = ""  # the implementation could not be checked at all
@@ -98,6 +101,7 @@ class Report:
             "routes": self.routes,
             "missing": self.missing,
             "problems": self.problems,
+            "notes": self.notes,
             "results": [r.as_dict() for r in self.results],
         }
 
@@ -253,6 +257,8 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
             console.print(f"derivatives taken by {route}: {', '.join(sorted(names))}")
         if rep.missing:
             console.print(f"not defined (not checked): {', '.join(rep.missing)}")
+        for note in rep.notes:
+            console.print(f"note: {note}", markup=False, highlight=False)
         for p in rep.problems:
             console.print(f"[red]problem:[/] {p}")
         if rep.error:

@@ -74,6 +74,7 @@ def new_report(target: Target, options: Options) -> Report:
         routes=dict(target.routes),
         missing=list(target.missing),
         problems=list(target.problems),
+        notes=list(target.notes),
     )
 
 

@@ -1,8 +1,9 @@
 """The candidate catalog (examples/candidates/): every verdict and every diagnosis.
 
-Each candidate states what it expects in its header: ``# expect: pass`` or
-``# expect: fail <signature>`` (``-``: a failure no signature names), ``# only: <group>``
-and optionally ``# requires: <module>``.  All candidates run once, two at a time, in
+Each candidate states what it expects in its header: ``# expect: pass``,
+``# expect: fail <signature>`` (``-``: a failure no signature names) or ``# expect: usage``
+(refused as a usage error: one line, exit 2), ``# only: <group>`` and optionally
+``# requires: <module>``.  All candidates run once, two at a time, in
 separate processes (``check_many``), on the quick profile: correct ones in float64 and
 float32 (a false alarm in either is a defect), buggy ones in float64.
 
@@ -73,6 +74,9 @@ def test_verdict_and_diagnosis(name: str, reports: dict) -> None:
     if not _available(h.get("requires")):
         pytest.skip(f"{h['requires']} is not installed")
     rep = reports[name]
+    if h["expect"] == "usage":
+        assert rep.error and "\n" not in rep.error and not rep.results, rep.error
+        return
     assert not rep.error, rep.error
     failed = [(r.id, r.message, r.diagnosis) for r in rep.failed]
     if h["expect"] == "pass":

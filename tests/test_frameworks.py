@@ -68,8 +68,11 @@ def test_tensors_in_numpy_back_float64_kept(tmp_path: Path) -> None:
         assert isinstance(out, np.ndarray) and out.dtype == np.float64
         der = target.ns.call("tanh_der", z)
         np.testing.assert_allclose(der, 1 - np.tanh(z) ** 2, rtol=1e-15)
-        assert target.routes == {"tanh_der": "torch.autograd", "tanh_der2": "torch.autograd"}
+        routes = {"tanh_der": "torch.autograd", "tanh_der2": "torch.autograd"}
+        assert target.routes == routes | {"tanh_der_output": "torch.autograd"}
         assert "tanh_der (torch.autograd)" in target.found
+        a = np.tanh(z)  # the output form: f' at the registry's inverse atanh(a)
+        np.testing.assert_allclose(target.ns.call("tanh_der_output", a), 1 - a**2, rtol=1e-13)
 
 
 def test_jax_derivative_in_float64_without_global_x64(tmp_path: Path) -> None:
@@ -133,7 +136,11 @@ def test_json_carries_the_routes(tmp_path: Path) -> None:
         "--json", str(out),
     )  # fmt: skip
     assert p.returncode == 1, p.stderr
-    assert "derivatives taken by torch.autograd: tanh_der, tanh_der2" in p.stdout
+    assert "derivatives taken by torch.autograd: tanh_der, tanh_der2, tanh_der_output" in p.stdout
     imp = json.loads(out.read_text())["implementations"][0]
-    assert imp["routes"] == {"tanh_der": "torch.autograd", "tanh_der2": "torch.autograd"}
+    assert imp["routes"] == {
+        "tanh_der": "torch.autograd",
+        "tanh_der2": "torch.autograd",
+        "tanh_der_output": "torch.autograd",  # f' at the registry's inverse, atanh(a)
+    }
     assert "tanh_der (torch.autograd)" in imp["found"]

@@ -83,16 +83,15 @@ def _flat_problem(ctx: Ctx, target: NetTarget, seed: int, X: np.ndarray, Y: np.n
     return _loss_fn(ctx, layout, X, Y), flat, gflat, layout
 
 
-def _target_interval(arch: Arch | None) -> spec.Interval | None:
-    if arch is None:
+def _target_interval(cost: str | None) -> spec.Interval | None:
+    if cost is None:
         return None
-    return spec.cost(arch.cost).target_domain
+    return spec.cost(cost).target_domain
 
 
 def _batch_strategy(target: NetTarget, params: dict, dtype: str, rows: int = 8):
-    arch = target.arch
     n_in, n_out = target.sizes(params)
-    c = spec.cost(arch.cost) if arch else None
+    c = spec.cost(target.cost_name) if target.cost_name else None
     if c is not None and c.target_simplex:
 
         def onehot(t: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +100,8 @@ def _batch_strategy(target: NetTarget, params: dict, dtype: str, rows: int = 8):
             return X, np.eye(n_out, dtype=dtype)[idx]
 
         return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows).map(onehot)
-    return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows, target=_target_interval(arch))
+    target_domain = _target_interval(target.cost_name)
+    return gst.network_batch(n_in, n_out, dtype=dtype, max_rows=rows, target=target_domain)
 
 
 def has_kinks(arch: Arch | None) -> bool:
@@ -339,13 +339,17 @@ def minibatch(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
 
 def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
-    """With ARCH declared: the candidate's loss and gradients equal the reference network's."""
+    """With ARCH declared: the candidate's loss and gradients equal the reference network's
+    (through ``target.param_map`` for a network with its own parameter names: the reference
+    gradient is mapped back, so messages name the network's own tensors)."""
     arch = target.arch
+    pmap = target.param_map
 
     def measure(ex) -> Measurement:
         seed, (X, Y) = ex
         params = _params(ctx, target, seed)
-        p64 = {k: v.astype(np.float64) for k, v in params.items()}
+        ref = pmap.to_reference(params) if pmap else params
+        p64 = {k: v.astype(np.float64) for k, v in ref.items()}
         X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
         want_loss = mlp.loss(arch, p64, X64, Y64)
         got_loss = float(as_array("loss", call(ctx.ns, "loss", params, X, Y), ()))
@@ -364,6 +368,7 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
             )
         g = _grads(ctx, params, X, Y)
         want = mlp.grads(arch, p64, X64, Y64)
+        want = pmap.from_reference(want) if pmap else want
         worst = None
         for k in sorted(want):
             scale = np.abs(want[k]) + np.max(np.abs(want[k]))
@@ -394,8 +399,11 @@ def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     def body() -> Measurement:
         params = _params(ctx, target, 1)
         rng = np.random.default_rng(1)
-        n_in = np.shape(params[sorted(k for k in params if k.startswith("W"))[0]])[0]
-        n_out = np.shape(params[sorted(k for k in params if k.startswith("W"))[-1]])[1]
+        if target.io is not None:  # keys not in the reference layout (a torch module)
+            n_in, n_out = target.io
+        else:
+            n_in = np.shape(params[sorted(k for k in params if k.startswith("W"))[0]])[0]
+            n_out = np.shape(params[sorted(k for k in params if k.startswith("W"))[-1]])[1]
         X = rng.uniform(-1, 1, size=(5, n_in)).astype(ctx.np_dtype)
         Y = np.eye(n_out, dtype=ctx.np_dtype)[rng.integers(0, n_out, 5)]
         copies = ({k: v.copy() for k, v in params.items()}, X.copy(), Y.copy())

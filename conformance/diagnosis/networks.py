@@ -40,15 +40,18 @@ Params = dict[str, np.ndarray]
 
 
 def probe_inputs(
-    arch: Arch | None, params: Params, dtype: np.dtype, n: int = 5
+    target: NetTarget, params: Params, dtype: np.dtype, n: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
     """A fixed batch (X, Y) of ``n`` examples, targets from the declared cost's domain
     (one-hot for a simplex, binary for [0, 1], else uniform in [-1, 1])."""
-    keys = sorted(k for k in params if k.startswith("W"))
-    n_in, n_out = np.shape(params[keys[0]])[0], np.shape(params[keys[-1]])[1]
+    if target.io is not None:  # keys not in the reference layout (a torch module, a pytree)
+        n_in, n_out = target.io
+    else:
+        keys = sorted(k for k in params if k.startswith("W"))
+        n_in, n_out = np.shape(params[keys[0]])[0], np.shape(params[keys[-1]])[1]
     rng = np.random.default_rng(11)
     X = rng.uniform(-1, 1, (n, n_in))
-    c = spec.cost(arch.cost) if arch else None
+    c = spec.cost(target.cost_name) if target.cost_name else None
     if c is not None and c.target_simplex:
         Y = np.eye(n_out)[rng.integers(0, n_out, n)]
     elif c is not None and c.target_domain.lo == 0.0 and c.target_domain.hi == 1.0:
@@ -112,7 +115,7 @@ class Probe:
 
     def batch(self, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
         """The probe batch of ``n`` examples."""
-        return probe_inputs(self.arch, self.params, self.dtype, n)
+        return probe_inputs(self.target, self.params, self.dtype, n)
 
 
 @dataclass
@@ -124,6 +127,9 @@ class GradientProbe(Probe):
     got: Params  # the candidate's grads, float64
     correct: Params
     deltas: list[np.ndarray] | None  # per layer, with ARCH
+    #: reference-layout parameters -> the network's own (``target.param_map``): the probe
+    #: works in the reference layout, the network is called in its own
+    to_own: Callable[[Params], Params] | None = None
 
     @property
     def p64(self) -> Params:
@@ -135,6 +141,7 @@ class GradientProbe(Probe):
 
     def loss(self, q: Params) -> float:
         """The candidate's loss at float64 parameters ``q``, computed in the dtype."""
+        q = self.to_own(q) if self.to_own else q
         return float(
             self.ns.call("loss", {k: v.astype(self.dtype) for k, v in q.items()}, self.X, self.Y)
         )
@@ -148,6 +155,7 @@ class GradientProbe(Probe):
     @property
     def location(self) -> str:
         wrong = [k for k in self.keys if not same(self.got.get(k), self.correct[k], self.dtype)]
+        wrong = [self.target.own_name(k) for k in wrong]
         return f"wrong tensors: {', '.join(wrong) if wrong else 'none alone'}"
 
     def is_variant(self, g: Params) -> bool:
@@ -174,7 +182,7 @@ class StepProbe(Probe):
 def _step_probe(target: NetTarget, dtype: np.dtype, p: Params) -> StepProbe | None:
     # grads and train_step are called once: a candidate keeping state would drift otherwise.
     lr = 0.1
-    X, Y = probe_inputs(target.arch, p, dtype)
+    X, Y = probe_inputs(target, p, dtype)
     g = target.ns.call("grads", p, X, Y)
     new = target.ns.call("train_step", p, X, Y, lr)
     keys = sorted(p)
@@ -191,12 +199,17 @@ def probe(target: NetTarget, dtype: np.dtype, kind: str) -> Probe | None:
         return _step_probe(target, dtype, p)
     if kind != "derivative":
         return Probe(target, dtype, p)
-    X, Y = probe_inputs(target.arch, p, dtype)
+    X, Y = probe_inputs(target, p, dtype)
     G = target.ns.call("grads", p, X, Y)
     if not isinstance(G, dict):
         return None
     G = {k: np.asarray(v, dtype=np.float64) for k, v in G.items()}
-    gp = GradientProbe(target, dtype, p, X, Y, G, {}, None)
+    pmap, to_own = target.param_map, None
+    if pmap is not None:  # diagnose in the reference layout, call the network in its own
+        if set(G) != set(p):
+            return None
+        p, G, to_own = pmap.to_reference(p), pmap.to_reference(G), pmap.from_reference
+    gp = GradientProbe(target, dtype, p, X, Y, G, {}, None, to_own)
     if target.arch is not None:
         X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
         gp.correct, gp.deltas = mlp.backprop(target.arch, gp.p64, X64, Y64)

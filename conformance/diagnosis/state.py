@@ -49,7 +49,7 @@ def for_cost(ns: Namespace, cb: CostBinding, dtype: np.dtype) -> list[Probe]:
 
 def for_network(target: NetTarget, dtype: np.dtype) -> list[Probe]:
     p = target.init_params(0, dtype)
-    X, Y = networks.probe_inputs(target.arch, p, dtype)
+    X, Y = networks.probe_inputs(target, p, dtype)
     return [Probe(target.ns, "grads", (p, X, Y), ("params", "X", "Y"))]
 
 

@@ -122,6 +122,10 @@ class _Candidate:
         self.root = ""  # folder whose files count as "the candidate"
         self.adapter: Any = None  # frameworks.Adapter for a torch/jax candidate
         self.derived: dict[str, Any] = {}  # name -> derivative made by the framework's autodiff
+        #: protocol name -> a network adapter's function, called with NumPy arrays as they are
+        #: (it converts for itself): ``init_params``, ``loss``, ``grads`` of a torch module
+        #: or a JAX pytree network (frameworks.TorchNetwork / JaxNetwork).
+        self.native: dict[str, Any] = {}
 
     def where(self, tb: Any) -> str:
         """One line naming the last traceback frame inside the candidate, or ""."""
@@ -215,14 +219,36 @@ def _setup_framework(cand: _Candidate, settings: dict) -> str | None:
 
 
 def _derive(cand: _Candidate, table: list) -> tuple:
-    """Define the derivatives the parent asks for: (name, of, order, jacobian) each."""
+    """Define the derivatives the parent asks for: (name, of, order, jacobian, inverse) each
+    (``inverse``: an output form at that printed preimage, see frameworks.Adapter)."""
     if cand.adapter is None:
         return ("raised", "ValueError", "autodiff asked for a candidate without FRAMEWORK", "")
-    for name, of, order, jacobian in table:
+    for name, of, order, jacobian, *inverse in table:
         func = getattr(cand.module, of, None)
-        if callable(func):
+        if not callable(func):
+            continue
+        if inverse and inverse[0]:
+            cand.derived[name] = cand.adapter.output_derivative(func, inverse[0])
+        else:
             cand.derived[name] = cand.adapter.derivative(func, order, jacobian)
     return ("derived", sorted(cand.derived))
+
+
+def _network(cand: _Candidate, functions: dict, settings: dict) -> tuple:
+    """Adapt a torch module or a JAX pytree network to the flat protocol (``functions``: the
+    candidate's real names of ``model`` / ``init_params`` / ``loss`` / ``grads``); reply
+    with its description, or a one-line reason."""
+    if cand.adapter is None:
+        return ("raised", "ValueError", "a network asked for a candidate without FRAMEWORK", "")
+    own = {k: getattr(cand.module, v, None) for k, v in functions.items() if v}
+    try:
+        fw = sys.modules[type(cand.adapter).__module__]  # frameworks.py, loaded by path
+        net = fw.network(cand.adapter, own, settings)
+        description = net.describe()
+    except Exception as exc:
+        return _exc_reply(cand, exc)
+    cand.native = {n: getattr(net, n) for n in ("init_params", "loss", "grads")}
+    return ("network", _plain(description))
 
 
 def _load(cand: _Candidate, kind: str, target: str, settings: dict | None = None) -> tuple:
@@ -282,7 +308,8 @@ def _load(cand: _Candidate, kind: str, target: str, settings: dict | None = None
 
 
 def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: bool) -> tuple:
-    func = cand.derived.get(name) or getattr(cand.module, name, None)
+    native = cand.native.get(name)
+    func = native or cand.derived.get(name) or getattr(cand.module, name, None)
     if not callable(func):
         return ("raised", "AttributeError", f"candidate has no callable {name!r}", "")
     np.seterr(**_DEFAULT_ERR)
@@ -291,7 +318,7 @@ def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: b
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if cand.adapter is None:
+            if cand.adapter is None or native is not None:
                 result = func(*args, **kwargs)
             else:  # tensors in; the arguments as the candidate left them, still tensors
                 result, args = cand.adapter.call(func, args, kwargs)
@@ -342,6 +369,8 @@ def main(argv: list[str]) -> None:
                 reply = _call(cand, *msg[1:])
             elif op == "derive":
                 reply = _derive(cand, msg[1])
+            elif op == "network":
+                reply = _network(cand, msg[1], msg[2])
             else:
                 reply = ("protocol", f"unknown request {op!r}")
         except BaseException as exc:  # a bug in this file, or a hostile object's __del__

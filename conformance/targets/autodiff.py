@@ -9,12 +9,23 @@ computed by ``torch.autograd`` or ``jax.grad`` of the candidate's own forward (s
 Where the candidate writes the derivative itself, that one keeps the protocol name and is
 checked as before; the autodiff derivative is checked too, as the extra subject
 ``<entry>@autodiff`` (its derivative checks only), so ids stay unique.
+
+The output form ``<act>_der_output(a)`` = f'(f^-1(a)) is offered where the registry declares
+the stable preimage ``Activation.inverse`` (sigmoid, tanh, softplus, ...) and the candidate
+writes none: the inverse is the registry's SymPy expression printed as Python (the worker
+cannot import gradspec) and evaluated with the framework's functions, then f' is autodiff of
+the candidate's own forward there.  A hand-written output form is checked as it is (no extra
+autodiff subject for it: the input-form derivative already judges the same backward).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+from sympy.codegen.rewriting import optimize, optims_c99
 
 from gradspec import spec
 from gradspec.conformance.targets.namespace import Bindings
@@ -28,7 +39,9 @@ EXTRA = "@autodiff"
 class Derived:
     """One derivative by autodiff: function ``name`` is the ``order``-th derivative of the
     candidate's ``of`` (a protocol name) with respect to its first argument; ``jacobian``:
-    per row (softmax); ``entry``: the registry entry; ``extra``: a hand-written one exists."""
+    per row (softmax); ``entry``: the registry entry; ``extra``: a hand-written one exists;
+    ``inverse``: an output form, the first derivative evaluated at this printed preimage
+    (the registry's ``Activation.inverse`` in ``a``)."""
 
     name: str
     of: str
@@ -36,6 +49,19 @@ class Derived:
     jacobian: bool
     entry: str
     extra: bool = False
+    inverse: str | None = None
+
+    def row(self, of: str) -> tuple[str, str, int, bool, str | None]:
+        """What the worker needs, with ``of`` the candidate's own name of the forward."""
+        return (self.name, of, self.order, self.jacobian, self.inverse)
+
+
+@cache
+def inverse_source(activation: str) -> str | None:
+    """The registry's stable preimage f^-1(a) of ``activation`` as a Python expression in
+    ``a`` (SymPy's function names; ``log(1 + x)`` as ``log1p(x)``), or None."""
+    inverse = spec.activation(activation).inverse
+    return None if inverse is None else sp.sstr(optimize(inverse, optims_c99))
 
 
 def _first(names: set[str], *candidates: str) -> str | None:
@@ -64,6 +90,9 @@ def plan(names: set[str], cost_declared: object = None) -> list[Derived]:
         if not act.vector:  # no second derivative of softmax in the protocol
             ders += ((f"{base}_der2", f"d2{base}"),)
         out += _orders(base, act.name, names, ders, act.vector)
+        inverse = inverse_source(act.name)
+        if inverse is not None and f"{base}_der_output" not in names:
+            out.append(Derived(f"{base}_der_output", base, 1, False, act.name, inverse=inverse))
     for c in spec.COSTS:
         base = _first(names, c.name, *c.aliases)
         if base is None:

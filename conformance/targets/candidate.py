@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from gradspec.conformance.engine.results import Violation
-from gradspec.conformance.targets import autodiff
+from gradspec.conformance.targets import autodiff, framework_nets
 from gradspec.conformance.targets.autodiff import Derived
 from gradspec.conformance.targets.frameworks import ROUTES
 from gradspec.conformance.targets.isolation import (
@@ -69,6 +69,7 @@ class IsolatedNamespace:
         self._read_manifest(self.constants.get(MANIFEST))
         self.calls = 0
         self.derived: set[str] = set()  # functions the worker defines by autodiff
+        self.adapted = False  # init_params, loss, grads are a network adapter's
 
     def _read_manifest(self, manifest: Any) -> None:
         if manifest is None:
@@ -103,17 +104,31 @@ class IsolatedNamespace:
 
     def add_derived(self, table: list[Derived]) -> None:
         """Have the worker define ``table``'s derivatives by the framework's autodiff."""
-        rows = [(d.name, self.real_name(d.of), d.order, d.jacobian) for d in table]
+        rows = [d.row(self.real_name(d.of)) for d in table]
         try:
             self.proc.derive(rows)
         except LoadError as exc:
             raise UsageError(exc.reason) from None
         self.derived |= {d.name for d in table}
 
+    def configure_network(self, functions: dict[str, str | None], settings: dict) -> dict:
+        """Have the worker adapt the candidate's torch module or JAX pytree network to the
+        flat protocol (:func:`.framework_nets.configure` drives it): ``init_params``,
+        ``loss`` and ``grads`` are then the worker's.  Returns its description."""
+        try:
+            desc = self.proc.network(functions, settings)
+        except LoadError as exc:
+            raise UsageError(exc.reason) from None
+        self.derived |= {"init_params", "loss", "grads"}
+        self.adapted = True
+        return desc
+
     def constant(self, name: str, default: Any = None) -> Any:
         return self.constants.get(name, default)
 
     def real_name(self, name: str) -> str:
+        if name in self.derived:  # the worker's own function, under the protocol name
+            return name
         return self.mapping.get(name, name)
 
     def call(self, name: str, *args: Any) -> Any:
@@ -125,6 +140,11 @@ class IsolatedNamespace:
         return res.value, res.args
 
     def import_line(self, name: str) -> str:
+        if self.adapted and name in ("init_params", "loss", "grads"):
+            return (
+                f"# {name}: gradspec's adapter of your {self.framework} network, called with "
+                "NumPy arrays (see docs/check.md, networks)"
+            )
         if name in self.derived:
             route = ROUTES.get(self.framework or "", "autodiff")
             return f"# {name}: {route} of the forward (gradspec takes it; see docs/check.md)"
@@ -195,7 +215,10 @@ def load(target: str, *, timeout: float = 10.0, device: str = "cpu") -> Target:
         derived = autodiff.plan(ns.names(), ns.constant("COST"))
         ns.add_derived(derived)
         route = ROUTES[ns.framework]
-        return third_party(ns, close=proc.close, derived=derived, route=route)
+        net = None
+        if framework_nets.wants_network(ns.framework, ns.names()):
+            net = framework_nets.configure(ns, ns.framework)
+        return third_party(ns, close=proc.close, derived=derived, route=route, network=net)
     except BaseException:
         proc.close()
         raise

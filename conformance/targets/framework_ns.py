@@ -33,24 +33,46 @@ class FrameworkNamespace(ModuleNamespace):
         except ImportError as exc:
             raise UsageError(f"{label}: FRAMEWORK = {framework!r}: {exc}") from None
         self.derived: dict[str, Callable[..., Any]] = {}
+        #: a network adapter's init_params, loss, grads: NumPy in and out, called as they are
+        self.native: dict[str, Callable[..., Any]] = {}
 
     def add_derived(self, table: list[Derived]) -> None:
         """Define each planned derivative by the framework's autodiff."""
         for d in table:
             func = super().function(d.of)
-            self.derived[d.name] = self.adapter.derivative(func, d.order, d.jacobian)
+            if d.inverse is not None:
+                self.derived[d.name] = self.adapter.output_derivative(func, d.inverse)
+            else:
+                self.derived[d.name] = self.adapter.derivative(func, d.order, d.jacobian)
+
+    def configure_network(self, functions: dict[str, str | None], settings: dict) -> dict:
+        """Adapt the torch module or JAX pytree network to the flat protocol, as the worker
+        does (:func:`.frameworks.network`); returns its description."""
+        own = {k: super(FrameworkNamespace, self).function(v) for k, v in functions.items() if v}
+        try:
+            net = frameworks.network(self.adapter, own, settings)
+            desc = net.describe()
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            raise UsageError(f"{self.label}: setting up the network: {why}") from None
+        self.native = {n: getattr(net, n) for n in ("init_params", "loss", "grads")}
+        return desc
 
     def names(self) -> set[str]:
-        return super().names() | set(self.derived)
+        return super().names() | set(self.derived) | set(self.native)
 
     def function(self, name: str) -> Callable[..., Any]:
         return self.derived.get(name) or super().function(name)
 
     def call(self, name: str, *args: Any) -> Any:
+        if name in self.native:
+            return self.native[name](*args)
         result, _ = self.adapter.call(self.function(name), args, {})
         return frameworks.to_numpy(result)
 
     def import_line(self, name: str) -> str:
+        if name in self.native:
+            return f"# {name}: gradspec's adapter of the {self.adapter.framework} network"
         if name in self.derived:
             return f"# {name}: {self.adapter.route} of the forward, see docs/check.md"
         return super().import_line(name)

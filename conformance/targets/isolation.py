@@ -400,7 +400,8 @@ class CandidateProcess:
             self.path, self.label, self._cwd = None, target, os.getcwd()
         self._sys_path = [self._cwd, *(os.path.abspath(p) for p in paths)]
         self._settings = {"device": device}  # read by a FRAMEWORK candidate's adapter
-        self._derive_table: list[tuple[str, str, int, bool]] = []
+        self._derive_table: list[tuple[str, str, int, bool, str | None]] = []
+        self._network_setup: tuple[dict, dict] | None = None
         self._worker: _Worker | None = None
         self._namespace: dict[str, Any] | None = None
         self._lock = threading.RLock()
@@ -444,15 +445,29 @@ class CandidateProcess:
             assert self._namespace is not None
             return dict(self._namespace)
 
-    def derive(self, table: list[tuple[str, str, int, bool]]) -> None:
+    def derive(self, table: list[tuple[str, str, int, bool, str | None]]) -> None:
         """Ask a FRAMEWORK candidate's worker to define derivatives by autodiff: per row
-        ``(name, of, order, jacobian)``, function ``name`` is the ``order``-th derivative of
-        the candidate's ``of`` (see ``frameworks.Adapter.derivative``).  Kept, and defined
-        again in every fresh worker after a crash or timeout.  Raises :class:`LoadError`."""
+        ``(name, of, order, jacobian, inverse)``, function ``name`` is the ``order``-th
+        derivative of the candidate's ``of`` (see ``frameworks.Adapter.derivative``), or
+        with ``inverse`` (a printed preimage in ``a``) the output form f'(inverse(a)).  Kept,
+        and defined again in every fresh worker after a crash or timeout.  Raises
+        :class:`LoadError`."""
         with self._lock:
             self._ensure_loaded()
             self._derive_table = list(table)
             self._send_derive_table()
+
+    def network(self, functions: dict[str, str | None], settings: dict) -> dict[str, Any]:
+        """Ask a FRAMEWORK candidate's worker to adapt its network to the flat protocol
+        (``frameworks.network``): ``functions`` maps ``model`` / ``init_params`` / ``loss``
+        / ``grads`` to the candidate's names, ``settings`` are the adapter's (the cost's
+        printed expression, the reduction, the number of inputs).  The worker then answers
+        ``init_params``, ``loss`` and ``grads`` itself.  Kept, and set up again in every
+        fresh worker.  Returns the network's description; raises :class:`LoadError`."""
+        with self._lock:
+            self._ensure_loaded()
+            self._network_setup = (dict(functions), dict(settings))
+            return self._send_network_setup()
 
     def call(
         self,
@@ -587,6 +602,8 @@ class CandidateProcess:
         self._namespace = reply[1]
         if self._derive_table:
             self._send_derive_table()
+        if self._network_setup is not None:
+            self._send_network_setup()
 
     def _send_derive_table(self) -> None:
         worker = self._worker
@@ -599,3 +616,17 @@ class CandidateProcess:
             raise LoadError(msg) from None
         if reply[0] != "derived":
             raise LoadError(f"{self.label}: autodiff derivatives: {_first_line(str(reply[2]))}")
+
+    def _send_network_setup(self) -> dict[str, Any]:
+        worker = self._worker
+        assert worker is not None and self._network_setup is not None
+        try:
+            reply = worker.request(("network", *self._network_setup), self.timeout)
+        except (_TimedOut, _Died):
+            self._discard()
+            raise LoadError(f"{self.label}: the worker failed setting up the network") from None
+        if reply[0] != "network":
+            where = f" (at {reply[3]})" if len(reply) > 3 and reply[3] else ""
+            detail = f"{reply[1]}: {_first_line(str(reply[2]))}" if len(reply) > 2 else reply
+            raise LoadError(f"{self.label}: setting up the network: {detail}{where}")
+        return dict(reply[1])

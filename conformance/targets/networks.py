@@ -10,7 +10,7 @@ The protocol: ``init_params(seed)`` (a dict of arrays), ``loss(params, X, Y)``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,30 @@ BUILTIN_ARCHS: tuple[Arch, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ParamMap:
+    """How a network's own parameters correspond to the reference layout (``W0`` of shape
+    (fan_in, fan_out), ``b0``, ...): per reference key, the network's key and whether it is
+    stored transposed (a torch ``nn.Linear.weight`` is (fan_out, fan_in)).  The reference
+    comparison and the diagnosis translate through it; every other check, and every message
+    naming a tensor, uses the network's own keys."""
+
+    pairs: tuple[tuple[str, str, bool], ...]  # (reference key, own key, transposed)
+
+    def to_reference(self, own: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {ref: (own[k].T if t else own[k]) for ref, k, t in self.pairs}
+
+    def from_reference(self, ref: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: (ref[r].T if t else ref[r]) for r, k, t in self.pairs}
+
+    def own_name(self, ref: str) -> str:
+        return next((k for r, k, _ in self.pairs if r == ref), ref)
+
+    def describe(self) -> str:
+        """``W0 = 0.weight.T, b0 = 0.bias, ...``"""
+        return ", ".join(f"{r} = {k}{'.T' * t}" for r, k, t in self.pairs)
+
+
 @dataclass
 class NetTarget:
     """A network offered for checking: where its functions live and its declared ARCH.
@@ -41,6 +65,12 @@ class NetTarget:
     ``takes_dtype``: ``init_params(seed, dtype)`` builds parameters of any dtype (built-ins,
     checked in every dtype); otherwise ``init_params(seed)`` gives the candidate's own
     parameters, checked in ``dtypes`` (its working precision) as they are.
+
+    Networks whose parameters are not in the reference layout (a torch module's
+    ``named_parameters()``, a JAX pytree's key paths) say what the checks cannot read from the
+    keys: ``io`` (inputs, outputs), ``cost`` (the registry cost, for the targets the batches
+    draw) and ``param_map`` (how to compare with the reference network of ``arch``; with
+    ``arch`` None there is no reference comparison).
     """
 
     label: str
@@ -49,6 +79,18 @@ class NetTarget:
     dtypes: tuple[str, ...] = ("float64",)
     notes: tuple[str, ...] = ()  # warnings every check of this network carries
     takes_dtype: bool = False
+    param_map: ParamMap | None = None
+    cost: str | None = None
+    io: tuple[int, int] | None = None
+
+    @property
+    def cost_name(self) -> str | None:
+        """The registry cost of the loss, when known (from ARCH)."""
+        return self.arch.cost if self.arch is not None else self.cost
+
+    def own_name(self, key: str) -> str:
+        """A reference-layout key (``W0``) as the network names it (``0.weight``)."""
+        return self.param_map.own_name(key) if self.param_map else key
 
     def init_params(self, seed: int, dtype: np.dtype) -> dict[str, np.ndarray]:
         """The parameters for ``seed``, in ``dtype`` where the network can make them."""
@@ -61,9 +103,12 @@ class NetTarget:
         return {k: np.asarray(v) for k, v in p.items()}
 
     def sizes(self, params: dict[str, np.ndarray]) -> tuple[int, int]:
-        """(inputs, outputs): from ARCH, else from the first and last weight matrices."""
+        """(inputs, outputs): from ARCH, else as declared (``io``), else from the first and
+        last weight matrices."""
         if self.arch is not None:
             return self.arch.sizes[0], self.arch.sizes[-1]
+        if self.io is not None:
+            return self.io
         keys = sorted(k for k in params if k.startswith("W"))
         return int(np.shape(params[keys[0]])[0]), int(np.shape(params[keys[-1]])[1])
 

@@ -13,8 +13,9 @@ import numpy as np
 from gradspec import spec
 from gradspec.conformance.engine.calling import Namespace
 from gradspec.conformance.engine.precision import float32_exact
-from gradspec.conformance.targets import autodiff
+from gradspec.conformance.targets import autodiff, framework_nets
 from gradspec.conformance.targets.autodiff import Derived, add_extras
+from gradspec.conformance.targets.framework_nets import NetSetup
 from gradspec.conformance.targets.framework_ns import FrameworkNamespace
 from gradspec.conformance.targets.namespace import Bindings, ModuleNamespace, bind
 from gradspec.conformance.targets.networks import (
@@ -39,7 +40,9 @@ class Target:
     offers; ``found`` / ``missing`` / ``problems`` are reported as they are.  ``diagnose``:
     failures are matched against the catalog of known mistakes (third-party code).
     ``close`` releases the worker.  ``routes``: how a derivative the code does not write
-    was taken, per function name (``{"gelu_der": "torch.autograd"}``).
+    was taken, per function name (``{"gelu_der": "torch.autograd"}``).  ``notes``: what the
+    report should say about how the code was read (a torch module's parameters and cast, a
+    reference comparison made or not and why); information, never a verdict.
     """
 
     label: str
@@ -52,6 +55,7 @@ class Target:
     diagnose: bool = False
     close: Callable[[], None] = _nothing
     routes: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def declared_dtypes(self) -> object:
@@ -71,23 +75,34 @@ def third_party(
     close: Callable[[], None] = _nothing,
     derived: Sequence[Derived] = (),
     route: str = "",
+    network: NetSetup | None = None,
 ) -> Target:
     """The target for third-party code behind ``ns`` (an isolated worker, or a module in
     this process): its bindings, its network if it offers one, what it lacks; its failures
     are diagnosed.  ``derived``: the derivatives ``ns`` offers by autodiff (``route``).
-    UsageError (one line) when it offers nothing checkable."""
+    ``network``: a torch module or JAX pytree network adapted to the flat protocol
+    (:mod:`.framework_nets`).  UsageError (one line) when it offers nothing checkable."""
     bindings = bind(ns)
     add_extras(bindings, list(derived))
     problems = list(bindings.problems)
     names = ns.names()
     networks = []
-    if set(NETWORK_NAMES) <= names:
+    if network is not None:
+        dtype, notes = _network_dtype(ns, network.io)
+        networks.append(
+            NetTarget(
+                network.label, ns, network.arch, (dtype,), network.warnings + notes,
+                param_map=network.param_map, cost=network.cost, io=network.io,
+            )
+        )  # fmt: skip
+    elif set(NETWORK_NAMES) <= names:
         arch = _arch(ns, problems)
         label = arch.label if arch else "network"
         dtype, notes = _network_dtype(ns)
         networks.append(NetTarget(label, ns, arch, (dtype,), notes))
     found = sorted(set(bindings.found) | ({*NETWORK_NAMES, *OPTIONAL_NETWORK_NAMES} & names))
     routes = {d.name: route for d in derived if d.name in found}
+    routes |= network.routes if network is not None else {}
     found = [f"{n} ({routes[n]})" if n in routes else n for n in found]
     reductions = {"reduce", "reduce_der"} <= names
     if not (bindings.activations or bindings.costs or bindings.delta or reductions or networks):
@@ -106,6 +121,7 @@ def third_party(
         diagnose=True,
         close=close,
         routes=routes,
+        notes=list(network.notes) if network is not None else [],
     )
 
 
@@ -120,12 +136,13 @@ def _arch(ns: Namespace, problems: list[str]) -> Arch | None:
         return None
 
 
-def _network_dtype(ns: Namespace) -> tuple[str, tuple[str, ...]]:
+def _network_dtype(ns: Namespace, io: tuple[int, int] | None = None) -> tuple[str, tuple[str, ...]]:
     """The network's working precision and a note when it was detected, not declared.
 
     float32 when the candidate's own parameters are float32; also when they are float64 but
     the loss and every gradient come back as float32 values (a float32 model behind a float64
-    interface: evidence of float32 computation, never the size of an error)."""
+    interface: evidence of float32 computation, never the size of an error).  ``io``:
+    (inputs, outputs) of a network whose keys are not the reference layout's."""
     try:
         p = ns.call("init_params", 0)
         kinds = {np.asarray(v).dtype for v in p.values()} if isinstance(p, dict) else set()
@@ -134,8 +151,11 @@ def _network_dtype(ns: Namespace) -> tuple[str, tuple[str, ...]]:
     if kinds == {np.dtype(np.float32)}:
         return "float32", ()
     try:
-        ws = sorted(k for k in p if k.startswith("W"))
-        n_in, n_out = np.shape(p[ws[0]])[0], np.shape(p[ws[-1]])[1]
+        if io is not None:
+            n_in, n_out = io
+        else:
+            ws = sorted(k for k in p if k.startswith("W"))
+            n_in, n_out = np.shape(p[ws[0]])[0], np.shape(p[ws[-1]])[1]
         rng = np.random.default_rng(7)
         X = rng.uniform(-1, 1, (6, n_in))
         Y = np.eye(n_out)[rng.integers(0, n_out, 6)] if n_out > 1 else rng.uniform(0.1, 0.9, (6, 1))
@@ -192,4 +212,7 @@ def in_process(code: Any, label: str | None = None, device: str = "cpu") -> Targ
     fns = FrameworkNamespace(code, name, framework, device)
     derived = autodiff.plan(fns.names(), fns.constant("COST"))
     fns.add_derived(derived)
-    return third_party(fns, derived=derived, route=fns.adapter.route)
+    net = None
+    if framework_nets.wants_network(str(framework), fns.names()):
+        net = framework_nets.configure(fns, str(framework))
+    return third_party(fns, derived=derived, route=fns.adapter.route, network=net)
