@@ -54,11 +54,18 @@ def check(
     return check_with(target, options, progress)
 
 
-def check_with(target: str | Any, options: Options, progress: Progress | None = None) -> Report:
-    """:func:`check` with validated :class:`Options`."""
+def check_with(
+    target: str | Any,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    shown_as: str | None = None,
+) -> Report:
+    """:func:`check` with validated :class:`Options`.  ``shown_as``: the path reproducers
+    name for a ``.py`` file checked from a copy (a cluster worker's)."""
     start = time.perf_counter()
     opened = (
-        load(target, timeout=options.timeout, device=options.device)
+        load(target, timeout=options.timeout, device=options.device, shown_as=shown_as)
         if isinstance(target, str)
         else in_process(target, device=options.device)
     )
@@ -68,19 +75,22 @@ def check_with(target: str | Any, options: Options, progress: Progress | None = 
     return report
 
 
-def _check_to_report(target: str, options: Options, child: bool = False) -> Report:
-    """One candidate, never raising: a candidate that cannot be checked gives an error report."""
+def check_to_report(
+    target: str, options: Options, child: bool = False, shown_as: str | None = None
+) -> Report:
+    """One candidate, never raising: a candidate that cannot be checked gives an error report.
+    ``child``: run in a pool process, whose parent handles Ctrl-C."""
 
     if child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
     try:
-        return check_with(target, options)
+        return check_with(target, options, shown_as=shown_as)
     except UsageError as exc:
-        rep = Report(target, options.profile)
+        rep = Report(shown_as or target, options.profile)
         rep.error = str(exc)
         return rep
     except Exception as exc:  # a bug of ours: still one row, the others go on
-        rep = Report(target, options.profile)
+        rep = Report(shown_as or target, options.profile)
         rep.error = f"internal error: {type(exc).__name__}: {exc}"
         return rep
 
@@ -103,7 +113,7 @@ def check_many(
     pool = cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx)
     try:
         futures = {
-            pool.submit(_check_to_report, t, (overrides or {}).get(i, options), True): i
+            pool.submit(check_to_report, t, (overrides or {}).get(i, options), True): i
             for i, t in enumerate(targets)
         }
         for fut in cf.as_completed(futures):
