@@ -19,6 +19,7 @@ for the rest of the run with one line on stderr, and the oracle computes as if i
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -43,6 +44,7 @@ def fingerprint() -> str:
     h = hashlib.sha256()
     h.update(cache.fingerprint().encode())
     h.update(Path(__file__).with_name("truth.py").read_bytes())
+    h.update(Path(__file__).read_bytes())  # the storage format
     h.update(mpmath.__version__.encode())
     return h.hexdigest()[:16]
 
@@ -85,6 +87,8 @@ class TruthStore:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=60)
+        # Write-ahead logging: readers never wait for a writer (two processes of one run).
+        con.execute("PRAGMA journal_mode=WAL")
         con.execute(_SCHEMA)
         return con
 
@@ -97,10 +101,11 @@ class TruthStore:
             got = {}
             if not self._broken:
                 try:
-                    with self._connect() as con:
+                    with contextlib.closing(self._connect()) as con:
                         rows = con.execute("SELECT args, value FROM truth WHERE fn = ?", (fn,))
                         got = {a: _unpack_value(v) for a, v in rows}
-                except (sqlite3.Error, OSError) as exc:
+                except (sqlite3.Error, OSError, ValueError, IndexError) as exc:
+                    got = {}
                     self._fail(exc)
             self._loaded[fn] = got
             return got
@@ -120,7 +125,7 @@ class TruthStore:
             if not rows or self._broken:
                 return
             try:
-                with self._connect() as con:
+                with contextlib.closing(self._connect()) as con, con:
                     con.executemany("INSERT OR IGNORE INTO truth VALUES (?, ?, ?)", rows)
             except (sqlite3.Error, OSError) as exc:
                 self._fail(exc)

@@ -97,3 +97,22 @@ def test_values_round_trip_exactly_whatever_their_bytes() -> None:
         assert np.array_equal(np.float64(v), back, equal_nan=True)
     row = np.array([0.25, -1.0, np.nan])
     assert np.array_equal(_unpack_value(_pack_value(row)), row, equal_nan=True)
+
+
+def test_two_processes_share_one_store(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    procs = []
+    for i in range(2):
+        (tmp_path / str(i)).mkdir()
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", FIRST], cwd=tmp_path / str(i), env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+        )
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert "disabled" not in err
+    p = _python(SECOND, tmp_path / "0")
+    assert p.returncode == 0, p.stderr
