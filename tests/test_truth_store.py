@@ -104,15 +104,12 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
     procs = []
     for i in range(2):
         (tmp_path / str(i)).mkdir()
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-c", FIRST], cwd=tmp_path / str(i), env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-        )
+        cmd = [sys.executable, "-c", FIRST]
+        out = subprocess.PIPE
+        procs.append(subprocess.Popen(cmd, cwd=tmp_path / str(i), env=env, stdout=out, stderr=out))
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-        assert "disabled" not in err
+        assert b"disabled" not in err
     p = _python(SECOND, tmp_path / "0")
     assert p.returncode == 0, p.stderr
