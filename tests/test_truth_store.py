@@ -111,5 +111,7 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
         assert b"disabled" not in err
-    p = _python(SECOND, tmp_path / "0")
+    (tmp_path / "values.npy").write_bytes((tmp_path / "0" / "values.npy").read_bytes())
+    (tmp_path / "rows.npy").write_bytes((tmp_path / "1" / "rows.npy").read_bytes())
+    p = _python(SECOND, tmp_path)
     assert p.returncode == 0, p.stderr
