@@ -88,7 +88,7 @@ def print_table(result: dict, file=None) -> None:
     for col in ("what", "size / run", "median", "ratio", "note"):
         tab.add_column(col, justify="left" if col in ("what", "size / run", "note") else "right")
     for r in rows:
-        if r["section"] not in ("compile", "derivations", "verify", "gpu"):
+        if r["section"] not in ("compile", "derivations", "verify", "gpu", "grading"):
             continue
         if "skipped" in r:
             where = f"--profile {r['profile']} --backend {r['backend']}" if "profile" in r else ""

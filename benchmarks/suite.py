@@ -22,11 +22,15 @@ from gradspec import derivations as dv
 from gradspec.derivations import cache
 from gradspec.reference import mlp
 
-from . import checkers, nets
+from . import checkers, grading, nets
 from ._timing import measure, paired, ratio, single
 
 SCHEMA = "gradspec-bench/1"
-SECTIONS = ("peak", "steps", "training", "checks", "compile", "derivations", "verify", "gpu")
+SECTIONS = (
+    "peak", "steps", "training", "checks", "compile", "derivations", "verify", "gpu", "grading",
+)  # fmt: skip
+#: Sections run only when asked for (``--only``): minutes long.
+OPT_IN = ("grading",)
 
 
 # --- GEMM peak --------------------------------------------------------------------------------
@@ -450,6 +454,10 @@ def run_all(quick: bool, sections=SECTIONS, log=print, smoke: bool = False) -> d
         rows += verify(quick)
     if "gpu" in sections:
         rows += gpu(quick)
+    if "grading" in sections:
+        n = 20 if smoke else 100
+        log(f"grading {n} mixed candidates at -j 1, -j 2 and on a 2-worker Dask cluster...")
+        rows += grading.grading(n)
     env["loadavg_end"] = list(os.getloadavg())
     return {
         "schema": SCHEMA,

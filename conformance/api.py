@@ -21,6 +21,7 @@ from gradspec.conformance import runner
 from gradspec.conformance.options import Options
 from gradspec.conformance.report import Report
 from gradspec.conformance.runner import Progress
+from gradspec.conformance.targets.builtins import builtin
 from gradspec.conformance.targets.candidate import load
 from gradspec.conformance.targets.target import in_process
 from gradspec.conformance.xfail import XfailEntry
@@ -54,11 +55,18 @@ def check(
     return check_with(target, options, progress)
 
 
-def check_with(target: str | Any, options: Options, progress: Progress | None = None) -> Report:
-    """:func:`check` with validated :class:`Options`."""
+def check_with(
+    target: str | Any,
+    options: Options,
+    progress: Progress | None = None,
+    *,
+    shown_as: str | None = None,
+) -> Report:
+    """:func:`check` with validated :class:`Options`.  ``shown_as``: the path reproducers
+    name for a ``.py`` file checked from a copy (a cluster worker's)."""
     start = time.perf_counter()
     opened = (
-        load(target, timeout=options.timeout, device=options.device)
+        load(target, timeout=options.timeout, device=options.device, shown_as=shown_as)
         if isinstance(target, str)
         else in_process(target, device=options.device)
     )
@@ -68,19 +76,22 @@ def check_with(target: str | Any, options: Options, progress: Progress | None = 
     return report
 
 
-def _check_to_report(target: str, options: Options, child: bool = False) -> Report:
-    """One candidate, never raising: a candidate that cannot be checked gives an error report."""
+def check_to_report(
+    target: str, options: Options, child: bool = False, shown_as: str | None = None
+) -> Report:
+    """One candidate, never raising: a candidate that cannot be checked gives an error report.
+    ``child``: run in a pool process, whose parent handles Ctrl-C."""
 
     if child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
     try:
-        return check_with(target, options)
+        return check_with(target, options, shown_as=shown_as)
     except UsageError as exc:
-        rep = Report(target, options.profile)
+        rep = Report(shown_as or target, options.profile)
         rep.error = str(exc)
         return rep
     except Exception as exc:  # a bug of ours: still one row, the others go on
-        rep = Report(target, options.profile)
+        rep = Report(shown_as or target, options.profile)
         rep.error = f"internal error: {type(exc).__name__}: {exc}"
         return rep
 
@@ -97,21 +108,61 @@ def check_many(
     order of ``targets`` (missing ones when interrupted) and whether Ctrl-C stopped the run."""
 
     options = options or Options()
+    calls = [(t, (overrides or {}).get(i, options), True) for i, t in enumerate(targets)]
+    return _in_processes(check_to_report, calls, targets, options, jobs, on_done)
+
+
+def verify_builtin(name: str, options: Options, child: bool = False) -> Report:
+    """``gradspec verify`` of one built-in backend (``numpy``, ``jax``, ...), never raising:
+    a backend that cannot run here (``jax:gpu`` without a GPU) gives an error report."""
+    if child:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
+    start = time.perf_counter()
+    try:
+        report = runner.run(builtin(name), options)
+    except UsageError as exc:
+        report = Report(name, options.profile)
+        report.error = str(exc)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def verify_many(
+    names: list[str],
+    *,
+    jobs: int = 2,
+    on_done: Callable[[int, Report], None] | None = None,
+    options: Options | None = None,
+) -> tuple[list[Report], bool]:
+    """Verify several built-in backends, each in its own process, ``jobs`` at a time (the
+    engine is single-threaded: two backends on two cores take the time of the slower)."""
+    options = options or Options()
+    calls = [(n, options, True) for n in names]
+    return _in_processes(verify_builtin, calls, names, options, jobs, on_done)
+
+
+def _in_processes(
+    fn: Callable[..., Report],
+    calls: list[tuple],
+    labels: list[str],
+    options: Options,
+    jobs: int,
+    on_done: Callable[[int, Report], None] | None,
+) -> tuple[list[Report], bool]:
+    """``fn(*call)`` for each call in a pool of ``jobs`` spawned processes; a process that
+    dies gives an error report for its call.  Reports in the order of ``calls``."""
     reports: dict[int, Report] = {}
     interrupted = False
     ctx = mp.get_context("spawn")
     pool = cf.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx)
     try:
-        futures = {
-            pool.submit(_check_to_report, t, (overrides or {}).get(i, options), True): i
-            for i, t in enumerate(targets)
-        }
+        futures = {pool.submit(fn, *call): i for i, call in enumerate(calls)}
         for fut in cf.as_completed(futures):
             i = futures[fut]
             try:
                 rep = fut.result()
             except Exception as exc:  # the process running it died
-                rep = Report(targets[i], options.profile)
+                rep = Report(labels[i], options.profile)
                 rep.error = f"checking process died: {type(exc).__name__}: {exc}"
             reports[i] = rep
             if on_done is not None:

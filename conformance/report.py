@@ -34,6 +34,9 @@ class Report:
     seconds: float = 0.0
     interrupted: bool = False
     error: str = ""  # the implementation could not be checked at all
+    #: How the run went, where that matters to the reader (a cluster worker lost and the
+    #: check run again); no effect on the verdict.
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
@@ -184,6 +187,11 @@ def write_junit(reports: list[Report], path: str) -> None:
                 ET.SubElement(case, "system-out").text = "\n".join(
                     f"warning: {w}" for w in (r.warnings or [r.message])
                 )
+        if rep.notes:  # a suite's properties come before its testcases
+            props = ET.Element("properties")
+            suite.insert(0, props)
+            for n in rep.notes:
+                ET.SubElement(props, "property", name="gradspec.note", value=n)
         if rep.error:
             case = ET.SubElement(suite, "testcase", classname=rep.implementation, name="load")
             ET.SubElement(case, "error", message=rep.error[:500]).text = rep.error
@@ -261,6 +269,8 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
             console.print(f"note: {note}", markup=False, highlight=False)
         for p in rep.problems:
             console.print(f"[red]problem:[/] {p}")
+        for n in rep.notes:
+            console.print(f"note: {n}", markup=False, highlight=False)
         if rep.error:
             console.print(f"[red]error:[/] {rep.error}")
         for r in rep.results:

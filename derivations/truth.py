@@ -20,7 +20,7 @@ import sympy as sp
 
 from gradspec.spec import A, Y, Z, activation, cost, pair
 
-from . import cache, derive
+from . import cache, derive, truth_store
 
 START_DPS = 30
 MAX_DPS = 480  # zeros are escalated this far: deeper cancellation underflows float64
@@ -103,30 +103,36 @@ def _lambdified(key: tuple) -> Callable[..., object]:
 
 
 #: Memo of element evaluations: checks of several implementations and dtypes, and hypothesis'
-#: shrinking, ask for the same points again and again.
+#: shrinking, ask for the same points again and again.  Backed by the persistent store
+#: (:mod:`.truth_store`): the derandomized profiles ask the same points run after run.
 _MEMO: dict[tuple, object] = {}
 _MEMO_LIMIT = 2_000_000
 
 
-def _memo_adaptive(fn: Callable[..., object], args: tuple[float, ...]) -> object:
-    key = (id(fn), args)
-    hit = _MEMO.get(key)
+def _memo_adaptive(key: tuple, args: tuple[float, ...]) -> object:
+    """The truth of function ``key`` (a :func:`_lambdified` key) at ``args``, memoised."""
+    hit = _MEMO.get((key, args))
     if hit is None:
         if len(_MEMO) > _MEMO_LIMIT:
             _MEMO.clear()
-        hit = _MEMO[key] = _adaptive(fn, args)
+        fn_id = repr(key)
+        packed, hit = truth_store.lookup(fn_id, args)
+        if hit is None:
+            hit = _adaptive(_lambdified(key), args)
+            truth_store.store().add(fn_id, packed, hit)
+        _MEMO[(key, args)] = hit
     return hit
 
 
-def _elementwise(fn: Callable[..., object], *arrays: np.ndarray) -> np.ndarray:
+def _elementwise(key: tuple, *arrays: np.ndarray) -> np.ndarray:
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
     out = np.empty(arrays[0].shape, dtype=np.float64)
     for idx in np.ndindex(out.shape):
-        out[idx] = _memo_adaptive(fn, tuple(float(x[idx]) for x in arrays))
+        out[idx] = _memo_adaptive(key, tuple(float(x[idx]) for x in arrays))
     return out
 
 
-def _rowwise(fn: Callable[..., object], tail: tuple[int, ...], *arrays: np.ndarray) -> np.ndarray:
+def _rowwise(key: tuple, tail: tuple[int, ...], *arrays: np.ndarray) -> np.ndarray:
     """Evaluate a row function over the last axis; each row gives an array of shape ``tail``
     (a row that has no real value, outside the domain, gives NaNs)."""
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
@@ -134,7 +140,7 @@ def _rowwise(fn: Callable[..., object], tail: tuple[int, ...], *arrays: np.ndarr
     out = np.full(rows + tail, np.nan)
     for idx in np.ndindex(rows):
         args = tuple(float(v) for x in arrays for v in x[idx])
-        val = np.asarray(_memo_adaptive(fn, args))
+        val = np.asarray(_memo_adaptive(key, args))
         if val.size == int(np.prod(tail)):
             out[idx] = val.reshape(tail)
     return out
@@ -153,8 +159,8 @@ def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
             raise ValueError(f"{act.name}: only orders 0 and 1 are specified")
         k = z.shape[-1]
         tail = (k,) if order == 0 else (k, k)
-        return _rowwise(_lambdified(("activation", act.name, order, k)), tail, z)
-    return _elementwise(_lambdified(("activation", act.name, order, 0)), z)
+        return _rowwise(("activation", act.name, order, k), tail, z)
+    return _elementwise(("activation", act.name, order, 0), z)
 
 
 def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int | str = 0) -> np.ndarray:
@@ -170,8 +176,8 @@ def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int | str = 0) ->
     if c.vector:
         k = a.shape[-1]
         tail = {0: (), 1: (k,), 2: (k, k)}[order]
-        return _rowwise(_lambdified(("cost", c.name, order, k)), tail, a, y)
-    return _elementwise(_lambdified(("cost", c.name, order, 0)), a, y)
+        return _rowwise(("cost", c.name, order, k), tail, a, y)
+    return _elementwise(("cost", c.name, order, 0), a, y)
 
 
 def pair_value(
@@ -190,6 +196,6 @@ def pair_value(
             raise ValueError(f"{p.name}: only the first derivative is specified")
         k = z.shape[-1]
         key = ("pair", (p.activation.name, p.cost.name), 1, k)
-        return _rowwise(_lambdified(key), (k,), z, y)
+        return _rowwise(key, (k,), z, y)
     key = ("pair", (p.activation.name, p.cost.name), order, 0)
-    return _elementwise(_lambdified(key), z, y)
+    return _elementwise(key, z, y)

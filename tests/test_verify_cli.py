@@ -64,3 +64,25 @@ def test_quick_verify_passes_and_writes_reports(tmp_path):
     cases = root.findall(".//testcase")
     assert len(cases) == len(impl["results"])
     assert root.find(".//failure") is None
+
+
+def test_backends_in_parallel_processes_give_the_same_report(tmp_path):
+    runs = {}
+    for jobs in ("1", "2"):
+        js = tmp_path / f"j{jobs}.json"
+        p = gradspec(
+            "verify", "--backend", "numpy,jax", "--profile", "quick", "--only", "costs",
+            "-j", jobs, "--json", str(js),
+        )  # fmt: skip
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+        assert ("in 2 processes" in p.stderr) == (jobs == "2")
+        data = json.loads(js.read_text())
+        runs[jobs] = {
+            (impl["implementation"], r["id"]): (r["status"], r["examples"])
+            for impl in data["implementations"]
+            for r in impl["results"]
+        }
+    assert runs["1"] == runs["2"]
+    assert {impl for impl, _ in runs["2"]} == {"numpy", "jax"}
+    _one_line_error(gradspec("verify", "--backend", "numpy,jax:gpu", "-j", "2"))
+    _one_line_error(gradspec("verify", "-j", "0"))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from gradspec import spec
 from gradspec.conformance.targets.namespace import ModuleNamespace, bind
 from gradspec.conformance.targets.networks import builtin_networks
 from gradspec.conformance.targets.target import Target
+from gradspec.derivations.cache import user_cache_dir
 from gradspec.reference import mlp
 
 #: The names ``gradspec verify --backend`` accepts (``all``: numpy, jax and jax-autodiff).
@@ -36,11 +38,30 @@ def _target(label: str, module: Any, import_path: str, network: Callable) -> Tar
     )
 
 
+def _persistent_compilation_cache() -> None:
+    """Keep the JAX backend's compiled functions between runs (JAX's own persistent cache,
+    in the user cache folder): the derandomized profiles compile the same shapes every
+    run, and compiling is most of a cold run.  A cache folder the user configured is left
+    as it is; ``GRADSPEC_JAX_CACHE=off`` disables ours."""
+    import jax
+
+    if os.environ.get("GRADSPEC_JAX_CACHE", "").lower() in ("0", "off", "no", "false"):
+        return
+    if jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(user_cache_dir() / "jax"))
+    # Every function is small and cheap to compile on its own; together they take seconds.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def builtin(name: str) -> Target:
     """``numpy``, ``jax``, ``jax:cpu``, ``jax:gpu`` or ``jax-autodiff``."""
     if name == "numpy":
         return _target("numpy", ref, "gradspec.reference", mlp.Network)
     from gradspec.jaxbackend import get_backend  # jax: imported only when asked for
+
+    _persistent_compilation_cache()
 
     if name == "jax-autodiff":
         be = get_backend("jax")

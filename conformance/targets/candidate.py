@@ -152,7 +152,7 @@ class IsolatedNamespace:
         alias = f" as {name}" if real != name else ""
         if self.proc.is_file:
             mod = os.path.splitext(os.path.basename(self.proc.target))[0]
-            return f"from {mod} import {real}{alias}  # run next to {self.proc.target}"
+            return f"from {mod} import {real}{alias}  # run next to {self.proc.shown_as}"
         return f"from {self.proc.target} import {real}{alias}"
 
     # --- internals ------------------------------------------------------------------------
@@ -196,13 +196,17 @@ def _write_back(before: Any, after: Any) -> None:
             _write_back(b, a)
 
 
-def load(target: str, *, timeout: float = 10.0, device: str = "cpu") -> Target:
+def load(
+    target: str, *, timeout: float = 10.0, device: str = "cpu", shown_as: str | None = None
+) -> Target:
     """Import ``target`` in a worker and bind what it defines; UsageError if it cannot be
     checked at all (missing file, import failure, nothing checkable, a ``FRAMEWORK``
-    candidate asking for a ``device`` that does not exist), as one line."""
+    candidate asking for a ``device`` that does not exist), as one line.  ``shown_as``:
+    the path reproducers name, when ``target`` is a copy of that file."""
     if (target.endswith(".py") or os.sep in target) and not os.path.isfile(target):
         raise UsageError(f"{target}: no such file")
     proc = CandidateProcess(target, timeout=timeout, device=device)
+    proc.shown_as = shown_as or target
     try:
         info = proc.load()
     except LoadError as exc:

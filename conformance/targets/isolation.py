@@ -391,6 +391,8 @@ class CandidateProcess:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         self.target, self.timeout = target, float(timeout)
+        #: The path reports name (``target`` unless it is a copy of the user's file).
+        self.shown_as = target
         self.is_file = target.endswith(".py") or os.sep in target or os.path.isfile(target)
         if self.is_file:
             self.path: str | None = os.path.abspath(target)

@@ -43,6 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "cuda, cuda:1, or a JAX platform such as gpu; ignored for NumPy candidates",
     )
     p.add_argument("-j", "--jobs", type=int, default=1, help="candidates checked in parallel")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="check each candidate as a task on a Dask cluster: tcp://HOST:PORT of a running "
+        "scheduler, or local[:N] to start N local workers (needs gradspec[dask])",
+    )
     p.set_defaults(func=run)
 
 
@@ -73,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError(f"-j must be at least 1, got {args.jobs}")
+    if args.scheduler and args.jobs != 1:
+        raise UsageError("-j and --scheduler exclude each other (the cluster sets the parallelism)")
     options = options_from_args(args, timeout=args.timeout, device=args.device)
     targets = expand_targets(args.targets)
     reports, interrupted = [], False
     try:
-        if len(targets) == 1:
+        if args.scheduler:
+            reports, interrupted = _run_many(targets, args.jobs, options, args.scheduler)
+        elif len(targets) == 1:
             with progress_bar(os.path.basename(targets[0])) as bar:
                 reports = [check_with(targets[0], options, progress=bar)]
         else:
@@ -90,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                 write_junit(reports, args.junitxml)
     if len(targets) == 1 and reports and not reports[0].error:
         render_table(reports, verbose=args.verbose)
-    elif len(targets) > 1:
+    elif len(targets) > 1 or args.scheduler:
         if args.verbose:
             render_table([r for r in reports if not r.error], verbose=True)
         summary_table(reports)
@@ -102,13 +112,20 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _run_many(targets: list[str], jobs: int, options):
+def _run_many(targets: list[str], jobs: int, options, scheduler: str | None = None):
+    """Many candidates: ``jobs`` processes here, or one task each on a Dask cluster."""
     from gradspec.conformance.api import check_many
 
     def done(i: int, rep) -> None:
         verdict = "ERROR" if rep.error else rep.verdict.upper()
-        print(f"[{i + 1}/{len(targets)}] {targets[i]}: {verdict}", file=sys.stderr, flush=True)
+        notes = "".join(f" ({n})" for n in rep.notes)
+        line = f"[{i + 1}/{len(targets)}] {targets[i]}: {verdict}{notes}"
+        print(line, file=sys.stderr, flush=True)
 
+    if scheduler:
+        from gradspec.conformance.cluster import check_on_cluster
+
+        return check_on_cluster(targets, scheduler, options=options, on_done=done)
     return check_many(targets, jobs=jobs, on_done=done, options=options)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 
 from gradspec.commands._run_options import add_run_options, options_from_args
 from gradspec.errors import UsageError
@@ -25,6 +27,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(default: numpy,jax)",
     )
     add_run_options(p)
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="backends verified in parallel, each in its own process (default: one per "
+        "backend, up to the number of cores; 1: one after the other, with a progress bar)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,15 +63,26 @@ def run(args: argparse.Namespace) -> int:
 
     backends = _backends(args.backend)
     options = options_from_args(args)
-    targets = [builtin(b) for b in backends]  # UsageError for jax:gpu without a GPU
+    jobs = min(len(backends), os.cpu_count() or 1) if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise UsageError(f"-j must be at least 1, got {jobs}")
     reports = []
+    interrupted = False
+    start = time.perf_counter()
     try:
-        for target in targets:
-            with progress_bar(target.label) as bar:
-                rep = runner.run(target, options, progress=bar)
-            reports.append(rep)
-            if rep.interrupted:
-                break
+        if jobs > 1 and len(backends) > 1:
+            for b in backends:  # a device that is not here: the one-line error, first
+                if b.startswith("jax:"):
+                    builtin(b)
+            reports, interrupted = _in_parallel(backends, jobs, options)
+        else:
+            targets = [builtin(b) for b in backends]  # UsageError for jax:gpu without a GPU
+            for target in targets:
+                with progress_bar(target.label) as bar:
+                    rep = runner.run(target, options, progress=bar)
+                reports.append(rep)
+                if rep.interrupted:
+                    break
     finally:
         if reports:
             if args.json:
@@ -73,13 +94,34 @@ def run(args: argparse.Namespace) -> int:
         verdict = overall_verdict(reports)
         total = sum(len(r.results) for r in reports)
         warned = sum(len(r.warned) for r in reports)
-        secs = sum(r.seconds for r in reports)
+        wall = time.perf_counter() - start
         label = {"pass": "PASS", "warn": "PASS with warnings", "fail": "FAIL"}[verdict]
         print(
             f"{label}: {len(reports)} implementations, {total} checks, {warned} warned, "
-            f"{secs:.1f} s",
+            f"{wall:.1f} s",
             file=sys.stdout,
         )
     for n in xfail.notes(reports, options.xfails):
         print(f"xfail: {n}", file=sys.stderr)
-    return exit_code(reports, options.strict)
+    return exit_code(reports, options.strict, interrupted)
+
+
+def _in_parallel(backends: list[str], jobs: int, options) -> tuple[list, bool]:
+    """Each backend in its own process; a line on stderr as each one finishes.  A backend
+    that cannot run here (``jax:gpu`` without a GPU) is a usage error, as in one process."""
+    from gradspec.conformance.api import verify_many
+
+    def done(i: int, rep) -> None:
+        verdict = "ERROR" if rep.error else rep.verdict.upper()
+        print(f"{backends[i]}: {verdict} ({rep.seconds:.1f} s)", file=sys.stderr, flush=True)
+
+    print(
+        f"verifying {', '.join(backends)} in {min(jobs, len(backends))} processes...",
+        file=sys.stderr,
+        flush=True,
+    )
+    reports, interrupted = verify_many(backends, jobs=jobs, on_done=done, options=options)
+    errors = [r.error for r in reports if r.error]
+    if errors:
+        raise UsageError(errors[0])
+    return reports, interrupted

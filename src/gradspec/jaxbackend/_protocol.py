@@ -81,13 +81,45 @@ def run(fn: Callable, arrays: list, dtype: np.dtype, device=None, static: tuple 
     return res
 
 
+#: The smallest padded length of :func:`run_bucketed`.
+MIN_BUCKET = 8
+
+
+def _bucket(n: int) -> int:
+    """The padded length for ``n`` elements (rows): the next power of two, at least 8."""
+    return max(MIN_BUCKET, 1 << (n - 1).bit_length())
+
+
+def run_bucketed(
+    fn: Callable, arrays: list, dtype: np.dtype, vector: bool, device=None, static: tuple = ()
+):
+    """:func:`run` of a function acting elementwise (``vector``: row by row along the last
+    axis) on inputs padded to a power-of-two length, the result cut back to the real ones.
+
+    ``jax.jit`` compiles once per input shape, and compiling costs ~100x a call: padding
+    (with copies of the last element or row, so the padding never leaves the domain) makes
+    the many shapes of a test run a handful.  Elements (rows) do not interact, so each
+    result is the one the unpadded call gives.
+    """
+    if any(isinstance(a, jax.Array) for a in arrays) or arrays[0].size == 0:
+        return run(fn, arrays, dtype, device, static)
+    shape = arrays[0].shape
+    lead = shape[:-1] if vector else shape
+    n = int(np.prod(lead))
+    flat = [np.reshape(a, (n, shape[-1]) if vector else (n,)) for a in arrays]
+    pad = _bucket(n) - n
+    padded = [np.concatenate([f, np.repeat(f[-1:], pad, axis=0)]) for f in flat]
+    res = run(fn, padded, dtype, device, static)
+    return res[:n].reshape(lead + res.shape[1:])
+
+
 def _wrap(name: str, jitted: Callable, argnames: tuple[str, ...], vector: bool, device):
     def fn(*args):
         if len(args) != len(argnames):
             raise TypeError(f"{name}() takes {len(argnames)} arguments ({', '.join(argnames)})")
         arrays, dtype = as_arrays(name, argnames, args)
         check_shapes(name, argnames, arrays, vector)
-        return run(jitted, arrays, dtype, device)
+        return run_bucketed(jitted, arrays, dtype, vector, device)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = jitted.__doc__
@@ -114,7 +146,7 @@ def _wrap_delta(jitted: Callable, have: Collection[str], device):
         act, c, vector = resolve_pair(activation, cost, have)
         arrays, dtype = as_arrays("delta", ("z", "y"), (z, y))
         check_shapes("delta", ("z", "y"), arrays, vector)
-        return run(jitted, arrays, dtype, device, static=(act, c))
+        return run_bucketed(jitted, arrays, dtype, vector, device, static=(act, c))
 
     return delta
 

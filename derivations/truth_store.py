@@ -1,0 +1,155 @@
+"""A persistent memo of the truth oracle's evaluations, shared by runs and processes.
+
+The profiles that gate CI are derandomized: every run of ``gradspec verify`` draws the same
+inputs, so the mpmath evaluations of one run (tens of thousands of elements, each at two or
+more precisions) are the next run's too.  They are kept in one SQLite file per *truth
+fingerprint* in the user cache folder: the derivation fingerprint (registry expressions,
+parameters, kinks, ``derive.py``, SymPy), the source of ``truth.py`` (the precision ladder)
+and the mpmath version.  Any change to those starts a new file, so a stored value is always
+what the oracle would compute now.  SQLite serialises concurrent writers (two backends
+verified in two processes).
+
+Reads: all values of one function are loaded the first time the process asks for it.
+Writes: new values are kept in memory and written in one transaction at exit (or every
+:data:`FLUSH_EVERY` values).  ``GRADSPEC_TRUTH_CACHE=off`` disables the store (the in-process
+memo stays); any error of the store (read-only or full disk, a corrupt file) disables it
+for the rest of the run with one line on stderr, and the oracle computes as if it were absent.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import sqlite3
+import struct
+import sys
+import threading
+from pathlib import Path
+
+import mpmath
+import numpy as np
+
+from . import cache
+
+FLUSH_EVERY = 20_000
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS truth (fn TEXT, args BLOB, value BLOB, PRIMARY KEY (fn, args))"
+)
+
+
+def fingerprint() -> str:
+    """What a stored value depends on: derivations, the oracle's code, mpmath."""
+    h = hashlib.sha256()
+    h.update(cache.fingerprint().encode())
+    h.update(Path(__file__).with_name("truth.py").read_bytes())
+    h.update(Path(__file__).read_bytes())  # the storage format
+    h.update(mpmath.__version__.encode())
+    return h.hexdigest()[:16]
+
+
+def _pack_args(args: tuple[float, ...]) -> bytes:
+    return struct.pack(f"<{len(args)}d", *args)
+
+
+def _pack_value(value: object) -> bytes:
+    """A tag byte (``s`` scalar, ``a`` the flat array of a row function), then the float64s."""
+    arr = np.asarray(value, dtype=np.float64)
+    return (b"s" if arr.ndim == 0 else b"a") + arr.reshape(-1).tobytes()
+
+
+def _unpack_value(blob: bytes) -> object:
+    arr = np.frombuffer(blob[1:], dtype=np.float64).copy()
+    return np.float64(arr[0]) if blob[:1] == b"s" else arr
+
+
+class TruthStore:
+    """Values by (function key, exact float64 arguments); see the module docstring."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._loaded: dict[str, dict[bytes, object]] = {}
+        self._pending: list[tuple[str, bytes, bytes]] = []
+        self._lock = threading.Lock()
+        self._broken = path is None
+
+    def _fail(self, exc: Exception) -> None:
+        # Straight to stderr, not a Python warning: checks record the warnings raised while
+        # they run, and this one is nobody's result.
+        self._broken = True
+        print(
+            f"gradspec: truth cache {self.path} disabled for this run: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=60)
+        # Write-ahead logging: readers never wait for a writer (two processes of one run).
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute(_SCHEMA)
+        return con
+
+    def values(self, fn: str) -> dict[bytes, object]:
+        """The stored values of function ``fn`` (loaded once; empty if the store is off)."""
+        with self._lock:
+            got = self._loaded.get(fn)
+            if got is not None:
+                return got
+            got = {}
+            if not self._broken:
+                try:
+                    with contextlib.closing(self._connect()) as con:
+                        rows = con.execute("SELECT args, value FROM truth WHERE fn = ?", (fn,))
+                        got = {a: _unpack_value(v) for a, v in rows}
+                except (sqlite3.Error, OSError, ValueError, IndexError) as exc:
+                    got = {}
+                    self._fail(exc)
+            self._loaded[fn] = got
+            return got
+
+    def add(self, fn: str, args: bytes, value: object) -> None:
+        if self._broken:
+            return
+        with self._lock:
+            self._pending.append((fn, args, _pack_value(value)))
+            full = len(self._pending) >= FLUSH_EVERY
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._pending = self._pending, []
+            if not rows or self._broken:
+                return
+            try:
+                with contextlib.closing(self._connect()) as con, con:
+                    con.executemany("INSERT OR IGNORE INTO truth VALUES (?, ?, ?)", rows)
+            except (sqlite3.Error, OSError) as exc:
+                self._fail(exc)
+
+
+def _open() -> TruthStore:
+    if os.environ.get("GRADSPEC_TRUTH_CACHE", "").lower() in ("0", "off", "no", "false"):
+        return TruthStore(None)
+    return TruthStore(cache.user_cache_dir() / f"truth-{fingerprint()}.sqlite")
+
+
+_STORE: TruthStore | None = None
+
+
+def store() -> TruthStore:
+    """The process's store, opened on first use and flushed at exit."""
+    global _STORE
+    if _STORE is None:
+        _STORE = _open()
+        atexit.register(_STORE.flush)
+    return _STORE
+
+
+def lookup(fn: str, args: tuple[float, ...]) -> tuple[bytes, object | None]:
+    """(packed arguments, the stored value or None)."""
+    key = _pack_args(args)
+    return key, store().values(fn).get(key)

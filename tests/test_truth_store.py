@@ -1,0 +1,117 @@
+"""The persistent truth memo: a second process gets the first one's values without evaluating
+mpmath, bit for bit; it can be switched off; a broken store costs a warning, never a value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+FIRST = textwrap.dedent(
+    """
+    import numpy as np
+    from gradspec.derivations import truth
+    z = np.array([-30.0, -1.5, 0.25, 3.0, 700.0])
+    np.save("values.npy", np.stack([
+        truth.activation_value("gelu", z, 1),
+        truth.cost_value("log_loss", np.array([0.2, 0.7, 0.9, 0.01, 0.5]), np.ones(5), 1),
+    ]))
+    np.save("rows.npy", truth.activation_value("softmax", np.array([[1.0, -2.0, 0.5]]), 1))
+    """
+)
+
+# The same values again, with the oracle's evaluation made to fail: only the store can answer.
+SECOND = textwrap.dedent(
+    """
+    import numpy as np
+    from gradspec.derivations import truth
+    def refuse(fn, args):
+        raise AssertionError(f"evaluated {args}")
+    truth._adaptive = refuse
+    z = np.array([-30.0, -1.5, 0.25, 3.0, 700.0])
+    got = np.stack([
+        truth.activation_value("gelu", z, 1),
+        truth.cost_value("log_loss", np.array([0.2, 0.7, 0.9, 0.01, 0.5]), np.ones(5), 1),
+    ])
+    assert np.array_equal(got, np.load("values.npy"), equal_nan=True)
+    rows = truth.activation_value("softmax", np.array([[1.0, -2.0, 0.5]]), 1)
+    assert np.array_equal(rows, np.load("rows.npy"))
+    print("from the store")
+    """
+)
+
+
+def _python(code: str, tmp: Path, **env: str) -> subprocess.CompletedProcess:
+    full = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache"), **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp, env=full, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+
+
+def test_a_second_process_reads_the_first_ones_values(tmp_path: Path) -> None:
+    p = _python(FIRST, tmp_path)
+    assert p.returncode == 0, p.stderr
+    stores = list((tmp_path / "cache" / "gradspec").glob("truth-*.sqlite"))
+    assert len(stores) == 1
+    p = _python(SECOND, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "from the store" in p.stdout
+
+
+def test_switched_off_nothing_is_written_and_nothing_read(tmp_path: Path) -> None:
+    p = _python(FIRST, tmp_path, GRADSPEC_TRUTH_CACHE="off")
+    assert p.returncode == 0, p.stderr
+    assert not list((tmp_path / "cache").glob("**/truth-*.sqlite"))
+    p = _python(FIRST, tmp_path)  # now stored ...
+    assert p.returncode == 0, p.stderr
+    p = _python(SECOND, tmp_path, GRADSPEC_TRUTH_CACHE="off")  # ... but not read
+    assert p.returncode != 0 and "evaluated" in p.stderr
+
+
+def test_a_corrupt_store_is_a_warning_and_the_values_are_still_computed(tmp_path: Path) -> None:
+    p = _python(FIRST, tmp_path)
+    assert p.returncode == 0, p.stderr
+    (store,) = (tmp_path / "cache" / "gradspec").glob("truth-*.sqlite")
+    good = (tmp_path / "values.npy").read_bytes()
+    store.write_bytes(b"this is not a database" * 100)
+    p = _python(FIRST, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "truth cache" in p.stderr and "disabled for this run" in p.stderr
+    assert (tmp_path / "values.npy").read_bytes() == good
+
+
+def test_values_round_trip_exactly_whatever_their_bytes() -> None:
+    import numpy as np
+
+    from gradspec.derivations.truth_store import _pack_value, _unpack_value
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**63, size=2000, dtype=np.uint64).view(np.float64)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 65.0, 8.0e-300])
+    for v in (*bits, *special):
+        back = _unpack_value(_pack_value(np.float64(v)))
+        assert isinstance(back, np.float64)
+        assert np.array_equal(np.float64(v), back, equal_nan=True)
+    row = np.array([0.25, -1.0, np.nan])
+    assert np.array_equal(_unpack_value(_pack_value(row)), row, equal_nan=True)
+
+
+def test_two_processes_share_one_store(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    procs = []
+    for i in range(2):
+        (tmp_path / str(i)).mkdir()
+        cmd = [sys.executable, "-c", FIRST]
+        out = subprocess.PIPE
+        procs.append(subprocess.Popen(cmd, cwd=tmp_path / str(i), env=env, stdout=out, stderr=out))
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert b"disabled" not in err
+    (tmp_path / "values.npy").write_bytes((tmp_path / "0" / "values.npy").read_bytes())
+    (tmp_path / "rows.npy").write_bytes((tmp_path / "1" / "rows.npy").read_bytes())
+    p = _python(SECOND, tmp_path)
+    assert p.returncode == 0, p.stderr
