@@ -29,14 +29,12 @@ class Report:
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     #: How the code was read (a torch module's parameters, a reference comparison made or
-    #: not and why): information for the reader, never part of the verdict.
+    #: not and why) and how the run went (a cluster worker lost and the check run again):
+    #: information for the reader, never part of the verdict.
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
     error: str = ""  # the implementation could not be checked at all
-    #: How the run went, where that matters to the reader (a cluster worker lost and the
-    #: check run again); no effect on the verdict.
-    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
@@ -269,8 +267,6 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
             console.print(f"note: {note}", markup=False, highlight=False)
         for p in rep.problems:
             console.print(f"[red]problem:[/] {p}")
-        for n in rep.notes:
-            console.print(f"note: {n}", markup=False, highlight=False)
         if rep.error:
             console.print(f"[red]error:[/] {rep.error}")
         for r in rep.results:
