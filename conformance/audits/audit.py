@@ -50,6 +50,9 @@ NOT_APPLICABLE = "n/a"
 #: The statuses a finding is made of.
 FINDING_STATUSES = ("fail", "error", "warn", "xfail")
 
+#: The input names the checks give a kind of entry (cost subjects: ``a, y`` on logits too).
+_ENGINE_NAMES = {"activation": ("z",), "cost": ("a", "y")}
+
 #: Which derivative a check's reproducer prints up to (kinks: the entry's kink order).
 _ORDER = {"value": 0, "second_derivative": 2}
 
@@ -248,7 +251,10 @@ class Audit:
             order = min(order, 1)  # the protocol has no second derivative of softmax
         if r.subject in self.no_derivative:
             order = 0  # the library refuses it; the finding is about the forward
-        values, note = _inputs(r, names)
+        values, note = _inputs(r, _ENGINE_NAMES[e.kind])
+        if values is not None:
+            # The checks call a cost's first input ``a`` even on logits; the calls say ``z``.
+            values = dict(zip(names, values.values(), strict=True))
         if note == "nan":
             order = 0
         if values is None:
@@ -256,6 +262,11 @@ class Audit:
         fw = _TORCH if self.library.framework == "torch" else _JAX
         lines = [*self.library.import_lines(), *self.library.preamble]
         x = names[0]
+        if note == "worst" and not e.vector:
+            # One element repeated: a one-element tensor can take another kernel than the
+            # checked arrays did (torch's float32 gelu backward does), so never reproduce
+            # with one.
+            values = {n: _Repeated(v) for n, v in values.items()}
         for i, n in enumerate(names):
             lines.append(fw.array(n, values[n], r.dtype, grad=i == 0 and order > 0))
         lines.append(f"f = lambda {x}: {self.calls[r.subject]}")
@@ -321,6 +332,17 @@ class _Literal:
     text: str
 
 
+@dataclass(frozen=True)
+class _Repeated:
+    """One element value written as a list of :data:`REPEAT` copies of it."""
+
+    value: float
+
+
+#: How many copies of the worst element a reproducer's tensors hold.
+REPEAT = 8
+
+
 def _num(v: Any) -> str:
     v = float(v)
     if np.isfinite(v):
@@ -332,6 +354,8 @@ def _list(v: Any) -> str:
     """A Python list literal of the values ``v`` (a scalar becomes a one-element list)."""
     if isinstance(v, _Literal):
         return v.text
+    if isinstance(v, _Repeated):
+        return f"[{_num(v.value)}] * {REPEAT}"
     arr = np.asarray(v, dtype=np.float64)
     if arr.ndim == 0:
         arr = arr.reshape(1)

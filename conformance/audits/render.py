@@ -24,6 +24,7 @@ from gradspec.conformance.audits.audit import (
     NOT_INSTALLED,
     Audit,
 )
+from gradspec.conformance.engine.results import CheckResult
 
 #: Matrix cell -> its short form (markdown and terminal) and the word the legend gives it.
 CELLS = {
@@ -59,6 +60,13 @@ def _absent_row(audit: Audit, fn: str) -> str | None:
         return None
     why, _ = audit.absent[fn]
     return "not in the library" if why == NOT_IN_LIBRARY else "not installed"
+
+
+def _worst_line(r: CheckResult) -> bool:
+    """Whether the worst element is worth its own line: it is what warns or fails, and the
+    message does not already say it."""
+    w = r.worst
+    return w is not None and (w.fails or w.warns) and w.describe() not in r.message
 
 
 def markdown(audit: Audit) -> str:
@@ -125,7 +133,7 @@ def markdown(audit: Audit) -> str:
         out += [f"### {i}. {r.status.upper()} `{r.id}`", ""]
         for w in r.warnings or [r.message]:
             out.append(f"- {_md(w)}")
-        if r.worst is not None and (r.worst.fails or r.worst.warns):
+        if _worst_line(r):
             out.append(f"- worst element: {_md(r.worst.describe())}")
         for d in r.diagnosis:
             out.append(f"- diagnosis: {_md(d)}")
@@ -196,7 +204,7 @@ def render(audit: Audit, *, console: Any = None, verbose: bool = False) -> None:
         console.print(f"\n[bold {colour}]{r.status.upper()} {escape(r.id)}[/]")
         for w in r.warnings or [r.message]:
             console.print(f"  {w}", markup=False, highlight=False)
-        if r.worst is not None and (r.worst.fails or r.worst.warns):
+        if _worst_line(r):
             console.print(f"  worst: {r.worst.describe()}", markup=False, highlight=False)
         for d in r.diagnosis:
             console.print(f"  diagnosis: {d}", markup=False, highlight=False)
