@@ -260,7 +260,8 @@ class Audit:
         if values is None:
             return ""
         fw = _TORCH if self.library.framework == "torch" else _JAX
-        lines = [*self.library.import_lines(), *self.library.preamble]
+        # A blank line after the imports, as a formatter writes it (ruff checks the docs).
+        lines = [*self.library.import_lines(), "", *self.library.preamble]
         x = names[0]
         if note == "worst" and not e.vector:
             # One element repeated: a one-element tensor can take another kernel than the
