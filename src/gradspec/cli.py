@@ -20,6 +20,7 @@ COMMANDS = {
     "derive": "derive",
     "verify": "verify",
     "check": "check",
+    "audit": "audit",
     "demo": "demo",
     "bench": "bench",
 }

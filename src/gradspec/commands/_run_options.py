@@ -1,4 +1,4 @@
-"""The options ``gradspec verify`` and ``gradspec check`` share, declared once, and their
+"""The options ``gradspec verify``, ``check`` and ``audit`` share, declared once, and their
 translation into one validated :class:`gradspec.conformance.options.Options`."""
 
 from __future__ import annotations
@@ -6,7 +6,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from gradspec.conformance.options import DEFAULT_PROFILE, DTYPES, GROUPS, PROFILES, Options
+from gradspec.conformance.options import (
+    DEFAULT_DEVICE,
+    DEFAULT_PROFILE,
+    DTYPES,
+    GROUPS,
+    PROFILES,
+    Options,
+)
 from gradspec.conformance.xfail import read_xfail_file
 from gradspec.errors import UsageError, writable_path
 
@@ -42,6 +49,17 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--strict",
         action="store_true",
         help="exit 1 on any warning too (default: only on failures)",
+    )
+
+
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    """``--device`` (``gradspec check`` and ``gradspec audit``): where torch / JAX tensors
+    live."""
+    p.add_argument(
+        "--device",
+        default=DEFAULT_DEVICE,
+        help="where torch / JAX tensors live: cpu (default), cuda, cuda:1, or a JAX platform "
+        "such as gpu; ignored for NumPy candidates",
     )
 
 

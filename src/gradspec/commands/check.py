@@ -14,8 +14,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from gradspec.commands._run_options import add_run_options, options_from_args
-from gradspec.conformance.options import DEFAULT_DEVICE, DEFAULT_TIMEOUT
+from gradspec.commands._run_options import add_device_option, add_run_options, options_from_args
+from gradspec.conformance.options import DEFAULT_TIMEOUT
 from gradspec.errors import EXIT_INTERRUPTED, UsageError
 
 
@@ -36,12 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_TIMEOUT,
         help=f"seconds per call (default {DEFAULT_TIMEOUT:g})",
     )
-    p.add_argument(
-        "--device",
-        default=DEFAULT_DEVICE,
-        help="where a FRAMEWORK = 'torch'/'jax' candidate's tensors live: cpu (default), "
-        "cuda, cuda:1, or a JAX platform such as gpu; ignored for NumPy candidates",
-    )
+    add_device_option(p)
     p.add_argument("-j", "--jobs", type=int, default=1, help="candidates checked in parallel")
     p.add_argument(
         "--scheduler",

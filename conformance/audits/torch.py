@@ -1,0 +1,65 @@
+"""PyTorch's own functions under the registry's names (``gradspec audit torch``).
+
+Data only, importable without torch: each registry entry maps to the library call written
+as a Python expression in the spec's inputs (``z`` for activations and costs on logits,
+``a, y`` for costs on predictions), every convention the spec fixes passed explicitly
+(``reduction="none"``, ``approximate="none"``, the slope, alpha and delta of the registry).
+The audit evaluates each expression once with :data:`IMPORTS` in scope to get the callable
+and writes the same text into the reproducers, so a finding shows exactly what was called.
+Derivatives are not listed: they are torch.autograd's (the library's real backward rules).
+"""
+
+from __future__ import annotations
+
+from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+
+#: The name of the library (``gradspec audit torch``) and the FRAMEWORK its functions use.
+LIBRARY = "torch"
+FRAMEWORK = "torch"
+
+#: Distributions whose versions the audit records; the first names the shipped audit file.
+DISTRIBUTIONS = ("torch",)
+
+#: alias -> module, in scope of every expression (and imported by every reproducer).
+IMPORTS = {"torch": "torch", "F": "torch.nn.functional"}
+
+#: Lines a reproducer needs after its imports (none for torch: float64 is just a dtype).
+PREAMBLE: tuple[str, ...] = ()
+
+#: The dtypes torch computes in on the CPU; the audit runs those gradspec knows
+#: (``conformance.options.DTYPES``).
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+#: Registry entry -> the library call.
+CALLS: dict[str, str] = {
+    "identity": "torch.nn.Identity()(z)",
+    # values=1: the spec's step is 1 at z = 0 (torch.heaviside takes the value there).
+    "step": "torch.heaviside(z, torch.ones_like(z))",
+    "sigmoid": "torch.sigmoid(z)",
+    "tanh": "torch.tanh(z)",
+    "relu": "F.relu(z)",
+    "leaky_relu": f"F.leaky_relu(z, negative_slope={LEAKY_SLOPE!r})",
+    # beta and threshold are torch's defaults, written out: above z = 20 torch returns z
+    # itself, a kink of its own that the spec does not have.
+    "softplus": "F.softplus(z, beta=1.0, threshold=20.0)",
+    "elu": f"F.elu(z, alpha={ELU_ALPHA!r})",
+    "gelu": 'F.gelu(z, approximate="none")',
+    "swish": "F.silu(z)",
+    "softmax": "F.softmax(z, dim=-1)",
+    "squared": 'F.mse_loss(a, y, reduction="none")',
+    "absolute": 'F.l1_loss(a, y, reduction="none")',
+    "huber": f'F.huber_loss(a, y, reduction="none", delta={HUBER_DELTA!r})',
+    "log_loss": 'F.binary_cross_entropy(a, y, reduction="none")',
+    "log_loss_logits": 'F.binary_cross_entropy_with_logits(z, y, reduction="none")',
+    # Probability targets (not class indices); torch's class axis is dim 1, which is the
+    # last axis of the (C,) and (N, C) rows the checks send.
+    "cross_entropy_logits": 'F.cross_entropy(z, y, reduction="none")',
+}
+
+#: Registry entries torch has no function for, and what it has instead.
+NOT_IN_LIBRARY: dict[str, str] = {
+    "half_squared": "no (a - y)**2 / 2 loss: F.mse_loss is (a - y)**2 (audited as squared); "
+    "0.5 * F.mse_loss would audit gradspec's arithmetic, not torch's",
+    "cross_entropy": "no -y log a on probabilities: F.nll_loss takes log-probabilities and "
+    "class indices, F.cross_entropy takes logits (audited as cross_entropy_logits)",
+}
