@@ -6,7 +6,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from gradspec.conformance.options import DEFAULT_PROFILE, DTYPES, GROUPS, PROFILES, Options
+from gradspec.conformance.options import (
+    DEFAULT_DTYPES,
+    DEFAULT_PROFILE,
+    DTYPES,
+    GROUPS,
+    PROFILES,
+    Options,
+)
 from gradspec.conformance.xfail import read_xfail_file
 from gradspec.errors import UsageError, writable_path
 
@@ -27,7 +34,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--dtype",
         action="append",
         metavar="DTYPE",
-        help=f"{' or '.join(DTYPES)} (repeatable; default both)",
+        help=f"{', '.join(DTYPES)} (repeatable or comma-separated; default "
+        f"{' and '.join(DEFAULT_DTYPES)})",
     )
     p.add_argument("--json", metavar="FILE", help="write a JSON report")
     p.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report")
