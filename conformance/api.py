@@ -37,17 +37,19 @@ def check(
     diagnose: bool = True,
     xfails: Iterable[XfailEntry] = (),
     progress: Progress | None = None,
+    device: str | None = None,
 ) -> Report:
     """Run every applicable check on ``target``: a ``.py`` path or a module name (imported
     and called in an isolated worker), or code already in this process (a module, an object,
-    or a mapping of protocol names to callables: trusted, not isolated).
+    or a mapping of protocol names to callables: trusted, not isolated).  ``device``: where
+    a ``FRAMEWORK = "torch"`` / ``"jax"`` candidate's tensors live (default ``cpu``).
 
     Raises :class:`gradspec.errors.UsageError` (one line) when the candidate cannot be checked
     at all.  Ctrl-C stops the run and returns the partial report (``report.interrupted``).
     """
     options = Options.make(
         profile=profile, dtypes=dtypes, only=only, timeout=timeout, diagnose=diagnose,
-        xfails=xfails,
+        xfails=xfails, device=device,
     )  # fmt: skip
     return check_with(target, options, progress)
 
@@ -56,7 +58,9 @@ def check_with(target: str | Any, options: Options, progress: Progress | None = 
     """:func:`check` with validated :class:`Options`."""
     start = time.perf_counter()
     opened = (
-        load(target, timeout=options.timeout) if isinstance(target, str) else in_process(target)
+        load(target, timeout=options.timeout, device=options.device)
+        if isinstance(target, str)
+        else in_process(target, device=options.device)
     )
     with opened as cand:
         report = runner.run(cand, options, progress)

@@ -36,6 +36,11 @@ STATUSES = ("pass", "warn", "fail", "error", "skip", "xfail")
 
 DEFAULT_TIMEOUT = 10.0  # seconds per call of a candidate's function
 
+#: Where a FRAMEWORK = "torch" / "jax" candidate's tensors live (``--device``): a torch device
+#: (``cpu``, ``cuda``, ``cuda:1``) or a JAX platform (``cpu``, ``gpu``); whether it exists is
+#: known only to the framework, in the worker (a missing one: a usage error).
+DEFAULT_DEVICE = "cpu"
+
 
 def _choice(kind: str, value: str, allowed: Iterable[str]) -> str:
     allowed = tuple(allowed)
@@ -57,6 +62,7 @@ class Options:
     diagnose: bool = True
     strict: bool = False
     xfails: tuple[XfailEntry, ...] = field(default=())
+    device: str = DEFAULT_DEVICE
 
     @classmethod
     def make(
@@ -69,6 +75,7 @@ class Options:
         diagnose: bool = True,
         strict: bool = False,
         xfails: Iterable[XfailEntry] = (),
+        device: str | None = None,
     ) -> Options:
         """Validated options; a bad value raises :class:`gradspec.errors.UsageError`."""
         profile = _choice("profile", profile or DEFAULT_PROFILE, PROFILES)
@@ -81,7 +88,10 @@ class Options:
         timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
         if not timeout > 0:
             raise UsageError(f"timeout must be positive, got {timeout}")
-        return cls(profile, dts, groups, timeout, diagnose, strict, tuple(xfails))
+        device = DEFAULT_DEVICE if device is None else str(device)
+        if not device or any(c.isspace() for c in device):
+            raise UsageError(f"--device must name a device (cpu, cuda:1, gpu), not {device!r}")
+        return cls(profile, dts, groups, timeout, diagnose, strict, tuple(xfails), device)
 
     def dtypes_for(self, declared: object = None) -> tuple[str, ...]:
         """The dtypes to check: asked for, else declared by the target (``DTYPES``), else

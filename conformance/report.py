@@ -24,6 +24,8 @@ class Report:
     profile: str
     results: list[CheckResult] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
+    #: How each derivative the code does not write was taken: {"gelu_der": "torch.autograd"}.
+    routes: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -93,6 +95,7 @@ class Report:
             "counts": self.counts(),
             "seconds": round(self.seconds, 3),
             "found": self.found,
+            "routes": self.routes,
             "missing": self.missing,
             "problems": self.problems,
             "results": [r.as_dict() for r in self.results],
@@ -243,6 +246,11 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
                 "dtype's eps times the condition at the input "
                 "(docs/tolerances.md)[/]"
             )
+        by_route: dict[str, list[str]] = {}
+        for name, route in rep.routes.items():
+            by_route.setdefault(route, []).append(name)
+        for route, names in by_route.items():
+            console.print(f"derivatives taken by {route}: {', '.join(sorted(names))}")
         if rep.missing:
             console.print(f"not defined (not checked): {', '.join(rep.missing)}")
         for p in rep.problems:

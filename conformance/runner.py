@@ -71,6 +71,7 @@ def new_report(target: Target, options: Options) -> Report:
         target.label,
         options.profile,
         found=list(target.found),
+        routes=dict(target.routes),
         missing=list(target.missing),
         problems=list(target.problems),
     )

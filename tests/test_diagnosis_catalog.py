@@ -16,6 +16,7 @@ import pytest
 from gradspec.conformance.api import check_many
 from gradspec.conformance.diagnosis import ENTRIES, SIGNATURES
 from gradspec.conformance.diagnosis.catalog import texts
+from gradspec.conformance.options import Options
 
 ROOT = Path(__file__).resolve().parents[1]
 BUGS = sorted((ROOT / "examples" / "candidates").glob("bug_*.py"))
@@ -28,15 +29,11 @@ def _only(path: Path) -> str:
 @pytest.fixture(scope="module")
 def named() -> dict[str, set[str]]:
     """signature id -> the planted candidates it is named on."""
-    overrides = {i: {"only": [_only(p)]} for i, p in enumerate(BUGS)}
-    reps, interrupted = check_many(
-        [str(p) for p in BUGS],
-        jobs=2,
-        overrides=overrides,
-        profile="quick",
-        dtypes=["float64"],
-        timeout=20,
-    )
+    overrides = {
+        i: Options.make(only=_only(p), profile="quick", dtypes=["float64"], timeout=20)
+        for i, p in enumerate(BUGS)
+    }
+    reps, interrupted = check_many([str(p) for p in BUGS], jobs=2, overrides=overrides)
     assert not interrupted
     out: dict[str, set[str]] = {}
     for path, rep in zip(BUGS, reps, strict=True):

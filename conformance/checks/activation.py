@@ -71,6 +71,8 @@ class ActivationSubject:
         self.b = b
         self.entry = b.entry
         self.name = b.entry.name
+        self.label = b.subject
+        self.derivatives_only = b.derivatives_only
         self.rows = b.entry.vector
         self.elementwise = not b.entry.vector
         self.kinks = b.entry.kinks

@@ -75,6 +75,14 @@ def _loss_fn(ctx: Ctx, layout, X: np.ndarray, Y: np.ndarray) -> Callable[[np.nda
     return loss
 
 
+def _flat_problem(ctx: Ctx, target: NetTarget, seed: int, X: np.ndarray, Y: np.ndarray):
+    """(loss of flat float64 parameters, the flat parameters, the flat ``grads``, layout)."""
+    params = _params(ctx, target, seed)
+    gflat, _ = flatten(_grads(ctx, params, X, Y))
+    flat, layout = flatten(params)
+    return _loss_fn(ctx, layout, X, Y), flat, gflat, layout
+
+
 def _target_interval(arch: Arch | None) -> spec.Interval | None:
     if arch is None:
         return None
@@ -140,11 +148,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
 
     def measure(ex: tuple[int, tuple[np.ndarray, np.ndarray]]) -> Measurement:
         seed, (X, Y) = ex
-        params = _params(ctx, target, seed)
-        g = _grads(ctx, params, X, Y)
-        flat, layout = flatten(params)
-        gflat, _ = flatten(g)
-        loss = _loss_fn(ctx, layout, X, Y)
+        loss, flat, gflat, _ = _flat_problem(ctx, target, seed, X, Y)
         worst = None
         budget = BUDGETS["network"]
         f_err = _loss_noise(loss, flat)
@@ -214,11 +218,7 @@ def _localise_example(ctx: Ctx, target: NetTarget, res: CheckResult, kinked: boo
     if for_example is None:
         return "localisation unavailable"
     _, (X, Y) = for_example
-    params = _params(ctx, target, seed)
-    g = _grads(ctx, params, X, Y)
-    flat, layout = flatten(params)
-    gflat, _ = flatten(g)
-    loss = _loss_fn(ctx, layout, X, Y)
+    loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
     v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
     h0 = NET_STEP / 100 if kinked else NET_STEP
     return _localise(loss, flat, gflat, v, layout, ctx, BUDGETS["network"], h0)

@@ -75,6 +75,8 @@ class PairSubject:
         self.p = p
         self.delta = delta
         self.name = p.name
+        self.label = p.name
+        self.derivatives_only = False
         self.rows = p.activation.vector
         self.prefix = (p.activation.name, p.cost.name)
 

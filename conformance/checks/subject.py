@@ -53,8 +53,12 @@ class Subject(Protocol):
     """What the truth comparison (:func:`.elementwise.against_truth`) needs of any subject;
     see the module docstring."""
 
-    #: The subject as it appears in check ids (``sigmoid``, ``softmax+cross_entropy``).
+    #: The registry entry or pair checked (``sigmoid``, ``softmax+cross_entropy``).
     name: str
+    #: The subject as it appears in check ids: ``name``, or an extra one's (``gelu@autodiff``).
+    label: str
+    #: Only the derivative checks apply (an autodiff derivative next to a hand-written one).
+    derivatives_only: bool
     #: Argument names of the order-0 function, as reported in the worst element.
     names: tuple[str, ...]
     #: Vector-valued along the last axis: report whole rows.

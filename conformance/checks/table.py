@@ -86,10 +86,13 @@ TABLE: tuple[Rule, ...] = (
     Rule("composed", E.against_truth(1), (PAIR,), _has(1)),
 )
 
+#: What an extra subject (an autodiff derivative next to the candidate's own) is checked by.
+DERIVATIVE_CHECKS = ("derivative", "derivative_numeric", "second_derivative", "kinks")
+
 
 def _thunk(ctx: Ctx, rule: Rule, s: Subject, verdict: bool | Skip) -> Callable[[], CheckResult]:
     if isinstance(verdict, Skip):
-        return lambda: skip(ctx, rule.check, s.name, verdict.reason)
+        return lambda: skip(ctx, rule.check, s.label, verdict.reason)
     return lambda: rule.body(ctx, s, rule.check)
 
 
@@ -100,13 +103,15 @@ def planned(ctx: Ctx, group: str, s: Subject, notes: list[str] | None = None) ->
     for rule in TABLE:
         if not isinstance(s, rule.kinds):
             continue
+        if s.derivatives_only and rule.check not in DERIVATIVE_CHECKS:
+            continue
         verdict = rule.applies(s)
         if verdict is False:
             continue
         thunk = _thunk(ctx, rule, s, verdict)
         if notes and rule.uses_der:
             thunk = _noted(thunk, notes)
-        out.append(PlannedCheck(group, rule.check, s.name, ctx.dtype, thunk))
+        out.append(PlannedCheck(group, rule.check, s.label, ctx.dtype, thunk))
     return out
 
 

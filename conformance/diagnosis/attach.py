@@ -21,8 +21,8 @@ ENTRIES = (*activations.ENTRIES, *costs.ENTRIES, *networks.ENTRIES, *state.ENTRI
 def _diagnose(target: Any, subject: str, dtype: np.dtype, kind: Kind) -> list[str]:
     """The diagnoses of a failing ``kind`` check of ``subject`` in ``dtype``."""
     ns = target.ns
-    by_act = {b.entry.name: b for b in target.bindings.activations}
-    by_cost = {b.entry.name: b for b in target.bindings.costs}
+    by_act = {b.subject: b for b in target.bindings.activations}
+    by_cost = {b.subject: b for b in target.bindings.costs}
     by_net = {n.label: n for n in target.networks}
     if kind == "state":
         if subject in by_act:

@@ -2,7 +2,9 @@
 
 Started as ``python -P _isolation_worker.py REQ_FD RESP_FD LIFE_FD`` by :class:`CandidateProcess`.
 It imports only the standard library and NumPy (never ``gradspec``), imports the candidate, then
-answers length-prefixed pickled requests on ``REQ_FD`` with replies on ``RESP_FD``.  Stdout and
+answers length-prefixed pickled requests on ``REQ_FD`` with replies on ``RESP_FD``.  A candidate
+declaring ``FRAMEWORK = "torch"`` or ``"jax"`` is called through the adapter of ``frameworks.py``
+(loaded from this folder by path; torch or jax are imported then, and only then).  Stdout and
 stderr belong to the candidate; the protocol never touches them.  ``LIFE_FD`` is never written:
 when the parent closes it (or dies) a watcher thread ends the worker at once, even mid-call.
 
@@ -31,6 +33,7 @@ _HEADER = struct.Struct("!Q")
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
 _DEFAULT_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 _MAX_DEPTH = 64
+_FRAMEWORKS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "frameworks.py")
 
 
 class BadResult(Exception):
@@ -119,6 +122,8 @@ class _Candidate:
         self.module: Any = None
         self.file = ""  # realpath of the candidate file (or module file)
         self.root = ""  # folder whose files count as "the candidate"
+        self.adapter: Any = None  # frameworks.Adapter for a torch/jax candidate
+        self.derived: dict[str, Any] = {}  # name -> derivative made by the framework's autodiff
 
     def where(self, tb: Any) -> str:
         """One line naming the last traceback frame inside the candidate, or ""."""
@@ -178,7 +183,51 @@ def _is_constant(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def _load(cand: _Candidate, kind: str, target: str) -> tuple:
+def _frameworks() -> Any:
+    spec = importlib.util.spec_from_file_location("_gradspec_frameworks", _FRAMEWORKS_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _declared_framework(module: Any) -> Any:
+    manifest = getattr(module, "GRADSPEC", None)
+    if isinstance(manifest, dict) and "FRAMEWORK" in manifest:
+        return manifest["FRAMEWORK"]
+    return getattr(module, "FRAMEWORK", None)
+
+
+def _setup_framework(cand: _Candidate, settings: dict) -> str | None:
+    """Make the adapter a FRAMEWORK candidate asks for; a one-line reason when impossible."""
+    framework = _declared_framework(cand.module)
+    if framework is None or framework == "numpy":
+        return None
+    fw = _frameworks()
+    if framework not in fw.ROUTES:
+        return f"FRAMEWORK must be 'numpy', 'torch' or 'jax', not {framework!r}"
+    try:
+        cand.adapter = fw.make(framework, str(settings.get("device") or "cpu"))
+    except fw.DeviceError as exc:
+        return str(exc)
+    except ImportError as exc:
+        return f"FRAMEWORK = {framework!r}, but it cannot be imported ({exc})"
+    return None
+
+
+def _derive(cand: _Candidate, table: list) -> tuple:
+    """Define the derivatives the parent asks for: (name, of, order, jacobian) each."""
+    if cand.adapter is None:
+        return ("raised", "ValueError", "autodiff asked for a candidate without FRAMEWORK", "")
+    for name, of, order, jacobian in table:
+        func = getattr(cand.module, of, None)
+        if callable(func):
+            cand.derived[name] = cand.adapter.derivative(func, order, jacobian)
+    return ("derived", sorted(cand.derived))
+
+
+def _load(cand: _Candidate, kind: str, target: str, settings: dict | None = None) -> tuple:
     try:
         if kind == "file":
             cand.file = os.path.realpath(target)
@@ -211,6 +260,12 @@ def _load(cand: _Candidate, kind: str, target: str) -> tuple:
             f"{type(exc).__name__}: {_describe(exc)}" + f" ({where})" * bool(where),
         )
     cand.module = module
+    try:
+        problem = _setup_framework(cand, settings or {})
+    except BaseException as exc:
+        problem = f"setting up FRAMEWORK failed: {type(exc).__name__}: {_describe(exc)}"
+    if problem:
+        return ("load_error", problem)
     names = getattr(module, "__all__", None)
     if not isinstance(names, list | tuple):
         names = [n for n in vars(module) if not n.startswith("_")]
@@ -229,7 +284,7 @@ def _load(cand: _Candidate, kind: str, target: str) -> tuple:
 
 
 def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: bool) -> tuple:
-    func = getattr(cand.module, name, None)
+    func = cand.derived.get(name) or getattr(cand.module, name, None)
     if not callable(func):
         return ("raised", "AttributeError", f"candidate has no callable {name!r}", "")
     np.seterr(**_DEFAULT_ERR)
@@ -238,7 +293,10 @@ def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: b
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = func(*args, **kwargs)
+            if cand.adapter is None:
+                result = func(*args, **kwargs)
+            else:  # tensors in; the arguments as the candidate left them, still tensors
+                result, args = cand.adapter.call(func, args, kwargs)
     except BaseException as exc:
         return _exc_reply(cand, exc)
     try:
@@ -281,9 +339,11 @@ def main(argv: list[str]) -> None:
         op = msg[0]
         try:
             if op == "load":
-                reply = _load(cand, msg[1], msg[2])
+                reply = _load(cand, *msg[1:])
             elif op == "call":
                 reply = _call(cand, *msg[1:])
+            elif op == "derive":
+                reply = _derive(cand, msg[1])
             else:
                 reply = ("protocol", f"unknown request {op!r}")
         except BaseException as exc:  # a bug in this file, or a hostile object's __del__

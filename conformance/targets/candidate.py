@@ -21,6 +21,10 @@ carry constants by value::
     }
 
 Names not in the manifest are still discovered by the conventional names.
+
+A candidate declaring ``FRAMEWORK = "torch"`` or ``"jax"`` is called with tensors by the
+worker (:mod:`.frameworks`); the derivatives it does not write are defined in the worker by
+the framework's autodiff (:mod:`.autodiff` plans them) and reported with their route.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from typing import Any
 import numpy as np
 
 from gradspec.conformance.engine.results import Violation
+from gradspec.conformance.targets import autodiff
+from gradspec.conformance.targets.autodiff import Derived
+from gradspec.conformance.targets.frameworks import ROUTES
 from gradspec.conformance.targets.isolation import (
     CandidateCrashed,
     CandidateFailure,
@@ -61,6 +68,7 @@ class IsolatedNamespace:
         self._poisoned: dict[str, str] = {}
         self._read_manifest(self.constants.get(MANIFEST))
         self.calls = 0
+        self.derived: set[str] = set()  # functions the worker defines by autodiff
 
     def _read_manifest(self, manifest: Any) -> None:
         if manifest is None:
@@ -83,7 +91,24 @@ class IsolatedNamespace:
     # --- the Namespace protocol -----------------------------------------------------------
 
     def names(self) -> set[str]:
-        return self.functions | set(self.mapping) | {k for k in self.constants if k != MANIFEST}
+        names = self.functions | set(self.mapping) | self.derived
+        return names | {k for k in self.constants if k != MANIFEST}
+
+    @property
+    def framework(self) -> str | None:
+        """``"torch"`` or ``"jax"`` when the candidate declares ``FRAMEWORK`` (the worker
+        validated it at load), else None (NumPy)."""
+        fw = self.constants.get("FRAMEWORK")
+        return None if fw in (None, "numpy") else str(fw)
+
+    def add_derived(self, table: list[Derived]) -> None:
+        """Have the worker define ``table``'s derivatives by the framework's autodiff."""
+        rows = [(d.name, self.real_name(d.of), d.order, d.jacobian) for d in table]
+        try:
+            self.proc.derive(rows)
+        except LoadError as exc:
+            raise UsageError(exc.reason) from None
+        self.derived |= {d.name for d in table}
 
     def constant(self, name: str, default: Any = None) -> Any:
         return self.constants.get(name, default)
@@ -100,6 +125,9 @@ class IsolatedNamespace:
         return res.value, res.args
 
     def import_line(self, name: str) -> str:
+        if name in self.derived:
+            route = ROUTES.get(self.framework or "", "autodiff")
+            return f"# {name}: {route} of the forward (gradspec takes it; see docs/check.md)"
         real = self.real_name(name)
         alias = f" as {name}" if real != name else ""
         if self.proc.is_file:
@@ -148,19 +176,26 @@ def _write_back(before: Any, after: Any) -> None:
             _write_back(b, a)
 
 
-def load(target: str, *, timeout: float = 10.0) -> Target:
+def load(target: str, *, timeout: float = 10.0, device: str = "cpu") -> Target:
     """Import ``target`` in a worker and bind what it defines; UsageError if it cannot be
-    checked at all (missing file, import failure, nothing checkable), as one line."""
+    checked at all (missing file, import failure, nothing checkable, a ``FRAMEWORK``
+    candidate asking for a ``device`` that does not exist), as one line."""
     if (target.endswith(".py") or os.sep in target) and not os.path.isfile(target):
         raise UsageError(f"{target}: no such file")
-    proc = CandidateProcess(target, timeout=timeout)
+    proc = CandidateProcess(target, timeout=timeout, device=device)
     try:
         info = proc.load()
     except LoadError as exc:
         proc.close()
         raise UsageError(exc.reason) from None
     try:
-        return third_party(IsolatedNamespace(proc, info, proc.label), close=proc.close)
+        ns = IsolatedNamespace(proc, info, proc.label)
+        if ns.framework is None:
+            return third_party(ns, close=proc.close)
+        derived = autodiff.plan(ns.names(), ns.constant("COST"))
+        ns.add_derived(derived)
+        route = ROUTES[ns.framework]
+        return third_party(ns, close=proc.close, derived=derived, route=route)
     except BaseException:
         proc.close()
         raise

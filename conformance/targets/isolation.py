@@ -381,7 +381,14 @@ class CandidateProcess:
     ``timeout`` and ``return_args`` are consumed here, never passed to the candidate.
     """
 
-    def __init__(self, target: str, *, timeout: float = 10.0, paths: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float = 10.0,
+        paths: Sequence[str] = (),
+        device: str = "cpu",
+    ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         self.target, self.timeout = target, float(timeout)
@@ -393,6 +400,8 @@ class CandidateProcess:
         else:
             self.path, self.label, self._cwd = None, target, os.getcwd()
         self._sys_path = [self._cwd, *(os.path.abspath(p) for p in paths)]
+        self._settings = {"device": device}  # read by a FRAMEWORK candidate's adapter
+        self._derive_table: list[tuple[str, str, int, bool]] = []
         self._worker: _Worker | None = None
         self._namespace: dict[str, Any] | None = None
         self._lock = threading.RLock()
@@ -435,6 +444,16 @@ class CandidateProcess:
             self._ensure_loaded()
             assert self._namespace is not None
             return dict(self._namespace)
+
+    def derive(self, table: list[tuple[str, str, int, bool]]) -> None:
+        """Ask a FRAMEWORK candidate's worker to define derivatives by autodiff: per row
+        ``(name, of, order, jacobian)``, function ``name`` is the ``order``-th derivative of
+        the candidate's ``of`` (see ``frameworks.Adapter.derivative``).  Kept, and defined
+        again in every fresh worker after a crash or timeout.  Raises :class:`LoadError`."""
+        with self._lock:
+            self._ensure_loaded()
+            self._derive_table = list(table)
+            self._send_derive_table()
 
     def call(
         self,
@@ -551,7 +570,7 @@ class CandidateProcess:
         kind = "file" if self.is_file else "module"
         limit = self.timeout + _STARTUP_ALLOWANCE
         try:
-            reply = worker.request(("load", kind, self.path or self.target), limit)
+            reply = worker.request(("load", kind, self.path or self.target, self._settings), limit)
         except _TimedOut:
             out = self._discard()
             msg = f"{self.label}: import did not finish within {limit:g} s"
@@ -567,3 +586,17 @@ class CandidateProcess:
             out = self._discard()
             raise LoadError(f"{self.label}: {_first_line(str(reply[1]), 300)}", output=out)
         self._namespace = reply[1]
+        if self._derive_table:
+            self._send_derive_table()
+
+    def _send_derive_table(self) -> None:
+        worker = self._worker
+        assert worker is not None
+        try:
+            reply = worker.request(("derive", self._derive_table), self.timeout)
+        except (_TimedOut, _Died):
+            self._discard()
+            msg = f"{self.label}: the worker failed defining autodiff derivatives"
+            raise LoadError(msg) from None
+        if reply[0] != "derived":
+            raise LoadError(f"{self.label}: autodiff derivatives: {_first_line(str(reply[2]))}")

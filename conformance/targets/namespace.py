@@ -62,6 +62,12 @@ class ActivationBinding:
     der_output: str | None = None
     wrt_declared: bool = False  # <ACT>_DER_WRT was given
     wrt_inferred: bool = False  # der_wrt = "output" was inferred from the values (convention)
+    label: str = ""  # the subject's name when not the entry's (an extra autodiff subject)
+    derivatives_only: bool = False  # only the derivative checks apply (see .autodiff)
+
+    @property
+    def subject(self) -> str:
+        return self.label or self.entry.name
 
 
 @dataclass
@@ -71,6 +77,12 @@ class CostBinding:
     der: str | None = None
     der2: str | None = None
     reduction: str = "none"
+    label: str = ""  # the subject's name when not the entry's (an extra autodiff subject)
+    derivatives_only: bool = False  # only the derivative checks apply (see .autodiff)
+
+    @property
+    def subject(self) -> str:
+        return self.label or self.entry.name
 
 
 @dataclass

@@ -4,7 +4,7 @@ third-party candidate), with what it offers bound to the registry."""
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,9 @@ import numpy as np
 from gradspec import spec
 from gradspec.conformance.engine.calling import Namespace
 from gradspec.conformance.engine.precision import float32_exact
+from gradspec.conformance.targets import autodiff
+from gradspec.conformance.targets.autodiff import Derived, add_extras
+from gradspec.conformance.targets.framework_ns import FrameworkNamespace
 from gradspec.conformance.targets.namespace import Bindings, ModuleNamespace, bind
 from gradspec.conformance.targets.networks import (
     NETWORK_NAMES,
@@ -35,7 +38,8 @@ class Target:
     candidates); ``bindings`` what of the registry it offers; ``networks`` the networks it
     offers; ``found`` / ``missing`` / ``problems`` are reported as they are.  ``diagnose``:
     failures are matched against the catalog of known mistakes (third-party code).
-    ``close`` releases the worker.
+    ``close`` releases the worker.  ``routes``: how a derivative the code does not write
+    was taken, per function name (``{"gelu_der": "torch.autograd"}``).
     """
 
     label: str
@@ -47,6 +51,7 @@ class Target:
     problems: list[str] = field(default_factory=list)
     diagnose: bool = False
     close: Callable[[], None] = _nothing
+    routes: dict[str, str] = field(default_factory=dict)
 
     @property
     def declared_dtypes(self) -> object:
@@ -60,11 +65,19 @@ class Target:
         self.close()
 
 
-def third_party(ns: Namespace, *, close: Callable[[], None] = _nothing) -> Target:
+def third_party(
+    ns: Namespace,
+    *,
+    close: Callable[[], None] = _nothing,
+    derived: Sequence[Derived] = (),
+    route: str = "",
+) -> Target:
     """The target for third-party code behind ``ns`` (an isolated worker, or a module in
     this process): its bindings, its network if it offers one, what it lacks; its failures
-    are diagnosed.  UsageError (one line) when it offers nothing checkable."""
+    are diagnosed.  ``derived``: the derivatives ``ns`` offers by autodiff (``route``).
+    UsageError (one line) when it offers nothing checkable."""
     bindings = bind(ns)
+    add_extras(bindings, list(derived))
     problems = list(bindings.problems)
     names = ns.names()
     networks = []
@@ -74,6 +87,8 @@ def third_party(ns: Namespace, *, close: Callable[[], None] = _nothing) -> Targe
         dtype, notes = _network_dtype(ns)
         networks.append(NetTarget(label, ns, arch, (dtype,), notes))
     found = sorted(set(bindings.found) | ({*NETWORK_NAMES, *OPTIONAL_NETWORK_NAMES} & names))
+    routes = {d.name: route for d in derived if d.name in found}
+    found = [f"{n} ({routes[n]})" if n in routes else n for n in found]
     reductions = {"reduce", "reduce_der"} <= names
     if not (bindings.activations or bindings.costs or bindings.delta or reductions or networks):
         raise UsageError(
@@ -90,6 +105,7 @@ def third_party(ns: Namespace, *, close: Callable[[], None] = _nothing) -> Targe
         problems=problems,
         diagnose=True,
         close=close,
+        routes=routes,
     )
 
 
@@ -159,12 +175,21 @@ def _missing(b: Bindings, names: set[str], has_network: bool) -> list[str]:
     return out
 
 
-def in_process(code: Any, label: str | None = None) -> Target:
+def in_process(code: Any, label: str | None = None, device: str = "cpu") -> Target:
     """Third-party code already imported in this process: a module, an object, or a mapping
     of protocol names to callables and constants.  Nothing isolates it: this trusts the code
-    (a hang hangs the run); paths go through an isolated worker instead."""
+    (a hang hangs the run); paths go through an isolated worker instead.  Code declaring
+    ``FRAMEWORK = "torch"`` or ``"jax"`` is called with tensors on ``device`` and gets its
+    missing derivatives from autodiff, as in the worker."""
     if isinstance(code, Mapping):
         label = label or "in-process mapping"
         code = types.SimpleNamespace(**code)
     name = label or getattr(code, "__name__", type(code).__name__)
-    return third_party(ModuleNamespace(code, name, getattr(code, "__name__", None)))
+    ns = ModuleNamespace(code, name, getattr(code, "__name__", None))
+    framework = ns.constant("FRAMEWORK")
+    if framework is None or framework == "numpy":
+        return third_party(ns)
+    fns = FrameworkNamespace(code, name, framework, device)
+    derived = autodiff.plan(fns.names(), fns.constant("COST"))
+    fns.add_derived(derived)
+    return third_party(fns, derived=derived, route=fns.adapter.route)

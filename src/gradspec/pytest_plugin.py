@@ -154,7 +154,7 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(f"gradspec: {exc}") from None
     for name in names:
         try:
-            target = load(name, timeout=options.timeout)
+            target = load(name, timeout=options.timeout, device=options.device)
         except UsageError as exc:
             items.append(
                 _LoadFailure.from_parent(session, name=f"gradspec::{name}", message=str(exc))

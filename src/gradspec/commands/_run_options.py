@@ -53,7 +53,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def options_from_args(args: argparse.Namespace, timeout: float | None = None) -> Options:
+def options_from_args(
+    args: argparse.Namespace, timeout: float | None = None, device: str | None = None
+) -> Options:
     """Validated options (UsageError, one line, for anything wrong), output paths checked."""
     for path in (args.json, args.junitxml):
         if path:
@@ -70,4 +72,5 @@ def options_from_args(args: argparse.Namespace, timeout: float | None = None) ->
         timeout=timeout,
         strict=args.strict,
         xfails=xfails,
+        device=device,
     )

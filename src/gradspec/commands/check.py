@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gradspec.commands._run_options import add_run_options, options_from_args
-from gradspec.conformance.options import DEFAULT_TIMEOUT
+from gradspec.conformance.options import DEFAULT_DEVICE, DEFAULT_TIMEOUT
 from gradspec.errors import EXIT_INTERRUPTED, UsageError
 
 
@@ -35,6 +35,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds per call (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--device",
+        default=DEFAULT_DEVICE,
+        help="where a FRAMEWORK = 'torch'/'jax' candidate's tensors live: cpu (default), "
+        "cuda, cuda:1, or a JAX platform such as gpu; ignored for NumPy candidates",
     )
     p.add_argument("-j", "--jobs", type=int, default=1, help="candidates checked in parallel")
     p.set_defaults(func=run)
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError(f"-j must be at least 1, got {args.jobs}")
-    options = options_from_args(args, timeout=args.timeout)
+    options = options_from_args(args, timeout=args.timeout, device=args.device)
     targets = expand_targets(args.targets)
     reports, interrupted = [], False
     try:
