@@ -44,6 +44,21 @@ BUDGETS: dict[str, float] = {
     "network": 64.0,
 }
 
+#: The budgets in float16 and bfloat16 (docs/tolerances.md, "Low precision").  Their inputs
+#: are exact (every value of theirs is a float64, the truth is taken at it), and their
+#: kernels compute in float32 and round once (XLA, torch's CPU and CUDA kernels, the NumPy
+#: reference): the error is <= eps/2 plus float32's own, 2**-13 (float16) or 2**-16
+#: (bfloat16) of an eps.  4 allows a few more roundings in the dtype itself (NumPy's
+#: float16 ufuncs round after every operation: tanh'(z) = 1 - tanh(z)**2 rounds three
+#: times); 8 for rows, whose sums a float32 accumulator holds.  Beyond them precision is
+#: lost beyond rounding: a warning, up to :data:`FAIL_UNITS`.
+LOW_BUDGETS: dict[str, float] = {
+    "value": 4.0,
+    "derivative": 4.0,
+    "vector": 8.0,
+    "network": 8.0,
+}
+
 #: The wrong-math threshold, in eps-units of the dtype the candidate computes in.  An error
 #: between the budget above and this threshold is a *warning* (the math is right, precision is
 #: lost); beyond it, the check *fails*.  The threshold is applied to ``eps * max(S, N)``: the
@@ -88,9 +103,41 @@ def tiny(dtype: np.dtype | type) -> float:
     Flush-to-zero arithmetic (XLA on CPU, GPUs) drops intermediates below the smallest
     normal; a later factor of up to 1/eps (z * sigmoid(z) at z = -710) carries that loss
     into the result.  Results this small are compared absolutely.
+
+    float16 and bfloat16 kernels compute in float32 inside, so their intermediates flush at
+    float32's edge (float32's floor, 1e-31, carries that); what is left in the dtype itself
+    is the result: a subnormal result flushed to zero errs by less than the smallest normal
+    (float16: 6.1e-5, bfloat16: 1.2e-38).  The floor is the larger of the two, not float16's
+    smallest normal / eps = 0.0625, which would hide any error below 6 % of 1.
     """
-    info = np.finfo(np.dtype(dtype))
+    dt = np.dtype(dtype)
+    info = np.finfo(dt)
+    if dt.name in LOW_BUDGETS_DTYPES:
+        return max(float(info.smallest_normal), tiny(np.float32))
     return float(info.smallest_normal / info.eps)
+
+
+#: The dtypes whose budgets are :data:`LOW_BUDGETS`.
+LOW_BUDGETS_DTYPES = ("float16", "bfloat16")
+
+
+def budget(family: str, dtype: np.dtype | type) -> float:
+    """The ulp budget of a check family (``value``, ``derivative``, ``vector``, ``network``)
+    in ``dtype``: :data:`BUDGETS`, or :data:`LOW_BUDGETS` in float16 and bfloat16."""
+    table = LOW_BUDGETS if np.dtype(dtype).name in LOW_BUDGETS_DTYPES else BUDGETS
+    return table[family]
+
+
+def in_dtype(budget_: float, dtype: np.dtype | type) -> float:
+    """A float64/float32 family budget (a value of :data:`BUDGETS`) as ``dtype``'s own
+    (:func:`budget`): the checks name budgets by family once, and the comparison, which knows
+    the dtype the candidate computes in, translates.  Other values pass unchanged."""
+    if np.dtype(dtype).name not in LOW_BUDGETS_DTYPES:
+        return budget_
+    for family, b in BUDGETS.items():
+        if b == budget_:
+            return LOW_BUDGETS[family]
+    return budget_
 
 
 def fail_units(dtype: np.dtype | type, against: str = "truth") -> float:
@@ -189,6 +236,7 @@ def compare(
     Elements whose truth is NaN (outside the domain) are not compared; where truth is +-inf
     the implementation must return the same infinity.
     """
+    budget = in_dtype(budget, dtype)
     actual = np.asarray(actual, dtype=np.float64)
     truth = np.asarray(truth, dtype=np.float64)
     # An undefined condition (0 * inf in the scale) makes no claim: treat it as infinite.
