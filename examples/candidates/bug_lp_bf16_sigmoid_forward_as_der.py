@@ -1,5 +1,5 @@
 """bfloat16 sigmoid' returning sigmoid itself (the forward as its derivative)."""
-# expect: fail -
+# expect: fail forward_as_derivative
 # only: activations
 # dtypes: bfloat16
 

@@ -1,5 +1,5 @@
 """bfloat16 tanh' (float32 inside, rounded once) with its sign flipped."""
-# expect: fail -
+# expect: fail sign_flipped
 # only: activations
 # dtypes: bfloat16
 

@@ -1,5 +1,5 @@
 """float16 squared error (float32 inside) with derivative a - y: the factor 2 missing."""
-# expect: fail -
+# expect: fail factor2_missing
 # only: costs
 # dtypes: float16
 
