@@ -243,10 +243,7 @@ def compare(
     scale = np.nan_to_num(np.abs(np.asarray(scale, dtype=np.float64)), nan=np.inf)
     actual, truth, scale = np.broadcast_arrays(actual, truth, scale)
     checked = ~np.isnan(truth)
-    # A finite truth beyond the dtype's largest value has no finite answer in that dtype
-    # (float16 overflows at 65504): outside the dtype's range, no claim is made there.
-    with np.errstate(invalid="ignore"):
-        checked &= ~(np.isfinite(truth) & (np.abs(truth) > float(np.finfo(np.dtype(dtype)).max)))
+    overflows = overflow_in(truth, dtype)
     if mask is not None:
         checked &= np.broadcast_to(mask, checked.shape)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -259,11 +256,18 @@ def compare(
         ratio = diff / limit
         threshold = limit / (eps(dtype) * finite_scale + tiny(dtype))
     both_inf = np.isinf(truth) & (actual == truth)
+    # A finite truth that rounds to +-inf in float16/bfloat16 (float16 overflows at 65504):
+    # the spec's value in the dtype is that infinity; it, or the largest finite value of the
+    # same sign (a saturating kernel), is right; anything else (NaN, a smaller value) is not.
+    big = float(np.finfo(np.dtype(dtype)).max)
+    with np.errstate(invalid="ignore"):
+        saturated = overflows & (np.abs(actual) >= big) & (np.sign(actual) == np.sign(truth))
+    both_inf |= saturated
     # An infinite condition (scale) means no finite answer is more right than another.
     exempt = both_inf | (np.isinf(scale) & np.isfinite(actual))
     units = np.where(exempt, 0.0, units)
     ratio = np.where(exempt, 0.0, ratio)
-    bad = ~np.isfinite(actual) & ~both_inf
+    bad = (~np.isfinite(actual) & ~both_inf) | (overflows & ~saturated)
     units = np.where(np.isnan(units) | bad, np.inf, units)
     ratio = np.where(np.isnan(ratio) | bad, np.inf, ratio)
     return Comparison(
@@ -274,6 +278,21 @@ def compare(
         threshold=threshold,
         dtype=np.dtype(dtype).name,
     )
+
+
+def overflow_in(truth: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """Finite truths that round to +-inf in ``dtype``, a float16 or bfloat16 (round to
+    nearest overflows at max + ulp(max) / 2: 65520 in float16); all False in float32 and
+    float64, whose checks stay inside their range."""
+    truth = np.asarray(truth, dtype=np.float64)
+    dt = np.dtype(dtype)
+    if dt.name not in LOW_BUDGETS_DTYPES:
+        return np.zeros(truth.shape, dtype=bool)
+    big = np.array(np.finfo(dt).max, dtype=dt)
+    below = np.nextafter(big, np.array(0, dtype=dt))
+    edge = float(big) + (float(big) - float(below)) / 2
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(truth) & (np.abs(truth) >= edge)
 
 
 def scale_one(value: np.ndarray, x: np.ndarray, slope: np.ndarray) -> np.ndarray:
