@@ -234,7 +234,9 @@ def compare(
     ``FAIL_UNITS * eps * max(scale, N)`` (see :data:`FAIL_UNITS`); ``against="numeric"``
     when the reference differences the implementation's own function.
     Elements whose truth is NaN (outside the domain) are not compared; where truth is +-inf
-    the implementation must return the same infinity.
+    the implementation must return the same infinity.  In float16/bfloat16 ``budget`` (a
+    family's value in :data:`BUDGETS`) becomes the dtype's own (:func:`in_dtype`), and a
+    finite truth that rounds to +-inf there is judged as that infinity (:func:`overflow_in`).
     """
     budget = in_dtype(budget, dtype)
     actual = np.asarray(actual, dtype=np.float64)
