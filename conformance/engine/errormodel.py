@@ -82,13 +82,13 @@ LOW_BUDGETS: dict[str, float] = {
 FAIL_UNITS: dict[str, float] = {
     "float64": 2.0**24,
     "float32": 2.0**8,
-    "float16": 2.0**6,
+    "float16": 2.0**5,
     "bfloat16": 2.0**4,
 }
 FAIL_UNITS_SELF: dict[str, float] = {
     "float64": 2.0**16,
     "float32": 2.0**8,
-    "float16": 2.0**6,
+    "float16": 2.0**5,
     "bfloat16": 2.0**4,
 }
 
