@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gradspec import dtypes as _dtypes
 from gradspec.conformance.xfail import XfailEntry
 from gradspec.errors import UsageError
 
@@ -23,8 +24,10 @@ DEFAULT_PROFILE = "ci"
 #: Check groups (``--only``): functions by kind, composed output pairs, networks.
 GROUPS = ("activations", "costs", "pairs", "network")
 
-#: The dtypes gradspec checks, in report order (the default: both).
-DTYPES = ("float64", "float32")
+#: The dtypes gradspec checks, in report order.  float16 and bfloat16 run when asked for (or
+#: declared by a candidate's ``DTYPES``); the default is float64 and float32.
+DTYPES = _dtypes.NAMES
+DEFAULT_DTYPES = ("float64", "float32")
 
 #: Every status a check result can have.  ``warn`` is right math with something to know;
 #: ``xfail`` a failure listed as expected (an xfail file); ``skip`` a check that could not
@@ -49,7 +52,8 @@ def _choice(kind: str, value: str, allowed: Iterable[str]) -> str:
 @dataclass(frozen=True)
 class Options:
     """One run's settings.  ``dtypes`` None: the target's own (a candidate's ``DTYPES``, else
-    both); ``only`` None: every group.  Construct with :meth:`make` to validate."""
+    :data:`DEFAULT_DTYPES`); ``only`` None: every group.  Construct with :meth:`make` to
+    validate."""
 
     profile: str = DEFAULT_PROFILE
     dtypes: tuple[str, ...] | None = None
@@ -77,7 +81,7 @@ class Options:
         profile = _choice("profile", profile or DEFAULT_PROFILE, PROFILES)
         if isinstance(dtypes, str):
             dtypes = (dtypes,)
-        dts = None if dtypes is None else tuple(_choice("dtype", d, DTYPES) for d in dtypes)
+        dts = None if dtypes is None else split_dtypes(dtypes)
         if isinstance(only, str):
             only = (only,)
         groups = tuple(_choice("group", g, GROUPS) for g in only) if only else GROUPS
@@ -90,9 +94,19 @@ class Options:
         return cls(profile, dts, groups, timeout, diagnose, strict, tuple(xfails), device)
 
     def dtypes_for(self, declared: object = None) -> tuple[str, ...]:
-        """The dtypes to check: asked for, else declared by the target (``DTYPES``), else all."""
+        """The dtypes to check: asked for, else declared by the target (``DTYPES``), else
+        :data:`DEFAULT_DTYPES`."""
         if self.dtypes is not None:
             return self.dtypes
         if isinstance(declared, list | tuple) and declared:
-            return tuple(_choice("dtype", str(d), DTYPES) for d in declared)
-        return DTYPES
+            return split_dtypes(str(d) for d in declared)
+        return DEFAULT_DTYPES
+
+
+def split_dtypes(values: Iterable[str]) -> tuple[str, ...]:
+    """Validated dtype names, each value possibly a comma-separated list
+    (``--dtype bfloat16,float16``), in the order given, without repeats."""
+    names = [d.strip() for v in values for d in str(v).split(",") if d.strip()]
+    if not names:
+        raise UsageError(f"no dtype given; choose from {', '.join(DTYPES)}")
+    return tuple(dict.fromkeys(_choice("dtype", d, DTYPES) for d in names))

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 
 from gradspec.spec import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
 
-from ._util import as_float, keep_nan, like, registry_aliases, underflow_ok
+from ._util import as_float, in_float32, keep_nan, like, registry_aliases, underflow_ok
 
 _SQRT2 = math.sqrt(2.0)  # python floats stay "weak" under NEP 50, so float32 stays float32
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -427,5 +427,7 @@ def softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
 
 # --------------------------------------------------------------------------- aliases
 
-# silu = swish etc., from the registry's aliases (written last: every function exists by now)
+# float16/bfloat16 computed in float32 and rounded once (written last: every function exists)
+globals().update(in_float32(globals(), ACTIVATIONS))
+# silu = swish etc., from the registry's aliases
 globals().update(registry_aliases(globals(), ACTIVATIONS))

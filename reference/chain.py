@@ -24,7 +24,7 @@ from gradspec import spec
 
 from . import activations as acts
 from . import costs
-from ._util import as_float, underflow_ok
+from ._util import as_float, underflow_ok, via_float32
 
 
 @functools.cache
@@ -81,6 +81,7 @@ def dC_dz(activation: str, z: ArrayLike, upstream: ArrayLike) -> np.ndarray:
     return g * getattr(acts, f"{entry.name}_der")(z)
 
 
+@via_float32
 @underflow_ok
 def delta(activation: str, cost: str, z: ArrayLike, y: ArrayLike) -> np.ndarray:
     """dC/dz of an output layer: the error signal backprop starts from, shape of ``z``.

@@ -22,7 +22,15 @@ from gradspec import spec
 from gradspec.spec import HUBER_DELTA
 
 from . import activations as act
-from ._util import as_float, keep_nan, like, registry_aliases, underflow_ok
+from ._util import (
+    as_float,
+    in_float32,
+    keep_nan,
+    like,
+    registry_aliases,
+    underflow_ok,
+    via_float32,
+)
 
 
 def _pair(a: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -275,6 +283,8 @@ def cross_entropy_logits_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 # --------------------------------------------------------------------------- aliases
 
+# float16/bfloat16 computed in float32 and rounded once (every cost function exists by now)
+globals().update(in_float32(globals(), spec.COSTS))
 # bce = log_loss etc., from the registry's aliases
 globals().update(registry_aliases(globals(), spec.COSTS))
 
@@ -282,6 +292,7 @@ globals().update(registry_aliases(globals(), spec.COSTS))
 # --------------------------------------------------------------------------- reductions
 
 
+@via_float32
 @underflow_ok
 def reduce(values: ArrayLike, reduction: str) -> np.ndarray:
     """Reduce cost values: ``none`` (unchanged), ``sum``, or ``mean`` (sum / values.size).
@@ -297,6 +308,7 @@ def reduce(values: ArrayLike, reduction: str) -> np.ndarray:
     return np.sum(values) / values.size
 
 
+@via_float32
 @underflow_ok
 def reduce_der(elementwise_grad: ArrayLike, reduction: str, n: int | None = None) -> np.ndarray:
     """The gradient of the reduced cost from the per-value gradient: ``mean`` carries 1/n.

@@ -4,8 +4,9 @@ Each candidate states what it expects in its header: ``# expect: pass``,
 ``# expect: fail <signature>`` (``-``: a failure no signature names) or ``# expect: usage``
 (refused as a usage error: one line, exit 2), ``# only: <group>`` and optionally
 ``# requires: <module>``.  All candidates run once, two at a time, in
-separate processes (``check_many``), on the quick profile: correct ones in float64 and
-float32 (a false alarm in either is a defect), buggy ones in float64.
+separate processes (``check_many``), on the quick profile: correct ones in their declared
+``DTYPES`` or float64 and float32 (a false alarm in any is a defect), buggy ones in float64
+or the dtypes of their ``# dtypes:`` header.
 
 ``good_rw_*`` and ``bug_rw_*`` are real-world code: correct wrappers of torch, jax/optax,
 scipy and scikit-learn functions and textbook NumPy, and real library functions declared under
@@ -30,7 +31,7 @@ CATALOG = ROOT / "examples" / "candidates"
 
 def _header(path: Path) -> dict[str, str]:
     text = path.read_text()
-    return dict(re.findall(r"^# (expect|only|requires): (.+)$", text, re.M))
+    return dict(re.findall(r"^# (expect|only|requires|dtypes): (.+)$", text, re.M))
 
 
 ENTRIES = {p.name: _header(p) for p in sorted(CATALOG.glob("*.py"))}
@@ -40,13 +41,21 @@ def _available(mod: str | None) -> bool:
     return mod is None or importlib.util.find_spec(mod) is not None
 
 
+def _dtypes(h: dict[str, str]) -> list[str] | None:
+    """Correct candidates in their own dtypes; buggy ones in float64, or in the dtypes their
+    ``# dtypes:`` header names (float16/bfloat16 bugs)."""
+    if h["expect"] == "pass":
+        return None
+    return h["dtypes"].split() if "dtypes" in h else ["float64"]
+
+
 @pytest.fixture(scope="module")
 def reports() -> dict:
     names = [n for n, h in ENTRIES.items() if _available(h.get("requires"))]
     overrides = {
         i: Options.make(
             only=ENTRIES[n]["only"],
-            dtypes=None if ENTRIES[n]["expect"] == "pass" else ["float64"],
+            dtypes=_dtypes(ENTRIES[n]),
             profile="quick",
             timeout=20,
         )

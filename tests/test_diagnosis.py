@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gradspec import dtypes
 from gradspec.conformance import runner
-from gradspec.conformance.diagnosis import diagnose_report
+from gradspec.conformance.diagnosis import diagnose_report, matching
 from gradspec.conformance.diagnosis.catalog import Signature, kind_of, run, texts
 from gradspec.conformance.engine import numeric
 from gradspec.conformance.engine.results import CheckResult
@@ -137,3 +138,28 @@ def test_numeric_gradient_of_a_network_loss() -> None:
     exact, _ = mlp.flatten(mlp.grads(ARCH, p, X, Y))
     assert np.allclose(g, exact, rtol=1e-8, atol=1e-11)
     assert np.all(err < 1e-8)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_matching_is_sized_for_low_precision(name: str) -> None:
+    """A sign flip and a missing factor 2 are named in float16/bfloat16; the right answer
+    rounded to the dtype matches no wrong formula, and equals itself."""
+    dt = dtypes.resolve(name)
+    t = np.linspace(-2, 2, 8) + 0.1
+    rounded = t.astype(dt).astype(np.float64)
+    assert matching.matches((-t).astype(dt), -t, t, dt)
+    assert matching.matches((t / 2).astype(dt), t / 2, t, dt)
+    assert not matching.matches(rounded, -t, t, dt)
+    assert not matching.matches(rounded, t / 2, t, dt)
+    assert matching.close(rounded, t, dtype=dt) and not matching.close(rounded, t)
+    assert not matching.close(t / 2, t, dtype=dt)
+
+
+def test_matching_in_float64_and_float32_unchanged() -> None:
+    t = np.linspace(-2, 2, 8) + 0.1
+    for dt in (np.dtype(np.float64), np.dtype(np.float32)):
+        eps = float(np.finfo(dt).eps)
+        assert matching.matches(-t, -t, t, dt)
+        # 100 eps off the truth is not a wrong formula (slack 1e3 eps)
+        assert not matching.matches(t * (1 + 100 * eps), -t, t, dt)
+        assert matching.close(t * (1 + 2e-7), t, dtype=dt) == matching.close(t * (1 + 2e-7), t)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import gradspec
+from gradspec import dtypes
 from gradspec.conformance.targets.candidate import load
 from gradspec.conformance.targets.isolation import CandidateProcess
 
@@ -73,6 +74,27 @@ def test_tensors_in_numpy_back_float64_kept(tmp_path: Path) -> None:
         assert "tanh_der (torch.autograd)" in target.found
         a = np.tanh(z)  # the output form: f' at the registry's inverse atanh(a)
         np.testing.assert_allclose(target.ns.call("tanh_der_output", a), 1 - a**2, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_torch_low_precision_tensors_and_back(tmp_path: Path, name: str) -> None:
+    """float16 / bfloat16 arrays reach the candidate as torch.float16 / torch.bfloat16
+    tensors, and results (autograd's too) come back as NumPy float16 / ml_dtypes bfloat16."""
+    f = tmp_path / "t.py"
+    f.write_text(
+        "import torch\nFRAMEWORK = 'torch'\n"
+        f"def tanh(z):\n    assert z.dtype == torch.{name}, z.dtype\n    return torch.tanh(z)\n"
+    )
+    dt = dtypes.resolve(name)
+    with load(str(f)) as target:
+        z = np.linspace(-2, 2, 5).astype(dt)
+        for fn in ("tanh", "tanh_der"):
+            out = target.ns.call(fn, z)
+            assert isinstance(out, np.ndarray) and out.dtype == dt, (fn, out.dtype)
+        np.testing.assert_allclose(
+            target.ns.call("tanh", z).astype(np.float64), np.tanh(z.astype(np.float64)), rtol=1e-2
+        )
+        assert target.ns.call("tanh", z[2:3].reshape(())).shape == ()  # 0-d stays 0-d
 
 
 def test_jax_derivative_in_float64_without_global_x64(tmp_path: Path) -> None:

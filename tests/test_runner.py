@@ -57,7 +57,7 @@ def test_options_are_validated_once() -> None:
     for kw, word in (
         ({"profile": "fast"}, "profile"),
         ({"only": "pair"}, "group"),
-        ({"dtypes": ["float16"]}, "dtype"),
+        ({"dtypes": ["float8"]}, "dtype"),
         ({"timeout": 0}, "timeout"),
     ):
         with pytest.raises(UsageError, match=word):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gradspec import dtypes
 from gradspec.cli import main
 from gradspec.conformance.api import check
 from gradspec.conformance.engine import errormodel
@@ -71,6 +72,37 @@ def test_fail_units_table_is_per_dtype() -> None:
     # float32 rounding of a float64 result is beyond the float64 threshold
     rel = 2.0**-25  # a typical float32 rounding error
     assert rel / np.finfo(np.float64).eps > errormodel.fail_units(np.float64)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_low_precision_has_a_warn_band(name: str) -> None:
+    """float16/bfloat16: a pass budget below the wrong-math threshold (a warn band between),
+    and an absolute floor no larger than the dtype's smallest normal."""
+    dt = dtypes.resolve(name)
+    eps = errormodel.eps(dt)
+    fail = errormodel.fail_units(dt)
+    for family in errormodel.BUDGETS:
+        assert errormodel.budget(family, dt) * 2 <= fail
+    # a relative error of 1, 3 and 2 * fail eps: pass / warn / fail
+    truth = np.array([1.5])
+    statuses = [
+        errormodel.compare(truth * (1 + k * eps), truth, truth, dt, 16.0).status
+        for k in (1, 3 * errormodel.budget("value", dt) / 2, 2 * fail)
+    ]
+    assert statuses == ["pass", "warn", "fail"]
+    # a missing factor 2 (50 % off) is beyond the threshold at least 4 times
+    assert 0.5 / eps / fail >= 4
+    edge = float(dtypes.finfo(dt).smallest_normal)
+    assert errormodel.tiny(dt) <= max(edge, errormodel.tiny(np.float32))
+    # an error of 1e-3 on a value of 1e-3 is no rounding in float16, whatever its size
+    small = errormodel.compare(np.array([2e-3]), np.array([1e-3]), np.array([1e-3]), dt, 16.0)
+    assert small.status == "fail"
+
+
+def test_float64_and_float32_budgets_unchanged_by_low_precision() -> None:
+    for dt in (np.float64, np.float32):
+        assert {f: errormodel.budget(f, dt) for f in errormodel.BUDGETS} == errormodel.BUDGETS
+        assert errormodel.in_dtype(16.0, dt) == 16.0
 
 
 def test_natural_scales_from_the_truth() -> None:

@@ -27,8 +27,12 @@ VECTOR_SHAPE = (2, 4)
 
 
 def extreme_points(dtype: np.dtype) -> np.ndarray:
-    """Large |z| (exp's overflow edges in both dtypes) and tiny values, with their negatives."""
+    """Large |z| (exp's overflow edges in float32 and float64) and tiny values, with their
+    negatives; float16 instead has its own exp edges (exp(11.09) = 65504) and, for tiny, 1e-4
+    (its smallest normal is 6.1e-5)."""
     big = [1e3, 1e4, 30.0, 50.0, 88.0, 89.0, 100.0, 710.0, 745.0, 1e-30, 0.0]
+    if dtype == np.float16:
+        big = [1e3, 1e4, 11.0, 12.0, 30.0, 50.0, 100.0, 1e-4, 0.0]
     if dtype == np.float64:
         big += [1e-300]  # huge |z| like 1e300 cost mpmath seconds and test nothing new
     pts = np.array(big + [-v for v in big if v], dtype=np.float64)

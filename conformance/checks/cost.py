@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from gradspec import spec
+from gradspec import dtypes, spec
 from gradspec import strategies as gst
 from gradspec.conformance.checks.common import (
     Ctx,
@@ -279,17 +279,23 @@ class CostSubject:
         a few targets, off the kinks; per-row costs: rows of 3 classes, one-hot and uniform
         targets."""
         c = self.entry
+        # 1e4 in float64, float32, bfloat16; float16 64 (its squared residuals stay finite)
+        w = dtypes.wide(dtype)
         if c.pred_domain.lo == 0.0 and c.pred_domain.hi == 1.0:
             preds = [1e-12, 1e-6, 0.5, 1 - 1e-6, 1 - 1e-12]
+            if dtypes.is_low(dtype):
+                # the dtype's own edges: 1 - 1e-12 rounds to 1; float16's 1/a^2 overflows
+                e = dtypes.probability_edge(dtype)
+                preds = [e, max(e, 1e-6), 0.5, 1 - max(e, float(dtypes.finfo(dtype).epsneg))]
             if c.pred_domain.hi_closed:
                 preds.append(1.0)
             targets = [0.0, 1.0, 0.5]
         elif c.inputs == "logits":
-            preds = [-1e4, -1e3, -50.0, 0.0, 50.0, 1e3, 1e4]
+            preds = [-w, -w / 10, -50.0, 0.0, 50.0, w / 10, w]
             targets = [0.0, 1.0, 0.5]
         else:
-            preds = [-1e4, -1e3, 0.5, 1e3, 1e4]
-            targets = [-1e4, 0.0, 1.0, 1e4]
+            preds = [-w, -w / 10, 0.5, w / 10, w]
+            targets = [-w, 0.0, 1.0, w]
         a, y = np.meshgrid(np.array(preds, dtype), np.array(targets, dtype))
         a, y = a.ravel(), y.ravel()
         keep = np.array([c.pred_domain.contains(float(v)) for v in a])

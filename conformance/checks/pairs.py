@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from gradspec import spec
+from gradspec import dtypes, spec
 from gradspec import strategies as gst
 from gradspec.conformance.checks.common import Ctx
 from gradspec.conformance.checks.subject import Expect, Inputs
+from gradspec.conformance.engine import errormodel, scales
 from gradspec.conformance.engine import natural as N
-from gradspec.conformance.engine import scales
 from gradspec.conformance.engine.errormodel import BUDGETS
 from gradspec.conformance.engine.results import Violation
 from gradspec.derivations import truth as T
@@ -38,9 +38,41 @@ def in_cost_domain(p: spec.Pair, z: np.ndarray, ctx: Ctx) -> np.ndarray:
     dom = p.cost.pred_domain
     ok = (a > dom.lo) | ((a == dom.lo) & dom.lo_closed)
     ok &= (a < dom.hi) | ((a == dom.hi) & dom.hi_closed)
+    # An activation within its ulp budget may land on an open end the rounded truth misses by
+    # a few ulps: softmax([-1.5, 0, 0, 37.67]) is 1 - 2**-53 rounded, the reference's is 1
+    # (1 ulp off), and log loss's (1 - y) / (1 - a) is then inf.  Within budget * eps of an
+    # open end (relative to a) the pair is as much outside the spec as on the end.
+    near = BUDGETS["vector" if p.activation.vector else "value"] * errormodel.eps(ctx.np_dtype)
+    if np.isfinite(dom.hi) and not dom.hi_closed and dom.hi != 0:
+        ok &= dom.hi - a > near * np.abs(a)
+    if np.isfinite(dom.lo) and not dom.lo_closed and dom.lo != 0:
+        ok &= a - dom.lo > near * np.abs(a)
+    if dtypes.is_low(ctx.dtype) and np.isfinite(dom.lo) and np.isfinite(dom.hi):
+        # float16's range ends early: dC/da = -y/a at a = 6.7e-6 (softmax of [0, 7.9, -4])
+        # is 1.5e5 > 65504.  Inside the edges the strategies keep to, the chain's
+        # intermediates stay finite (gradspec.dtypes.probability_edge).
+        edge = dtypes.probability_edge(ctx.dtype) * (dom.hi - dom.lo)
+        ok &= (a >= dom.lo + edge) & ((a <= dom.hi - edge) | ((a == dom.hi) & dom.hi_closed))
     if p.activation.vector:  # a row is only as valid as its worst component
         ok = np.broadcast_to(ok.all(axis=-1, keepdims=True), ok.shape)
     return ok
+
+
+def off_cost_kinks(p: spec.Pair, z: np.ndarray, y: np.ndarray, ctx: Ctx) -> np.ndarray:
+    """In float16/bfloat16, ``y`` moved by 0.5 where f(z) rounded to the dtype sits exactly on
+    a kink of the cost in a - y (sigmoid(8e-38) = 0.5 in bfloat16, and in float64 too, with
+    y = 0.5): the implementation answers at the kink, the truth (at 40 digits) beside it.
+    Coarse rounding makes this likely (bfloat16: every |z| < 0.004); only the costs with kinks
+    (absolute, huber) have targets on the whole line, so y + 0.5 stays a valid target."""
+    if not dtypes.is_low(ctx.dtype) or not p.cost.kinks or p.closed_form or p.activation.vector:
+        return y
+    exact = T.activation_value(p.activation.name, z, 0)
+    a = exact.astype(ctx.np_dtype).astype(np.float64)
+    y64 = np.asarray(y, dtype=np.float64)
+    on = np.zeros(np.shape(y), dtype=bool)
+    for k in p.cost.kinks:
+        on |= a - y64 == k.at
+    return np.where(on, y64 + 0.5, y64).astype(np.asarray(y).dtype)
 
 
 class PairSubject:
@@ -69,9 +101,11 @@ class PairSubject:
 
     def prepare(self, ctx: Ctx, inputs: tuple[np.ndarray, np.ndarray]) -> Inputs:
         """Inputs outside the cost's domain once activated (see :func:`in_cost_domain`) are
-        replaced by 0."""
+        replaced by 0; targets the rounded activation output lands on a kink of the cost
+        with are moved off it (see :func:`off_cost_kinks`)."""
         z, y = inputs
-        return np.where(in_cost_domain(self.p, z, ctx), z, 0).astype(z.dtype), y
+        z = np.where(in_cost_domain(self.p, z, ctx), z, 0).astype(z.dtype)
+        return z, off_cost_kinks(self.p, z, y, ctx)
 
     def call_args(self, ctx: Ctx, inputs: Inputs, order: int) -> tuple[list, list[str]]:
         return list(inputs), ["z", "y"]

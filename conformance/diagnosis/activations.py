@@ -188,7 +188,7 @@ def probe(ns: Namespace, b: ActivationBinding, dtype: np.dtype, kind: str) -> Pr
 def _declared_on_value(p: Probe) -> Iterator[str]:
     if not (p.b.der and p.b.der_wrt == "input"):
         return
-    if own.self_consistent(p.own_forward, p.z64, p.truth, p.ns.call(p.b.der, p.z)):
+    if own.self_consistent(p.own_forward, p.z64, p.truth, p.ns.call(p.b.der, p.z), p.dtype):
         yield own.differs_text(p.b.forward, p.ref.name)
 
 
@@ -232,13 +232,13 @@ def _leaky_slope(p: Probe) -> Iterator[str]:
 
 def _declared_on_derivative(p: Probe) -> Iterator[str]:
     forward_in_z = p.b.forward and p.b.der_wrt == "input"
-    if forward_in_z and own.self_consistent(p.own_forward, p.z64, p.a64, p.got):
+    if forward_in_z and own.self_consistent(p.own_forward, p.z64, p.a64, p.got, p.dtype):
         yield own.differs_text(p.b.forward, p.ref.name)
 
 
 def _coarse(p: Probe) -> Iterator[str]:
     # Only a right forward can be the function the quotient was taken of.
-    if p.b.forward and p.b.der_wrt == "input" and close(p.own_forward(p.z64), p.a64):
+    if p.b.forward and p.b.der_wrt == "input" and close(p.own_forward(p.z64), p.a64, dtype=p.dtype):
         how = own.coarse_quotient(p.own_forward, p.z64, p.truth, p.got, p.dtype)
         if how:
             yield f"{p.where} is a {how}, not the exact f'"

@@ -211,12 +211,14 @@ def _elementwise_with_value(p: Probe) -> bool:
 
 
 def _declared(p: Probe) -> Iterator[str]:
-    if _elementwise_with_value(p) and own.self_consistent(p.own_forward, p.a64, p.value, p.got):
+    if _elementwise_with_value(p) and own.self_consistent(
+        p.own_forward, p.a64, p.value, p.got, p.dtype
+    ):
         yield own.differs_text(p.cb.value, p.cb.entry.name)
 
 
 def _coarse(p: Probe) -> Iterator[str]:
-    if _elementwise_with_value(p) and close(p.own_forward(p.a64), p.value):
+    if _elementwise_with_value(p) and close(p.own_forward(p.a64), p.value, dtype=p.dtype):
         how = own.coarse_quotient(p.own_forward, p.a64, p.truth, p.got, p.dtype)
         if how:
             yield f"{p.where} is a {how}"

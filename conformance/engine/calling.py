@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gradspec import dtypes
 from gradspec.conformance.engine.results import Violation
 
 
@@ -59,7 +60,7 @@ def as_array(name: str, out: Any, shape: tuple[int, ...] | None = None) -> np.nd
         raise Violation(f"{name} returned {type(out).__name__}, not an array ({exc})") from None
     if arr.dtype.kind == "c":
         raise Violation(f"{name} returned complex values ({arr.dtype})")
-    if arr.dtype.kind not in "fiub":
+    if arr.dtype.kind not in "fiub" and not dtypes.is_float(arr.dtype):  # bfloat16: kind V
         raise Violation(f"{name} returned {arr.dtype} values, not real numbers")
     if shape is not None and arr.shape != tuple(shape):
         with contextlib.suppress(ValueError):

@@ -44,6 +44,21 @@ BUDGETS: dict[str, float] = {
     "network": 64.0,
 }
 
+#: The budgets in float16 and bfloat16 (docs/tolerances.md, "Low precision").  Their inputs
+#: are exact (every value of theirs is a float64, the truth is taken at it), and their
+#: kernels compute in float32 and round once (XLA, torch's CPU and CUDA kernels, the NumPy
+#: reference): the error is <= eps/2 plus float32's own, 2**-13 (float16) or 2**-16
+#: (bfloat16) of an eps.  4 allows a few more roundings in the dtype itself (NumPy's
+#: float16 ufuncs round after every operation: tanh'(z) = 1 - tanh(z)**2 rounds three
+#: times); 8 for rows, whose sums a float32 accumulator holds.  Beyond them precision is
+#: lost beyond rounding: a warning, up to :data:`FAIL_UNITS`.
+LOW_BUDGETS: dict[str, float] = {
+    "value": 4.0,
+    "derivative": 4.0,
+    "vector": 8.0,
+    "network": 8.0,
+}
+
 #: The wrong-math threshold, in eps-units of the dtype the candidate computes in.  An error
 #: between the budget above and this threshold is a *warning* (the math is right, precision is
 #: lost); beyond it, the check *fails*.  The threshold is applied to ``eps * max(S, N)``: the
@@ -63,13 +78,18 @@ BUDGETS: dict[str, float] = {
 #: clips both), so what is left is rounding and inconsistency.  float64 then fails beyond
 #: 2**16 eps = 1.5e-11 relative: a central difference with step 1e-4 posing as the exact
 #: derivative (relative error ~1e-9) fails there while it only warns against the spec.
+#: * float16 (eps = 2**-10) and bfloat16 (eps = 2**-7): docs/tolerances.md, "Low precision".
 FAIL_UNITS: dict[str, float] = {
     "float64": 2.0**24,
     "float32": 2.0**8,
+    "float16": 2.0**5,
+    "bfloat16": 2.0**4,
 }
 FAIL_UNITS_SELF: dict[str, float] = {
     "float64": 2.0**16,
     "float32": 2.0**8,
+    "float16": 2.0**5,
+    "bfloat16": 2.0**4,
 }
 
 
@@ -83,9 +103,41 @@ def tiny(dtype: np.dtype | type) -> float:
     Flush-to-zero arithmetic (XLA on CPU, GPUs) drops intermediates below the smallest
     normal; a later factor of up to 1/eps (z * sigmoid(z) at z = -710) carries that loss
     into the result.  Results this small are compared absolutely.
+
+    float16 and bfloat16 kernels compute in float32 inside, so their intermediates flush at
+    float32's edge (float32's floor, 1e-31, carries that); what is left in the dtype itself
+    is the result: a subnormal result flushed to zero errs by less than the smallest normal
+    (float16: 6.1e-5, bfloat16: 1.2e-38).  The floor is the larger of the two, not float16's
+    smallest normal / eps = 0.0625, which would hide any error below 6 % of 1.
     """
-    info = np.finfo(np.dtype(dtype))
+    dt = np.dtype(dtype)
+    info = np.finfo(dt)
+    if dt.name in LOW_BUDGETS_DTYPES:
+        return max(float(info.smallest_normal), tiny(np.float32))
     return float(info.smallest_normal / info.eps)
+
+
+#: The dtypes whose budgets are :data:`LOW_BUDGETS`.
+LOW_BUDGETS_DTYPES = ("float16", "bfloat16")
+
+
+def budget(family: str, dtype: np.dtype | type) -> float:
+    """The ulp budget of a check family (``value``, ``derivative``, ``vector``, ``network``)
+    in ``dtype``: :data:`BUDGETS`, or :data:`LOW_BUDGETS` in float16 and bfloat16."""
+    table = LOW_BUDGETS if np.dtype(dtype).name in LOW_BUDGETS_DTYPES else BUDGETS
+    return table[family]
+
+
+def in_dtype(budget_: float, dtype: np.dtype | type) -> float:
+    """A float64/float32 family budget (a value of :data:`BUDGETS`) as ``dtype``'s own
+    (:func:`budget`): the checks name budgets by family once, and the comparison, which knows
+    the dtype the candidate computes in, translates.  Other values pass unchanged."""
+    if np.dtype(dtype).name not in LOW_BUDGETS_DTYPES:
+        return budget_
+    for family, b in BUDGETS.items():
+        if b == budget_:
+            return LOW_BUDGETS[family]
+    return budget_
 
 
 def fail_units(dtype: np.dtype | type, against: str = "truth") -> float:
@@ -182,14 +234,18 @@ def compare(
     ``FAIL_UNITS * eps * max(scale, N)`` (see :data:`FAIL_UNITS`); ``against="numeric"``
     when the reference differences the implementation's own function.
     Elements whose truth is NaN (outside the domain) are not compared; where truth is +-inf
-    the implementation must return the same infinity.
+    the implementation must return the same infinity.  In float16/bfloat16 ``budget`` (a
+    family's value in :data:`BUDGETS`) becomes the dtype's own (:func:`in_dtype`), and a
+    finite truth that rounds to +-inf there is judged as that infinity (:func:`overflow_in`).
     """
+    budget = in_dtype(budget, dtype)
     actual = np.asarray(actual, dtype=np.float64)
     truth = np.asarray(truth, dtype=np.float64)
     # An undefined condition (0 * inf in the scale) makes no claim: treat it as infinite.
     scale = np.nan_to_num(np.abs(np.asarray(scale, dtype=np.float64)), nan=np.inf)
     actual, truth, scale = np.broadcast_arrays(actual, truth, scale)
     checked = ~np.isnan(truth)
+    overflows = overflow_in(truth, dtype)
     if mask is not None:
         checked &= np.broadcast_to(mask, checked.shape)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -202,11 +258,18 @@ def compare(
         ratio = diff / limit
         threshold = limit / (eps(dtype) * finite_scale + tiny(dtype))
     both_inf = np.isinf(truth) & (actual == truth)
+    # A finite truth that rounds to +-inf in float16/bfloat16 (float16 overflows at 65504):
+    # the spec's value in the dtype is that infinity; it, or the largest finite value of the
+    # same sign (a saturating kernel), is right; anything else (NaN, a smaller value) is not.
+    big = float(np.finfo(np.dtype(dtype)).max)
+    with np.errstate(invalid="ignore"):
+        saturated = overflows & (np.abs(actual) >= big) & (np.sign(actual) == np.sign(truth))
+    both_inf |= saturated
     # An infinite condition (scale) means no finite answer is more right than another.
     exempt = both_inf | (np.isinf(scale) & np.isfinite(actual))
     units = np.where(exempt, 0.0, units)
     ratio = np.where(exempt, 0.0, ratio)
-    bad = ~np.isfinite(actual) & ~both_inf
+    bad = (~np.isfinite(actual) & ~both_inf) | (overflows & ~saturated)
     units = np.where(np.isnan(units) | bad, np.inf, units)
     ratio = np.where(np.isnan(ratio) | bad, np.inf, ratio)
     return Comparison(
@@ -217,6 +280,21 @@ def compare(
         threshold=threshold,
         dtype=np.dtype(dtype).name,
     )
+
+
+def overflow_in(truth: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """Finite truths that round to +-inf in ``dtype``, a float16 or bfloat16 (round to
+    nearest overflows at max + ulp(max) / 2: 65520 in float16); all False in float32 and
+    float64, whose checks stay inside their range."""
+    truth = np.asarray(truth, dtype=np.float64)
+    dt = np.dtype(dtype)
+    if dt.name not in LOW_BUDGETS_DTYPES:
+        return np.zeros(truth.shape, dtype=bool)
+    big = np.array(np.finfo(dt).max, dtype=dt)
+    below = np.nextafter(big, np.array(0, dtype=dt))
+    edge = float(big) + (float(big) - float(below)) / 2
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(truth) & (np.abs(truth) >= edge)
 
 
 def scale_one(value: np.ndarray, x: np.ndarray, slope: np.ndarray) -> np.ndarray:

@@ -92,7 +92,9 @@ def _plain(obj: Any, depth: int = 0) -> Any:
             if all(type(x) in _SCALARS for x in np.ravel(obj)):
                 return obj
             raise BadResult("result is an object-dtype array holding non-scalar objects")
-        if obj.dtype.names is not None or obj.dtype.kind in "MmV":
+        # bfloat16 (ml_dtypes, which the candidate imported) is a float: kind V, named so
+        bfloat16 = obj.dtype.name == "bfloat16" and obj.dtype.names is None
+        if obj.dtype.names is not None or (obj.dtype.kind in "MmV" and not bfloat16):
             raise BadResult(f"result has unsupported dtype {obj.dtype}")
         return obj
     if isinstance(obj, dict):
@@ -106,10 +108,21 @@ def _plain(obj: Any, depth: int = 0) -> Any:
     if isinstance(obj, np.ndarray):  # ndarray subclasses (np.matrix, masked arrays)
         return _plain(np.asarray(obj).copy(), depth + 1)
     if hasattr(obj, "detach") and hasattr(obj, "numpy"):  # torch tensors
-        return _plain(np.asarray(obj.detach().cpu().numpy()), depth + 1)
+        return _plain(_tensor_array(obj), depth + 1)
     if hasattr(obj, "__array__") or hasattr(obj, "__array_interface__"):  # jax, cupy-on-host, ...
         return _plain(np.asarray(obj), depth + 1)
     raise BadResult(f"result of type {t.__module__}.{t.__qualname__} is not plain data")
+
+
+def _tensor_array(obj: Any) -> np.ndarray:
+    """A torch tensor as NumPy.  torch.bfloat16 has no NumPy dtype of its own: its 16 bits,
+    viewed as int16, become ml_dtypes' bfloat16 (what the checks sent in)."""
+    t = obj.detach().cpu()
+    if str(t.dtype) == "torch.bfloat16":
+        import ml_dtypes
+
+        return t.view(sys.modules["torch"].int16).numpy().view(ml_dtypes.bfloat16)
+    return np.asarray(t.numpy())
 
 
 # ----------------------------------------------------------------- exceptions and frames

@@ -120,6 +120,12 @@ class TorchAdapter(Adapter):
     def to_framework(self, x: np.ndarray) -> Any:
         # as_tensor shares memory on the CPU: an in-place change by the candidate then shows
         # in the arguments sent back, so the mutation check sees it.
+        if x.dtype.name == "bfloat16" and x.dtype.names is None:
+            # torch knows no NumPy bfloat16 (ml_dtypes): the same 16 bits, reinterpreted
+            # (still shared on the CPU), become a torch.bfloat16 tensor.
+            c = x if x.flags.c_contiguous else x.copy()  # (ascontiguousarray makes 0-d 1-d)
+            bits = self.torch.from_numpy(c.view(np.int16))
+            return bits.view(self.torch.bfloat16).to(self.device)
         return self.torch.as_tensor(x, device=self.device)
 
     def derivative(self, func: Callable[..., Any], order: int, jacobian: bool) -> Callable:
@@ -228,7 +234,15 @@ def to_numpy(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return type(obj)(to_numpy(v) for v in obj)
     if hasattr(obj, "detach") and hasattr(obj, "cpu"):  # a torch tensor
-        return obj.detach().cpu().numpy()
+        t = obj.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":
+            # NumPy has no bfloat16 of its own: the bits, as ml_dtypes' bfloat16 (what the
+            # checks sent in); float16 converts as it is.
+            import ml_dtypes
+            import torch
+
+            return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+        return t.numpy()
     if not isinstance(obj, np.ndarray) and hasattr(obj, "__array__"):  # a jax array
         return np.asarray(obj)
     return obj

@@ -66,6 +66,7 @@ _SAFE_GLOBALS = {
     ("builtins", "frozenset"),
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
+    ("ml_dtypes", "bfloat16"),  # the scalar type a bfloat16 dtype pickles by
     *((f"numpy.{core}.{mod}", fn) for core in ("core", "_core") for mod, fn in
       (("numeric", "_frombuffer"), ("multiarray", "_reconstruct"), ("multiarray", "scalar"))),
 }  # fmt: skip

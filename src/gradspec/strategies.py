@@ -22,6 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradspec import dtypes
 from gradspec.spec import Activation, Cost, Interval, Pair
 
 __all__ = [
@@ -35,23 +36,44 @@ __all__ = [
 
 #: How far from a kink (relative) an input counts as "near" it.
 NEAR_KINK = 1e-3
+#: The largest |x| drawn in float64 and float32 (and bfloat16); float16's is smaller,
+#: :func:`gradspec.dtypes.wide`.
 WIDE = 1e4
 
 
 def _width(dtype: str | np.dtype) -> int:
-    return 32 if np.dtype(dtype) == np.float32 else 64
+    """The hypothesis float width drawing ``dtype`` (bfloat16: float32 draws, rounded)."""
+    return {"float32": 32, "float16": 16, "bfloat16": 32}.get(np.dtype(dtype).name, 64)
 
 
 def _floats(lo: float, hi: float, dtype: str | np.dtype, **kw: bool) -> st.SearchStrategy[float]:
-    """st.floats with bounds rounded inward to ``dtype`` (float32 cannot hold 1e-5 exactly)."""
-    if _width(dtype) == 32:
-        lo32, hi32 = np.float32(lo), np.float32(hi)
-        if float(lo32) < lo:
-            lo32 = np.nextafter(lo32, np.float32(np.inf))
-        if float(hi32) > hi:
-            hi32 = np.nextafter(hi32, np.float32(-np.inf))
-        lo, hi = float(lo32), float(hi32)
+    """st.floats with bounds rounded inward to ``dtype`` (float32 cannot hold 1e-5 exactly).
+
+    bfloat16 has no hypothesis width: float32 values between bfloat16 bounds (open ends moved
+    one bfloat16 step inward) are drawn and rounded to the nearest bfloat16, which keeps them
+    between the bounds."""
+    dt = np.dtype(dtype)
+    if dt == dtypes.BFLOAT16:
+        lo, hi = dtypes.inward(lo, hi, dt)
+        if kw.pop("exclude_min", False):
+            lo = float(np.nextafter(np.array(lo, dt), np.array(np.inf, dt)))
+        if kw.pop("exclude_max", False):
+            hi = float(np.nextafter(np.array(hi, dt), np.array(-np.inf, dt)))
+        draw = st.floats(lo, hi, width=32, allow_subnormal=False, **kw)
+        return draw.map(lambda v: float(np.array(v, np.float32).astype(dt)))
+    if _width(dtype) != 64:
+        lo, hi = dtypes.inward(lo, hi, dt)
     return st.floats(lo, hi, width=_width(dtype), allow_subnormal=False, **kw)
+
+
+def _arrays(
+    dtype: str | np.dtype, shape: tuple[int, ...], elements: st.SearchStrategy[float]
+) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of ``dtype``; bfloat16 ones are drawn as float32 arrays of bfloat16 values."""
+    dt = np.dtype(dtype)
+    if dt == dtypes.BFLOAT16:
+        return hnp.arrays(np.float32, shape, elements=elements).map(lambda a: a.astype(dt))
+    return hnp.arrays(dt, shape, elements=elements)
 
 
 def floats_in(
@@ -64,21 +86,23 @@ def floats_in(
     """Floats of ``dtype`` inside ``interval`` (open ends excluded), moderate or wide, and
     never within ``margin`` (relative) of a point in ``avoid``."""
     tight = math.isfinite(interval.lo) and math.isfinite(interval.hi)
-    lo = max(interval.lo, -WIDE)
-    hi = min(interval.hi, WIDE)
+    wide = dtypes.wide(dtype)
+    lo = max(interval.lo, -wide)
+    hi = min(interval.hi, wide)
+    edge = dtypes.probability_edge(dtype)
     if tight:
-        # Probabilities from 1e-12 to 1 - 1e-12: closer to an open edge the derivatives
-        # overflow the dtype (1/a^2), which is the math, not the implementation.
+        # Probabilities from 1e-12 to 1 - 1e-12 (float16: 0.0156): closer to an open edge the
+        # derivatives overflow the dtype (1/a^2), which is the math, not the implementation.
         span = hi - lo
         if not interval.lo_closed:
             lo, interval = (
-                lo + 1e-12 * span,
-                Interval(lo + 1e-12 * span, interval.hi, True, interval.hi_closed),
+                lo + edge * span,
+                Interval(lo + edge * span, interval.hi, True, interval.hi_closed),
             )
         if not interval.hi_closed:
             hi, interval = (
-                hi - 1e-12 * span,
-                Interval(interval.lo, hi - 1e-12 * span, interval.lo_closed, True),
+                hi - edge * span,
+                Interval(interval.lo, hi - edge * span, interval.lo_closed, True),
             )
     pieces = []
     cuts = sorted(p for p in avoid if lo < p < hi)
@@ -100,8 +124,9 @@ def floats_in(
     if tight:
         # probabilities at the edges: 1e-12 and 1 - 1e-12 are where naive logs break
         span = interval.hi - interval.lo
-        near = [interval.lo + span * f for f in (1e-12, 1e-6, 1e-3)]
-        near += [interval.hi - span * f for f in (1e-12, 1e-6, 1e-3)]
+        fractions = [f for f in (1e-12, 1e-6, 1e-3) if f >= edge] or [edge]
+        near = [interval.lo + span * f for f in fractions]
+        near += [interval.hi - span * f for f in fractions]
         cast = np.dtype(dtype).type
         near = [float(cast(v)) for v in near if interval.contains(float(cast(v)))]
         if near:
@@ -129,7 +154,7 @@ def activation_inputs(
     elements = floats_in(act.domain, dtype, avoid=kinks, margin=margin)
     if kinks:
         elements = st.one_of(elements, _near(kinks, dtype))
-    return hnp.arrays(np.dtype(dtype), shape, elements=elements)
+    return _arrays(dtype, shape, elements)
 
 
 def simplex_rows(
@@ -155,11 +180,11 @@ def cost_inputs(
     margin: float = 1e-6,
 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """(prediction, target) arrays for cost ``c``, predictions off the kinks (in a - y)."""
-    preds = hnp.arrays(np.dtype(dtype), shape, elements=floats_in(c.pred_domain, dtype))
+    preds = _arrays(dtype, shape, floats_in(c.pred_domain, dtype))
     if c.target_simplex and c.vector:
         targets = simplex_rows(shape, dtype)
     else:
-        targets = hnp.arrays(np.dtype(dtype), shape, elements=floats_in(c.target_domain, dtype))
+        targets = _arrays(dtype, shape, floats_in(c.target_domain, dtype))
     pairs = st.tuples(preds, targets)
     if not c.kinks:
         return pairs
@@ -190,7 +215,7 @@ def pair_inputs(
     if p.cost.target_simplex and p.activation.vector:
         y = simplex_rows(act_shape, dtype)
     else:
-        y = hnp.arrays(np.dtype(dtype), act_shape, elements=floats_in(p.cost.target_domain, dtype))
+        y = _arrays(dtype, act_shape, floats_in(p.cost.target_domain, dtype))
     return st.tuples(z, y)
 
 

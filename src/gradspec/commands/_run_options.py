@@ -8,6 +8,7 @@ import os
 
 from gradspec.conformance.options import (
     DEFAULT_DEVICE,
+    DEFAULT_DTYPES,
     DEFAULT_PROFILE,
     DTYPES,
     GROUPS,
@@ -34,7 +35,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--dtype",
         action="append",
         metavar="DTYPE",
-        help=f"{' or '.join(DTYPES)} (repeatable; default both)",
+        help=f"{', '.join(DTYPES)} (repeatable or comma-separated; default "
+        f"{' and '.join(DEFAULT_DTYPES)})",
     )
     p.add_argument("--json", metavar="FILE", help="write a JSON report")
     p.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report")

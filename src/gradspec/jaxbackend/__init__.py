@@ -15,7 +15,7 @@ function this backend does not implement is simply absent from ``functions``, ``
 module and every :class:`Backend` (its aliases too), and ``gradspec verify`` lists it as
 missing; :func:`protocol_names` gives what is implemented.
 
-Dtypes: float16/32/64 are kept; float64 inputs run inside ``jax.enable_x64(True)``, a
+Dtypes: float16/32/64 and bfloat16 are kept; float64 inputs run inside ``jax.enable_x64(True)``, a
 thread-local context, so the global ``jax_enable_x64`` flag is never changed.  Mixed float
 dtypes raise TypeError, unequal shapes ValueError (no promotion, no broadcasting).
 

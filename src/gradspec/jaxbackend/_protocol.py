@@ -16,9 +16,10 @@ from typing import Any
 import jax
 import numpy as np
 
+from gradspec import dtypes as gs_dtypes
 from gradspec import spec
 
-_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_FLOATS = tuple(gs_dtypes.resolve(n) for n in gs_dtypes.NAMES)
 
 
 def _is_weak(x: Any) -> bool:
@@ -37,7 +38,7 @@ def as_arrays(fname: str, names: tuple[str, ...], args: tuple) -> tuple[list, np
             dt = np.dtype(getattr(x, "dtype", None) or np.asarray(x).dtype)
             if dt not in _FLOATS:
                 raise TypeError(
-                    f"{fname}: {n} has dtype {dt}; expected float16, float32 or float64"
+                    f"{fname}: {n} has dtype {dt}; expected {', '.join(gs_dtypes.NAMES)}"
                 )
             strong[n] = dt
     dtypes = set(strong.values())
