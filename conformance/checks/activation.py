@@ -21,6 +21,7 @@ from gradspec.conformance.engine.errormodel import BUDGETS, Comparison, compare
 from gradspec.conformance.engine.results import Violation, Worst
 from gradspec.conformance.targets.namespace import ActivationBinding
 from gradspec.derivations import truth as T
+from gradspec.dtypes import finfo
 
 SHAPE = (8,)
 VECTOR_SHAPE = (2, 4)
@@ -223,7 +224,7 @@ class ActivationSubject:
         # which then answers exactly as at the kink (itself checked against the interval).
         t = T.activation_value(self.name, pts[1:], order)
         scale = np.abs(t) + 1.0
-        flushed = (np.abs(pts[1:].astype(np.float64)) < np.finfo(dt).smallest_normal) & (
+        flushed = (np.abs(pts[1:].astype(np.float64)) < finfo(dt).smallest_normal) & (
             got[1:] == got[0]
         )
         t = np.where(flushed, got[1:], t)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradspec.dtypes import finfo
+
 #: Multiples of eps allowed, per check family.  Why these numbers:
 #: * ``value`` / ``derivative``: elementwise formulas are a handful of correctly rounded
 #:   operations (exp, log1p, a division, a product) each adding <= 1 eps relative error, and
@@ -94,7 +96,7 @@ FAIL_UNITS_SELF: dict[str, float] = {
 
 
 def eps(dtype: np.dtype | type) -> float:
-    return float(np.finfo(np.dtype(dtype)).eps)
+    return float(finfo(dtype).eps)
 
 
 def tiny(dtype: np.dtype | type) -> float:
@@ -111,7 +113,7 @@ def tiny(dtype: np.dtype | type) -> float:
     smallest normal / eps = 0.0625, which would hide any error below 6 % of 1.
     """
     dt = np.dtype(dtype)
-    info = np.finfo(dt)
+    info = finfo(dt)
     if dt.name in LOW_BUDGETS_DTYPES:
         return max(float(info.smallest_normal), tiny(np.float32))
     return float(info.smallest_normal / info.eps)
@@ -261,7 +263,7 @@ def compare(
     # A finite truth that rounds to +-inf in float16/bfloat16 (float16 overflows at 65504):
     # the spec's value in the dtype is that infinity; it, or the largest finite value of the
     # same sign (a saturating kernel), is right; anything else (NaN, a smaller value) is not.
-    big = float(np.finfo(np.dtype(dtype)).max)
+    big = float(finfo(dtype).max)
     with np.errstate(invalid="ignore"):
         saturated = overflows & (np.abs(actual) >= big) & (np.sign(actual) == np.sign(truth))
     both_inf |= saturated
@@ -290,7 +292,7 @@ def overflow_in(truth: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     dt = np.dtype(dtype)
     if dt.name not in LOW_BUDGETS_DTYPES:
         return np.zeros(truth.shape, dtype=bool)
-    big = np.array(np.finfo(dt).max, dtype=dt)
+    big = np.array(finfo(dt).max, dtype=dt)
     below = np.nextafter(big, np.array(0, dtype=dt))
     edge = float(big) + (float(big) - float(below)) / 2
     with np.errstate(invalid="ignore"):
