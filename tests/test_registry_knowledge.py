@@ -127,3 +127,22 @@ def test_reference_delta_is_the_closed_form(p):
         (spec.A, spec.Y), spec.closed_form_expr(p, evaluate=False), modules="numpy"
     )(a, y)
     np.testing.assert_array_equal(R.delta(p.activation.name, p.cost.name, z, y), expected)
+
+
+def test_expressions_in_a_stable_form_equal_their_definition():
+    """mish is written as a rational function of e^z (the log form lets the mpmath truth lose
+    the e^z term of f' for z << 0); it must still be z tanh(softplus(z))."""
+    z = spec.Z
+    definition = z * sp.tanh(sp.log(1 + sp.exp(z)))
+    assert sp.simplify(spec.activation("mish").expr - definition.rewrite(sp.exp)) == 0
+
+
+def test_selu_constants_are_the_published_ones_exactly():
+    """The 31 digits of Klambauer et al. as exact rationals; the floats every library uses."""
+    assert (spec.SELU_LAMBDA, spec.SELU_ALPHA) == (1.0507009873554805, 1.6732632423543772)
+    lam, alpha = (
+        sp.Rational(d)
+        for d in ("1.0507009873554804934193349852946", "1.6732632423543772848170429916717")
+    )
+    negative = spec.activation("selu").expr.subs(spec.Z, -1)
+    assert sp.simplify(negative - lam * alpha * (sp.exp(-1) - 1)) == 0

@@ -17,12 +17,21 @@ from jax import lax
 from jax.scipy.special import erfc, xlog1py, xlogy
 
 from gradspec import spec
-from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+from gradspec.spec import (
+    ELU_ALPHA,
+    GELU_TANH_CUBIC,
+    HUBER_DELTA,
+    LEAKY_SLOPE,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+)
 
 from . import _sympy
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_TANH_CLIP = 30.0  # sigmoid(2u) is exactly 0 or 1 beyond; no z^3 overflow
 
 
 def _keep_nan(out, x):
@@ -229,6 +238,152 @@ def swish_der(z):
 def swish_der2(z):
     """sigma'(z) (2 + z (1 - 2 sigma(z))) = sigma'(z) (2 - z tanh(z/2))."""
     return sigmoid_der(z) * (2.0 - z * jnp.tanh(0.5 * z))
+
+
+# ---------------------------------------------------------------- gelu_tanh
+def _gelu_tanh_u(z):
+    """(z clipped to +-30, u, u', u'') of u = sqrt(2/pi) (z + k z^3)."""
+    zc = jnp.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
+    u = _SQRT_2_OVER_PI * (zc + GELU_TANH_CUBIC * zc * zc * zc)
+    du = _SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * zc * zc)
+    return zc, u, du, _SQRT_2_OVER_PI * 6.0 * GELU_TANH_CUBIC * zc
+
+
+def gelu_tanh(z):
+    """z/2 (1 + tanh u) = z sigmoid(2u): no cancellation of 1 + tanh(u) for z << 0."""
+    _, u, _, _ = _gelu_tanh_u(z)
+    return z * sigmoid(2.0 * u)
+
+
+def gelu_tanh_der(z):
+    """sigmoid(2u) + 2 z u' sigmoid'(2u)."""
+    zc, u, du, _ = _gelu_tanh_u(z)
+    return sigmoid(2.0 * u) + 2.0 * zc * du * sigmoid_der(2.0 * u)
+
+
+def gelu_tanh_der2(z):
+    """4 u' s' + z (2 u'' s' + 4 u'^2 s''), s' = sigmoid'(2u), s'' = -s' tanh(u)."""
+    zc, u, du, d2u = _gelu_tanh_u(z)
+    g = sigmoid_der(2.0 * u)
+    return 4.0 * du * g + zc * (2.0 * d2u * g - 4.0 * du * du * g * jnp.tanh(u))
+
+
+# ---------------------------------------------------------------- selu
+def selu(z):
+    """lambda (z if z >= 0 else alpha expm1(z)); expm1 only ever sees min(z, 0)."""
+    neg = SELU_ALPHA * jnp.expm1(jnp.minimum(z, 0.0))
+    return SELU_LAMBDA * jnp.where(z >= 0, z, neg)
+
+
+def selu_der(z):
+    neg = SELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0))
+    return _keep_nan(SELU_LAMBDA * jnp.where(z >= 0, 1.0, neg), z)
+
+
+def selu_der2(z):
+    neg = SELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0))
+    return _keep_nan(SELU_LAMBDA * jnp.where(z >= 0, 0.0, neg), z)
+
+
+# ---------------------------------------------------------------- mish
+def mish_der(z):
+    """tanh(s) + z sech^2(s) sigmoid(z), s = softplus(z), sech^2 tail-accurate."""
+    s = softplus(z)
+    return jnp.tanh(s) + z * tanh_der(s) * sigmoid(z)
+
+
+@jax.custom_jvp
+def mish(z):
+    """z tanh(softplus(z)); autodiff would take sech^2 as 1 - tanh^2 (0 in the tail)."""
+    return z * jnp.tanh(softplus(z))
+
+
+@mish.defjvp
+def _mish_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return mish(z), t * mish_der(z)
+
+
+def mish_der2(z):
+    s, sg = softplus(z), sigmoid(z)
+    return tanh_der(s) * sg * (2.0 + z * (sigmoid(-z) - 2.0 * jnp.tanh(s) * sg))
+
+
+# ---------------------------------------------------------------- softsign
+def softsign_der(z):
+    """1 / (1 + |z|)^2, divided twice (no overflow of the square)."""
+    d = 1.0 + jnp.abs(z)
+    return 1.0 / d / d
+
+
+@jax.custom_jvp
+def softsign(z):
+    """z / (1 + |z|); autodiff's 1/(1+|z|) - |z|/(1+|z|)^2 cancels for large |z|."""
+    return z / (1.0 + jnp.abs(z))
+
+
+@softsign.defjvp
+def _softsign_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return softsign(z), t * softsign_der(z)
+
+
+def softsign_der2(z):
+    r = 1.0 / (1.0 + jnp.abs(z))
+    return -2.0 * jnp.sign(z) * r * r * r
+
+
+# ---------------------------------------------------------------- hard_tanh, relu6, hard_swish
+def hard_tanh(z):
+    """Written with where (as jax.nn.hard_tanh): autodiff gives 1 at +-1, inside [0, 1]."""
+    return jnp.where(z < -1.0, -1.0, jnp.where(z > 1.0, 1.0, z))
+
+
+def hard_tanh_der(z):
+    return _keep_nan(jnp.where((z > -1.0) & (z < 1.0), 1.0, 0.0), z)
+
+
+hard_tanh_der2 = identity_der2
+
+
+def relu6(z):
+    """min(max(0, z), 6) with where: autodiff gives 1 at 0 and 6, inside [0, 1]."""
+    return jnp.where(z < 0.0, 0.0, jnp.where(z > 6.0, 6.0, z))
+
+
+def relu6_der(z):
+    return _keep_nan(jnp.where((z > 0.0) & (z < 6.0), 1.0, 0.0), z)
+
+
+relu6_der2 = identity_der2
+
+
+def hard_swish(z):
+    """z relu6(z + 3) / 6; autodiff of the where form gives -1/2 at -3 and 3/2 at 3."""
+    return z * jnp.where(z < -3.0, 0.0, jnp.where(z > 3.0, 6.0, z + 3.0)) / 6.0
+
+
+def hard_swish_der(z):
+    mid = (2.0 * z + 3.0) / 6.0
+    return _keep_nan(jnp.where(z < -3.0, 0.0, jnp.where(z > 3.0, 1.0, mid)), z)
+
+
+def hard_swish_der2(z):
+    return _keep_nan(jnp.where((z >= -3.0) & (z <= 3.0), 1.0 / 3.0, 0.0), z)
+
+
+# ---------------------------------------------------------------- log_sigmoid
+def log_sigmoid(z):
+    """-softplus(-z) (never log of an underflowed sigmoid); derivative sigmoid(-z)."""
+    return -softplus(-z)
+
+
+def log_sigmoid_der(z):
+    return sigmoid(-z)
+
+
+def log_sigmoid_der2(z):
+    return -sigmoid_der(z)
 
 
 # ---------------------------------------------------------------- softmax

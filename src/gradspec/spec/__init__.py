@@ -15,7 +15,14 @@ from __future__ import annotations
 import sympy as sp
 
 from ._types import REALS, A, Activation, Cost, Interval, Kink, Pair, Reduction, Y, Z, closed
-from .activations import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
+from .activations import (
+    ACTIVATIONS,
+    ELU_ALPHA,
+    GELU_TANH_CUBIC,
+    LEAKY_SLOPE,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+)
 from .costs import COSTS, HUBER_DELTA
 from .reductions import REDUCTIONS
 
@@ -23,11 +30,14 @@ __all__ = [
     "ACTIVATIONS",
     "COSTS",
     "ELU_ALPHA",
+    "GELU_TANH_CUBIC",
     "HUBER_DELTA",
     "LEAKY_SLOPE",
     "PAIRS",
     "REALS",
     "REDUCTIONS",
+    "SELU_ALPHA",
+    "SELU_LAMBDA",
     "SHARED_PROTOCOL_NAMES",
     "A",
     "Activation",
