@@ -76,6 +76,7 @@ def as_dict(d: Derived | None = None) -> dict:
                 "target_simplex": c.target_simplex,
                 "params": c.params,
                 "kinks": [k.__dict__ | {"accepted": list(k.accepted)} for k in c.kinks],
+                "kink_variable": c.kink_label,
                 "stability": c.stability,
             }
         )
@@ -176,7 +177,7 @@ def to_markdown(d: Derived | None = None) -> str:
         simplex = " (rows sum to 1)" if c.target_simplex else ""
         out += [
             f"- domain: {var} in {c.pred_domain}; y in {c.target_domain}{simplex}",
-            f"- kinks: {_kinks(c.kinks, 'a - y')}",
+            f"- kinks: {_kinks(c.kinks, c.kink_label)}",
         ]
         if c.stability:
             out.append(f"- stable evaluation: {c.stability}")

@@ -514,6 +514,92 @@ def cross_entropy_der2(a, y):
     return y / (a * a)
 
 
+def hinge(a, y):
+    return jnp.maximum(1.0 - y * a, 0.0)
+
+
+def hinge_der(a, y):
+    """-y inside the margin (y a < 1), else 0 (0 on the margin)."""
+    m = y * a
+    return _keep_nan(jnp.where(m < 1.0, -y, 0.0 * y), m)
+
+
+def hinge_der2(a, y):
+    return _keep_nan(_const(a, 0.0), y)
+
+
+def squared_hinge(a, y):
+    h = jnp.maximum(1.0 - y * a, 0.0)
+    return h * h
+
+
+def squared_hinge_der(a, y):
+    return -2.0 * y * jnp.maximum(1.0 - y * a, 0.0)
+
+
+def squared_hinge_der2(a, y):
+    m = y * a
+    return _keep_nan(jnp.where(m < 1.0, 2.0 * y * y, 0.0 * y), m)
+
+
+def kl_div(a, y):
+    """y log(y / a) with 0 log 0 = 0 (xlogy)."""
+    return xlogy(y, y / a)
+
+
+kl_div_der = cross_entropy_der
+kl_div_der2 = cross_entropy_der2
+
+
+def poisson_nll(a, y):
+    return a - xlogy(y, a)
+
+
+def poisson_nll_der(a, y):
+    return (a - y) / a
+
+
+def poisson_nll_der2(a, y):
+    return y / a / a
+
+
+def poisson_nll_log(z, y):
+    return jnp.exp(z) - y * z
+
+
+def poisson_nll_log_der(z, y):
+    return jnp.exp(z) - y
+
+
+def poisson_nll_log_der2(z, y):
+    return _keep_nan(jnp.exp(z), y)
+
+
+def log_cosh_der(a, y):
+    return jnp.tanh(a - y)
+
+
+@jax.custom_jvp
+def log_cosh(a, y):
+    """|r| + log1p(exp(-2|r|)) - log 2, or log1p(2 sinh(r/2)^2) for |r| < 1 (no cancellation);
+    the jvp is tanh(r) (autodiff would differentiate the branches and |r|)."""
+    r = jnp.abs(a - y)
+    big = r + jnp.log1p(jnp.exp(-2.0 * r)) - math.log(2.0)
+    sh = jnp.sinh(0.5 * jnp.minimum(r, 1.0))
+    return jnp.where(r < 1.0, jnp.log1p(2.0 * sh * sh), big)
+
+
+@log_cosh.defjvp
+def _log_cosh_jvp(primals, tangents):
+    (a, y), (ta, ty) = primals, tangents
+    g = jnp.tanh(a - y)
+    return log_cosh(a, y), g * (ta - ty)
+
+
+def log_cosh_der2(a, y):
+    return tanh_der(a - y)
+
+
 def log_loss_logits(z, y):
     """softplus(z) - y z = max(z, 0) - y z + log1p(exp(-|z|))."""
     return softplus(z) - y * z
