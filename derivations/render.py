@@ -26,6 +26,9 @@ def _kinks(kinks: tuple[Kink, ...], var: str) -> str:
     return "; ".join(parts)
 
 
+_IJ = sp.symbols("i j", integer=True)
+
+
 def _s(expr: object) -> str:
     return sp.sstr(expr)
 
@@ -127,10 +130,10 @@ def to_markdown(d: Derived | None = None) -> str:
         alias = f" (alias: {', '.join(act.aliases)})" if act.aliases else ""
         out += [f"### {act.name}{alias}", "", f"{act.formula}", ""]
         if act.vector:
+            jac = act.jacobian_output(sp.IndexedBase("a"), *_IJ)
             out += [
                 f"- Jacobian (derived for K = {SYMBOLIC_K}, holds for every K): "
-                "`J_ij = a_i (delta_ij - a_j)`"
-                + (" (proved)" if d.output_forms.get(act.name) else ""),
+                f"`J_ij = {_s(jac)}`" + (" (proved)" if d.output_forms.get(act.name) else ""),
             ]
         else:
             out += [
@@ -217,10 +220,8 @@ def to_latex(d: Derived | None = None) -> str:
         e = d.activations[act.name]
         name = act.name.replace("_", r"\_")
         if act.vector:
-            lines.append(
-                rf"\item \texttt{{{name}}}: $a_i = e^{{z_i}}/\sum_j e^{{z_j}}$, "
-                r"$J_{ij} = a_i(\delta_{ij} - a_j)$"
-            )
+            jac = sp.latex(act.jacobian_output(sp.IndexedBase("a"), *_IJ))
+            lines.append(rf"\item \texttt{{{name}}}: \verb|{act.formula}|, $J_{{ij}} = {jac}$")
         else:
             lines.append(
                 rf"\item \texttt{{{name}}}: $f(z) = {sp.latex(e['f'])}$, "

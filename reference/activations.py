@@ -678,6 +678,45 @@ def softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
     return like(a * (g - np.sum(g * a, axis=-1, keepdims=True)), z.dtype)
 
 
+# --------------------------------------------------------------------------- log_softmax
+
+
+@underflow_ok
+def log_softmax(z: ArrayLike) -> np.ndarray:
+    """a_i = z_i - log sum_j exp(z_j) along the last axis, as
+    (z - m) - log1p(sum_{j != j*} exp(z_j - m)) with m = z_{j*} the row max.
+
+    The max's own term is exactly 1, so log1p keeps the digits of a small remainder; never
+    log(softmax(z)), which is -inf once a probability underflows.
+    """
+    z = as_float(z)
+    top = np.argmax(z, axis=-1)[..., None]
+    shifted = z - np.take_along_axis(z, top, axis=-1)
+    rest = np.exp(shifted)
+    np.put_along_axis(rest, top, 0.0, axis=-1)
+    return like(shifted - np.log1p(np.sum(rest, axis=-1, keepdims=True)), z.dtype)
+
+
+@underflow_ok
+def log_softmax_der(z: ArrayLike) -> np.ndarray:
+    """The Jacobian J[..., i, j] = d a_i / d z_j = delta_ij - softmax(z)_j, shape (..., K, K).
+
+    Not softmax's diag(a) - a a^T: every row is e_i minus the same softmax row.
+    """
+    z = as_float(z)
+    p = softmax(z)
+    eye = np.eye(p.shape[-1], dtype=p.dtype)
+    return like(eye - p[..., None, :], z.dtype)
+
+
+@underflow_ok
+def log_softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
+    """g @ J per row without forming J: g - softmax(z) sum(g), shape of ``z``."""
+    z = as_float(z)
+    g = np.asarray(g, dtype=z.dtype)
+    return like(g - softmax(z) * np.sum(g, axis=-1, keepdims=True), z.dtype)
+
+
 # --------------------------------------------------------------------------- aliases
 
 # silu = swish etc., from the registry's aliases (written last: every function exists by now)

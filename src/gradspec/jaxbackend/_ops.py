@@ -311,8 +311,9 @@ def mish_der2(z):
 
 # ---------------------------------------------------------------- softsign
 def softsign_der(z):
-    """1 / (1 + |z|)^2, divided twice (no overflow of the square)."""
-    d = 1.0 + jnp.abs(z)
+    """1 / (1 + |z|)^2, divided twice (no overflow of the square); |z| with derivative
+    sign(z), so autodiff's f''(0) is 0 like the hand-written one (inside [-2, 2])."""
+    d = 1.0 + _abs(z)
     return 1.0 / d / d
 
 
@@ -335,8 +336,10 @@ def softsign_der2(z):
 
 # ---------------------------------------------------------------- hard_tanh, relu6, hard_swish
 def hard_tanh(z):
-    """Written with where (as jax.nn.hard_tanh): autodiff gives 1 at +-1, inside [0, 1]."""
-    return jnp.where(z < -1.0, -1.0, jnp.where(z > 1.0, 1.0, z))
+    """z on the open interval (-1, 1), else the constant -1 or 1: autodiff gives 0 at the
+    kinks, as the hand-written derivative (and PyTorch)."""
+    inside = (z > -1.0) & (z < 1.0)
+    return _keep_nan(jnp.where(inside, z, jnp.where(z <= -1.0, -1.0, 1.0)), z)
 
 
 def hard_tanh_der(z):
@@ -347,8 +350,10 @@ hard_tanh_der2 = identity_der2
 
 
 def relu6(z):
-    """min(max(0, z), 6) with where: autodiff gives 1 at 0 and 6, inside [0, 1]."""
-    return jnp.where(z < 0.0, 0.0, jnp.where(z > 6.0, 6.0, z))
+    """z on the open interval (0, 6), else the constant 0 or 6: autodiff gives 0 at both
+    kinks, as the hand-written derivative (PyTorch and JAX)."""
+    inside = (z > 0.0) & (z < 6.0)
+    return _keep_nan(jnp.where(inside, z, jnp.where(z <= 0.0, 0.0, 6.0)), z)
 
 
 def relu6_der(z):
@@ -420,6 +425,17 @@ def softmax_vjp(z, g):
     """J^T g per row = a (g - <g, a>), without forming the Jacobian."""
     a = softmax(z)
     return a * (g - jnp.sum(g * a, axis=-1, keepdims=True))
+
+
+def log_softmax_der(z):
+    """The Jacobian J[..., i, j] = delta_ij - softmax(z)_j, shape (..., K, K)."""
+    p = softmax(z)
+    return jnp.eye(z.shape[-1], dtype=z.dtype) - p[..., None, :]
+
+
+def log_softmax_vjp(z, g):
+    """J^T g per row = g - softmax(z) sum(g), without forming the Jacobian."""
+    return g - softmax(z) * jnp.sum(g, axis=-1, keepdims=True)
 
 
 # ---------------------------------------------------------------- costs
@@ -693,6 +709,24 @@ def _softmax_cross_entropy_delta(z, y):
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
 
+def _sigmoid_poisson_delta(z, y):
+    # (1 - y/a) a (1 - a) = (a - y) sigma(-z), without dividing by a
+    return (sigmoid(z) - y) * sigmoid(-z)
+
+
+def _softplus_poisson_delta(z, y):
+    # (1 - y/a) sigma(z) = (a - y) sigma(z) / a, a = softplus(z); the ratio sigma(z) /
+    # softplus(z) is 1 to every dtype's precision below z = -40 (where both underflow later)
+    a = softplus(z)
+    ratio = jnp.where(z < -40.0, 1.0, sigmoid(z) / jnp.where(z < -40.0, 1.0, a))
+    return (a - y) * ratio
+
+
+def _softmax_poisson_delta(z, y):
+    # J^T (1 - y/a) = a sum(y) - y, since a_i (1 - y_i / a_i) = a_i - y_i and sum(a) = 1
+    return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
+
+
 #: This backend's own stable forms of dC/dz for some pairs (an implementation choice); they
 #: take precedence over the registry's closed form.  Any other pair uses its closed form where
 #: the registry claims one, else the chain rule.
@@ -700,6 +734,11 @@ _STABLE_DELTA = {
     "sigmoid+cross_entropy": _sigmoid_cross_entropy_delta,
     "softmax+cross_entropy": _softmax_cross_entropy_delta,
     "softmax+log_loss": _softmax_log_loss_delta,
+    # kl_div's dC/da is the cross-entropy's, -y / a
+    "sigmoid+kl_div": _sigmoid_cross_entropy_delta,
+    "sigmoid+poisson_nll": _sigmoid_poisson_delta,
+    "softplus+poisson_nll": _softplus_poisson_delta,
+    "softmax+poisson_nll": _softmax_poisson_delta,
 }
 
 

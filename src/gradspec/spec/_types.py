@@ -129,6 +129,10 @@ class Activation:
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
     kind: Literal["activation"] = "activation"
+    #: Vector entries: the Jacobian J_ij = d a_i / d z_j written in the outputs,
+    #: ``jacobian_output(a, i, j)`` with ``a`` indexable (symbols or an IndexedBase); the
+    #: derivations prove it for K = 3 and render it (softmax: a_i (delta_ij - a_j)).
+    jacobian_output: Callable[[object, object, object], sp.Expr] | None = None
 
     def __post_init__(self) -> None:
         if self.inverse is not None and self.output_derivative is None:

@@ -29,6 +29,21 @@ def _softmax_components(k: int) -> list[sp.Expr]:
     return [sp.exp(zi) / total for zi in zs]
 
 
+def _log_softmax_components(k: int) -> list[sp.Expr]:
+    zs = sp.symbols(f"z0:{k}", real=True)
+    lse = sp.log(sum(sp.exp(zi) for zi in zs))
+    return [zi - lse for zi in zs]
+
+
+def _softmax_jacobian(a: object, i: object, j: object) -> sp.Expr:
+    return a[i] * (sp.KroneckerDelta(i, j) - a[j])
+
+
+def _log_softmax_jacobian(a: object, i: object, j: object) -> sp.Expr:
+    # d(z_i - logsumexp z)/dz_j = delta_ij - softmax_j, and softmax_j = exp(a_j)
+    return sp.KroneckerDelta(i, j) - sp.exp(a[j])
+
+
 _slope = sp.Float(LEAKY_SLOPE)
 _selu_lambda = sp.Rational(SELU_LAMBDA_DIGITS)
 _selu_alpha = sp.Rational(SELU_ALPHA_DIGITS)
@@ -297,7 +312,20 @@ ACTIVATIONS: tuple[Activation, ...] = (
         formula="f(z)_i = exp(z_i) / sum_j exp(z_j)   (along the last axis)",
         expr=None,
         vector_expr=_softmax_components,
+        jacobian_output=_softmax_jacobian,
         range=open_(0.0, 1.0),
         stability="Subtract max(z) before exp; the Jacobian is diag(a) - a a^T.",
+    ),
+    Activation(
+        name="log_softmax",
+        formula="f(z)_i = z_i - log sum_j exp(z_j)   (along the last axis)",
+        expr=None,
+        vector_expr=_log_softmax_components,
+        jacobian_output=_log_softmax_jacobian,
+        range=open_(-math.inf, 0.0),
+        stability="(z - m) - log1p(sum_{j != argmax} exp(z_j - m)), m the row max: never "
+        "log(softmax(z)), which is -inf once a probability underflows.  The Jacobian is "
+        "I - 1 softmax(z)^T (row i: e_i - softmax(z)), not softmax's diag(a) - a a^T; its "
+        "vector-Jacobian product is g - softmax(z) sum(g).",
     ),
 )
