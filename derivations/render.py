@@ -159,7 +159,8 @@ def to_markdown(d: Derived | None = None) -> str:
         "## Costs",
         "",
         "Per element of prediction a and target y (costs on logits take the "
-        "pre-activation z); cost kinks are located in r = a - y.",
+        "pre-activation z); cost kinks are located in r = a - y, or in the margin y a "
+        "where the entry says so (hinge).",
         "",
     ]
     for c in COSTS:
