@@ -77,10 +77,12 @@ def vector_activation(act: Activation, k: int) -> dict[str, sp.Matrix]:
 def derive_activation(act: Activation) -> tuple[dict[str, sp.Expr], bool | None]:
     if act.vector:
         out = vector_activation(act, SYMBOLIC_K)
+        if act.jacobian_output is None:
+            return out, None
         a = sp.symbols(f"a0:{SYMBOLIC_K}", real=True)
-        # The Jacobian in output form: J_ij = a_i (delta_ij - a_j); proved here for K = 3.
+        # The Jacobian in output form (softmax: J_ij = a_i (delta_ij - a_j)); proved for K = 3.
         general = sp.Matrix(
-            SYMBOLIC_K, SYMBOLIC_K, lambda i, j: a[i] * (sp.KroneckerDelta(i, j) - a[j])
+            SYMBOLIC_K, SYMBOLIC_K, lambda i, j: act.jacobian_output(a, int(i), int(j))
         )
         subs = dict(zip(a, list(out["f"]), strict=True))
         proved = all(
@@ -151,12 +153,18 @@ def _softmax_pair(p: Pair) -> dict[str, sp.Expr]:
 
 
 def softmax_display(p: Pair) -> sp.Expr:
-    """dC/dz_j = a_j (C'(a_j, y_j) - sum_i a_i C'(a_i, y_i)), for any number of classes K."""
+    """dC/dz_j = a_j (C'(a_j, y_j) - sum_i a_i C'(a_i, y_i)) for softmax, for any number of
+    classes K; another vector activation: sum_i C'(a_i, y_i) J_ij in its output form."""
     if p.closed_form:
         return closed_form_expr(p).subs({A: _a[_j], Y: _y[_j]})
     cprime = sp.diff(p.cost.expr, A)
     term = cprime.subs({A: _a[_i], Y: _y[_i]}, simultaneous=True)
-    return _a[_j] * (cprime.subs({A: _a[_j], Y: _y[_j]}) - sp.Sum(_a[_i] * term, (_i, 1, _k)))
+    own = cprime.subs({A: _a[_j], Y: _y[_j]})
+    if p.activation.name == "softmax":
+        return _a[_j] * (own - sp.Sum(_a[_i] * term, (_i, 1, _k)))
+    if p.activation.name == "log_softmax":  # J_ij = delta_ij - exp(a_j)
+        return own - sp.exp(_a[_j]) * sp.Sum(term, (_i, 1, _k))
+    return sp.Sum(term * p.activation.jacobian_output(_a, _i, _j), (_i, 1, _k))
 
 
 def _softmax_closed_form_holds(p: Pair, raw: sp.Matrix) -> bool:

@@ -26,6 +26,9 @@ def _kinks(kinks: tuple[Kink, ...], var: str) -> str:
     return "; ".join(parts)
 
 
+_IJ = sp.symbols("i j", integer=True)
+
+
 def _s(expr: object) -> str:
     return sp.sstr(expr)
 
@@ -76,6 +79,7 @@ def as_dict(d: Derived | None = None) -> dict:
                 "target_simplex": c.target_simplex,
                 "params": c.params,
                 "kinks": [k.__dict__ | {"accepted": list(k.accepted)} for k in c.kinks],
+                "kink_variable": c.kink_label,
                 "stability": c.stability,
             }
         )
@@ -126,10 +130,10 @@ def to_markdown(d: Derived | None = None) -> str:
         alias = f" (alias: {', '.join(act.aliases)})" if act.aliases else ""
         out += [f"### {act.name}{alias}", "", f"{act.formula}", ""]
         if act.vector:
+            jac = act.jacobian_output(sp.IndexedBase("a"), *_IJ)
             out += [
                 f"- Jacobian (derived for K = {SYMBOLIC_K}, holds for every K): "
-                "`J_ij = a_i (delta_ij - a_j)`"
-                + (" (proved)" if d.output_forms.get(act.name) else ""),
+                f"`J_ij = {_s(jac)}`" + (" (proved)" if d.output_forms.get(act.name) else ""),
             ]
         else:
             out += [
@@ -155,7 +159,8 @@ def to_markdown(d: Derived | None = None) -> str:
         "## Costs",
         "",
         "Per element of prediction a and target y (costs on logits take the "
-        "pre-activation z); cost kinks are located in r = a - y.",
+        "pre-activation z); cost kinks are located in r = a - y, or in the margin y a "
+        "where the entry says so (hinge).",
         "",
     ]
     for c in COSTS:
@@ -176,7 +181,7 @@ def to_markdown(d: Derived | None = None) -> str:
         simplex = " (rows sum to 1)" if c.target_simplex else ""
         out += [
             f"- domain: {var} in {c.pred_domain}; y in {c.target_domain}{simplex}",
-            f"- kinks: {_kinks(c.kinks, 'a - y')}",
+            f"- kinks: {_kinks(c.kinks, c.kink_label)}",
         ]
         if c.stability:
             out.append(f"- stable evaluation: {c.stability}")
@@ -216,10 +221,8 @@ def to_latex(d: Derived | None = None) -> str:
         e = d.activations[act.name]
         name = act.name.replace("_", r"\_")
         if act.vector:
-            lines.append(
-                rf"\item \texttt{{{name}}}: $a_i = e^{{z_i}}/\sum_j e^{{z_j}}$, "
-                r"$J_{ij} = a_i(\delta_{ij} - a_j)$"
-            )
+            jac = sp.latex(act.jacobian_output(sp.IndexedBase("a"), *_IJ))
+            lines.append(rf"\item \texttt{{{name}}}: \verb|{act.formula}|, $J_{{ij}} = {jac}$")
         else:
             lines.append(
                 rf"\item \texttt{{{name}}}: $f(z) = {sp.latex(e['f'])}$, "

@@ -15,6 +15,13 @@ Conventions at kinks (each inside the registry's accepted interval):
   which is 1 at a = 0, so ``leaky_relu_der_output(leaky_relu(z)) == leaky_relu_der(z)``
   everywhere).
 * ``elu_der(0) = 1`` (continuous for alpha = 1), ``elu_der2(0) = 0`` (right side).
+* ``selu_der(0) = lambda`` (right derivative, as ``elu_der``; PyTorch and JAX give
+  lambda alpha, also accepted).
+* ``softsign_der2(0) = 0`` (sign(0); the one-sided values are 2 and -2).
+* ``hard_tanh_der(+-1) = 0`` and ``relu6_der(0) = relu6_der(6) = 0`` (as PyTorch: the
+  derivative is 1 on the open interval only).
+* ``hard_swish_der(-3) = -1/2``, ``hard_swish_der(3) = 3/2`` (the middle piece's slope, as
+  PyTorch).
 """
 
 from __future__ import annotations
@@ -25,7 +32,14 @@ import numpy as np
 import scipy.special as sc
 from numpy.typing import ArrayLike
 
-from gradspec.spec import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
+from gradspec.spec import (
+    ACTIVATIONS,
+    ELU_ALPHA,
+    GELU_TANH_CUBIC,
+    LEAKY_SLOPE,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+)
 
 from ._util import as_float, in_float32, keep_nan, like, registry_aliases, underflow_ok
 
@@ -34,6 +48,10 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 #: |z| beyond which exp(-z^2/2) is 0 in float64 (and float32); clipping there keeps z^2 from
 #: overflowing for huge finite z without changing any result.
 _PHI_CLIP = 64.0
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+#: |z| beyond which sigmoid(2u) of gelu_tanh is exactly 0 or 1 in every dtype (|2u| > 1900):
+#: u is computed on the clipped z, so z^3 cannot overflow (float16 overflows at |z| = 40).
+_GELU_TANH_CLIP = 30.0
 
 
 # --------------------------------------------------------------------------- identity
@@ -385,6 +403,241 @@ def swish_der2(z: ArrayLike) -> np.ndarray:
     return like(sigmoid_der(z) * (2.0 - z * np.tanh(z / 2.0)), z.dtype)
 
 
+# --------------------------------------------------------------------------- gelu_tanh
+
+
+def _gelu_tanh_u(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(u, u', u'') of u = sqrt(2/pi) (z + k z^3), on z clipped to +-30 (no z^3 overflow;
+    the sigmoid of 2u is exactly 0 or 1 beyond the clip, and the terms with u' vanish)."""
+    zc = np.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
+    u = _SQRT_2_OVER_PI * (zc + GELU_TANH_CUBIC * zc * zc * zc)
+    du = _SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * zc * zc)
+    d2u = _SQRT_2_OVER_PI * 6.0 * GELU_TANH_CUBIC * zc
+    return u, du, d2u
+
+
+@underflow_ok
+def gelu_tanh(z: ArrayLike) -> np.ndarray:
+    """GELU's tanh approximation: f(z) = z/2 (1 + tanh(u)) = z sigmoid(2u),
+    u = sqrt(2/pi) (z + 0.044715 z^3).
+
+    1 + tanh(u) = 2 sigmoid(2u) exactly; the sigmoid form keeps full relative accuracy for
+    z << 0, where 1 + tanh(u) cancels to 0.
+    """
+    z = as_float(z)
+    u, _, _ = _gelu_tanh_u(z)
+    return like(z * sigmoid(2.0 * u), z.dtype)
+
+
+@underflow_ok
+def gelu_tanh_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = s + 2 z u' s', with s = sigmoid(2u) and s' = sigmoid'(2u) (tail-accurate)."""
+    z = as_float(z)
+    u, du, _ = _gelu_tanh_u(z)
+    zc = np.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)  # s' is exactly 0 beyond the clip
+    return like(sigmoid(2.0 * u) + 2.0 * zc * du * sigmoid_der(2.0 * u), z.dtype)
+
+
+@underflow_ok
+def gelu_tanh_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = 4 u' s' + z (2 u'' s' + 4 u'^2 s''), s'' = sigmoid''(2u) = -s' tanh(u)."""
+    z = as_float(z)
+    u, du, d2u = _gelu_tanh_u(z)
+    zc = np.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
+    g = sigmoid_der(2.0 * u)
+    h = -g * np.tanh(u)
+    return like(4.0 * du * g + zc * (2.0 * d2u * g + 4.0 * du * du * h), z.dtype)
+
+
+# --------------------------------------------------------------------------- selu
+
+
+@underflow_ok
+def selu(z: ArrayLike) -> np.ndarray:
+    """f(z) = lambda z if z >= 0 else lambda alpha (exp(z) - 1), SELU's fixed constants.
+
+    As :func:`elu`: expm1 on min(z, 0) only, so the unused branch never overflows.
+    """
+    z = as_float(z)
+    neg = SELU_ALPHA * np.expm1(np.minimum(z, 0.0))
+    return like(SELU_LAMBDA * np.where(z >= 0, z, neg), z.dtype)
+
+
+@underflow_ok
+def selu_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = lambda if z >= 0 else lambda alpha exp(z); lambda at the kink (right side)."""
+    z = as_float(z)
+    neg = SELU_ALPHA * np.exp(np.minimum(z, 0.0))
+    return like(SELU_LAMBDA * np.where(z >= 0, 1.0, neg), z.dtype)
+
+
+@underflow_ok
+def selu_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = 0 if z >= 0 else lambda alpha exp(z)."""
+    z = as_float(z)
+    neg = SELU_ALPHA * np.exp(np.minimum(z, 0.0))
+    return like(SELU_LAMBDA * np.where(z >= 0, 0.0, neg), z.dtype)
+
+
+# --------------------------------------------------------------------------- mish
+
+
+@underflow_ok
+def mish(z: ArrayLike) -> np.ndarray:
+    """f(z) = z tanh(softplus(z)), softplus in its stable form."""
+    z = as_float(z)
+    return like(z * np.tanh(softplus(z)), z.dtype)
+
+
+@underflow_ok
+def mish_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = tanh(s) + z sech^2(s) sigmoid(z), s = softplus(z).
+
+    sech^2 in the tail-accurate form of :func:`tanh_der` (1 - tanh^2 rounds to 0).
+    """
+    z = as_float(z)
+    sp_ = softplus(z)
+    return like(np.tanh(sp_) + z * tanh_der(sp_) * sigmoid(z), z.dtype)
+
+
+@underflow_ok
+def mish_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = sech^2(s) sigmoid(z) (2 + z (sigmoid(-z) - 2 tanh(s) sigmoid(z))),
+    s = softplus(z)."""
+    z = as_float(z)
+    sp_, s = softplus(z), sigmoid(z)
+    inner = 2.0 + z * (sigmoid(-z) - 2.0 * np.tanh(sp_) * s)
+    return like(tanh_der(sp_) * s * inner, z.dtype)
+
+
+# --------------------------------------------------------------------------- softsign
+
+
+@underflow_ok
+def softsign(z: ArrayLike) -> np.ndarray:
+    """f(z) = z / (1 + |z|)."""
+    z = as_float(z)
+    return like(z / (1.0 + np.abs(z)), z.dtype)
+
+
+@underflow_ok
+def softsign_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = 1 / (1 + |z|)^2, divided twice so the square cannot overflow.
+
+    The textbook autodiff form 1/(1 + |z|) - |z|/(1 + |z|)^2 cancels for large |z|.
+    """
+    z = as_float(z)
+    d = 1.0 + np.abs(z)
+    return like(1.0 / d / d, z.dtype)
+
+
+@underflow_ok
+def softsign_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = -2 sign(z) / (1 + |z|)^3; 0 at the kink z = 0 (sign(0))."""
+    z = as_float(z)
+    r = 1.0 / (1.0 + np.abs(z))
+    return like(-2.0 * np.sign(z) * r * r * r, z.dtype)
+
+
+# --------------------------------------------------------------------------- hard_tanh
+
+
+@underflow_ok
+def hard_tanh(z: ArrayLike) -> np.ndarray:
+    """f(z) = max(-1, min(1, z)); ``np.clip`` propagates NaN."""
+    z = as_float(z)
+    return like(np.clip(z, -1.0, 1.0), z.dtype)
+
+
+@underflow_ok
+def hard_tanh_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = 1 if -1 < z < 1 else 0; 0 at the kinks (as PyTorch)."""
+    z = as_float(z)
+    return like(keep_nan(np.where((z > -1.0) & (z < 1.0), 1.0, 0.0), z), z.dtype)
+
+
+@underflow_ok
+def hard_tanh_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = 0."""
+    return relu_der2(z)
+
+
+# --------------------------------------------------------------------------- relu6
+
+
+@underflow_ok
+def relu6(z: ArrayLike) -> np.ndarray:
+    """f(z) = min(max(0, z), 6); ``np.clip`` propagates NaN."""
+    z = as_float(z)
+    return like(np.clip(z, 0.0, 6.0), z.dtype)
+
+
+@underflow_ok
+def relu6_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = 1 if 0 < z < 6 else 0; 0 at both kinks (as PyTorch and JAX)."""
+    z = as_float(z)
+    return like(keep_nan(np.where((z > 0.0) & (z < 6.0), 1.0, 0.0), z), z.dtype)
+
+
+@underflow_ok
+def relu6_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = 0."""
+    return relu_der2(z)
+
+
+# --------------------------------------------------------------------------- hard_swish
+
+
+@underflow_ok
+def hard_swish(z: ArrayLike) -> np.ndarray:
+    """f(z) = z relu6(z + 3) / 6 (PyTorch, Keras 3): 0 for z <= -3, z for z >= 3."""
+    z = as_float(z)
+    return like(z * np.clip(z + 3.0, 0.0, 6.0) / 6.0, z.dtype)
+
+
+@underflow_ok
+def hard_swish_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = 0 (z < -3), (2 z + 3) / 6 (-3 <= z <= 3), 1 (z > 3); the middle piece's slope
+    at the kinks (-1/2 and 3/2, as PyTorch)."""
+    z = as_float(z)
+    mid = (2.0 * z + 3.0) / 6.0
+    return like(keep_nan(np.where(z < -3.0, 0.0, np.where(z > 3.0, 1.0, mid)), z), z.dtype)
+
+
+@underflow_ok
+def hard_swish_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = 1/3 on [-3, 3], else 0."""
+    z = as_float(z)
+    return like(keep_nan(np.where((z >= -3.0) & (z <= 3.0), 1.0 / 3.0, 0.0), z), z.dtype)
+
+
+# --------------------------------------------------------------------------- log_sigmoid
+
+
+@underflow_ok
+def log_sigmoid(z: ArrayLike) -> np.ndarray:
+    """f(z) = log sigmoid(z) = -softplus(-z) = min(z, 0) - log1p(exp(-|z|)).
+
+    log(sigmoid(z)) is -inf once sigmoid underflows; this form never leaves the range.
+    """
+    z = as_float(z)
+    return like(np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z))), z.dtype)
+
+
+@underflow_ok
+def log_sigmoid_der(z: ArrayLike) -> np.ndarray:
+    """f'(z) = sigmoid(-z) = 1 - sigmoid(z), with the stable sigmoid (no cancellation)."""
+    z = as_float(z)
+    return sigmoid(-z)
+
+
+@underflow_ok
+def log_sigmoid_der2(z: ArrayLike) -> np.ndarray:
+    """f''(z) = -sigmoid'(z)."""
+    z = as_float(z)
+    return like(-sigmoid_der(z), z.dtype)
+
+
 # --------------------------------------------------------------------------- softmax
 
 
@@ -423,6 +676,45 @@ def softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
     g = np.asarray(g, dtype=z.dtype)
     a = softmax(z)
     return like(a * (g - np.sum(g * a, axis=-1, keepdims=True)), z.dtype)
+
+
+# --------------------------------------------------------------------------- log_softmax
+
+
+@underflow_ok
+def log_softmax(z: ArrayLike) -> np.ndarray:
+    """a_i = z_i - log sum_j exp(z_j) along the last axis, as
+    (z - m) - log1p(sum_{j != j*} exp(z_j - m)) with m = z_{j*} the row max.
+
+    The max's own term is exactly 1, so log1p keeps the digits of a small remainder; never
+    log(softmax(z)), which is -inf once a probability underflows.
+    """
+    z = as_float(z)
+    top = np.argmax(z, axis=-1)[..., None]
+    shifted = z - np.take_along_axis(z, top, axis=-1)
+    rest = np.exp(shifted)
+    np.put_along_axis(rest, top, 0.0, axis=-1)
+    return like(shifted - np.log1p(np.sum(rest, axis=-1, keepdims=True)), z.dtype)
+
+
+@underflow_ok
+def log_softmax_der(z: ArrayLike) -> np.ndarray:
+    """The Jacobian J[..., i, j] = d a_i / d z_j = delta_ij - softmax(z)_j, shape (..., K, K).
+
+    Not softmax's diag(a) - a a^T: every row is e_i minus the same softmax row.
+    """
+    z = as_float(z)
+    p = softmax(z)
+    eye = np.eye(p.shape[-1], dtype=p.dtype)
+    return like(eye - p[..., None, :], z.dtype)
+
+
+@underflow_ok
+def log_softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
+    """g @ J per row without forming J: g - softmax(z) sum(g), shape of ``z``."""
+    z = as_float(z)
+    g = np.asarray(g, dtype=z.dtype)
+    return like(g - softmax(z) * np.sum(g, axis=-1, keepdims=True), z.dtype)
 
 
 # --------------------------------------------------------------------------- aliases

@@ -77,7 +77,7 @@ def dC_dz(activation: str, z: ArrayLike, upstream: ArrayLike) -> np.ndarray:
     z = as_float(z)
     g = np.asarray(upstream, dtype=z.dtype)
     if entry.vector:
-        return acts.softmax_vjp(z, g)
+        return getattr(acts, f"{entry.name}_vjp")(z, g)
     return g * getattr(acts, f"{entry.name}_der")(z)
 
 

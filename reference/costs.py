@@ -6,13 +6,17 @@ pre-activation ``z`` instead of ``a``; ``cross_entropy_logits`` works per row al
 axis.  Inputs are never mutated; underflow is silenced (see ``_util.underflow_ok``).
 
 Conventions at kinks: ``absolute_der(a, a) = 0`` (sign(0)); ``huber_der2 = 1`` at
-``|a - y| = delta`` (the quadratic piece is closed, as in the registry's Piecewise).
+``|a - y| = delta`` (the quadratic piece is closed, as in the registry's Piecewise);
+``hinge_der = 0`` and ``squared_hinge_der2 = 0`` at the margin ``y a = 1`` (the registry's
+Piecewise, PyTorch and JAX).
 
 Reductions: :func:`reduce` and :func:`reduce_der`; ``mean`` divides by the number of cost
 values.  :func:`cost_value` / :func:`cost_grad` look a cost up by registry name (or alias).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import scipy.special as sc
@@ -203,6 +207,164 @@ def cross_entropy_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
     """d2C/da2 = y / a^2, divided twice so a^2 cannot underflow to 0."""
     a, y = _pair(a, y)
     return y / a / a
+
+
+# --------------------------------------------------------------------------- hinge
+
+
+@underflow_ok
+def hinge(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = max(0, 1 - y a), labels y in {-1, +1} (any real y is allowed)."""
+    a, y = _pair(a, y)
+    return like(np.maximum(1.0 - y * a, 0.0), a.dtype)
+
+
+@underflow_ok
+def hinge_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = -y if y a < 1 else 0; 0 on the margin y a = 1 (inside [-y, 0] or [0, -y])."""
+    a, y = _pair(a, y)
+    m = y * a
+    return like(keep_nan(np.where(m < 1.0, -y, 0.0 * y), m), a.dtype)
+
+
+@underflow_ok
+def hinge_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = 0 (the delta at the margin is dropped)."""
+    a, y = _pair(a, y)
+    m = y * a
+    return keep_nan(np.zeros_like(m), m)
+
+
+# --------------------------------------------------------------------------- squared_hinge
+
+
+@underflow_ok
+def squared_hinge(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = max(0, 1 - y a)^2."""
+    a, y = _pair(a, y)
+    h = np.maximum(1.0 - y * a, 0.0)
+    return like(h * h, a.dtype)
+
+
+@underflow_ok
+def squared_hinge_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = -2 y max(0, 1 - y a) (continuous at the margin)."""
+    a, y = _pair(a, y)
+    return like(-2.0 * y * np.maximum(1.0 - y * a, 0.0), a.dtype)
+
+
+@underflow_ok
+def squared_hinge_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = 2 y^2 if y a < 1 else 0; 0 on the margin (the Piecewise's closed side)."""
+    a, y = _pair(a, y)
+    m = y * a
+    return like(keep_nan(np.where(m < 1.0, 2.0 * y * y, 0.0 * y), m), a.dtype)
+
+
+# --------------------------------------------------------------------------- kl_div
+
+
+@underflow_ok
+def kl_div(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Elementwise KL term C = y log(y / a) on probabilities (0 log 0 = 0).
+
+    xlogy(y, y / a) is 0 for y = 0; one division then one log keeps full relative accuracy
+    (y log y - y log a would cancel when a is close to y).
+    """
+    a, y = _pair(a, y)
+    return like(sc.xlogy(y, y / a), a.dtype)
+
+
+@underflow_ok
+def kl_div_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = -y / a (the cross-entropy's: they differ by y log y, constant in a)."""
+    return cross_entropy_der(a, y)
+
+
+@underflow_ok
+def kl_div_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = y / a^2."""
+    return cross_entropy_der2(a, y)
+
+
+# --------------------------------------------------------------------------- poisson_nll
+
+
+@underflow_ok
+def poisson_nll(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Poisson negative log-likelihood of the rate a > 0 for count y (log y! dropped):
+    C = a - y log a; xlogy gives 0 for y = 0."""
+    a, y = _pair(a, y)
+    return like(a - sc.xlogy(y, a), a.dtype)
+
+
+@underflow_ok
+def poisson_nll_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = 1 - y / a = (a - y) / a (the single fraction: no cancellation near a = y)."""
+    a, y = _pair(a, y)
+    return (a - y) / a
+
+
+@underflow_ok
+def poisson_nll_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = y / a^2, divided twice so a^2 cannot underflow to 0."""
+    a, y = _pair(a, y)
+    return y / a / a
+
+
+# --------------------------------------------------------------------------- poisson_nll_log
+
+
+@underflow_ok
+def poisson_nll_log(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Poisson NLL on the log-rate z: C = exp(z) - y z (the rate exp(z) is never logged)."""
+    z, y = _pair(z, y)
+    return like(np.exp(z) - y * z, z.dtype)
+
+
+@underflow_ok
+def poisson_nll_log_der(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/dz = exp(z) - y."""
+    z, y = _pair(z, y)
+    return like(np.exp(z) - y, z.dtype)
+
+
+@underflow_ok
+def poisson_nll_log_der2(z: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/dz2 = exp(z), independent of y."""
+    z, y = _pair(z, y)
+    return like(np.exp(z) + 0.0 * y, z.dtype)  # broadcast to (z, y), propagate NaN in y
+
+
+# --------------------------------------------------------------------------- log_cosh
+
+
+@underflow_ok
+def log_cosh(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """C = log(cosh(r)), r = a - y, as |r| + log1p(exp(-2|r|)) - log 2.
+
+    cosh overflows for |r| > 710, and that form cancels for small r (to r^2/2 out of terms
+    of size log 2); for |r| < 1, log(cosh r) = log1p(2 sinh(r/2)^2) keeps every digit.
+    """
+    a, y = _pair(a, y)
+    r = np.abs(a - y)
+    big = r + np.log1p(np.exp(-2.0 * r)) - math.log(2.0)
+    small = np.log1p(2.0 * np.sinh(np.minimum(r, 1.0) / 2.0) ** 2)
+    return like(np.where(r < 1.0, small, big), a.dtype)
+
+
+@underflow_ok
+def log_cosh_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dC/da = tanh(a - y)."""
+    a, y = _pair(a, y)
+    return np.tanh(a - y)
+
+
+@underflow_ok
+def log_cosh_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """d2C/da2 = sech^2(a - y), in the tail-accurate form of tanh'."""
+    a, y = _pair(a, y)
+    return act.tanh_der(a - y)
 
 
 # --------------------------------------------------------------------------- log_loss_logits

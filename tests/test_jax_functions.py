@@ -57,8 +57,8 @@ SIMPLEX /= SIMPLEX.sum(-1, keepdims=True)
 
 
 def entry(name: str):
-    base = "softmax" if name == "softmax_vjp" else name
-    for suffix in ("_der_output", "_der2", "_der"):
+    base = name
+    for suffix in ("_der_output", "_der2", "_der", "_vjp"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]
             break
@@ -72,7 +72,7 @@ def inputs(name: str, dtype) -> tuple:
     """Arguments inside the function's domain, in ``dtype``."""
     e = entry(name)
     if e.kind == "activation":
-        if name == "softmax_vjp":
+        if name.endswith("_vjp"):
             args = (ROWS, SIMPLEX)
         elif name.endswith("_der_output"):
             args = (getattr(R, e.name)(Z),)
@@ -80,13 +80,18 @@ def inputs(name: str, dtype) -> tuple:
             args = (ROWS,) if e.vector else (Z,)
     elif e.vector:
         args = (ROWS, SIMPLEX)
-    elif e.inputs == "logits":
-        args = (Z, TARGET)
-    elif e.name in ("log_loss", "cross_entropy"):
-        args = (PROB, TARGET)
     else:
-        args = (Z, TARGET * 4 - 2)
+        args = (_in(e.pred_domain, Z, PROB), _in(e.target_domain, TARGET * 4 - 2, TARGET))
     return tuple(np.asarray(a, dtype=dtype) for a in args)
+
+
+def _in(domain: spec.Interval, wide: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """``wide`` (values around 0) where the registry domain holds them all, else ``unit``
+    (values in (0, 1)) mapped into the domain: a probability, a rate, a label in [-1, 1]."""
+    if all(domain.contains(float(v)) for v in wide):
+        return wide
+    lo, hi = max(domain.lo, -1.0), min(domain.hi, 4.0)
+    return lo + (hi - lo) * unit
 
 
 FUNCS = [n for n in J.protocol_names() if n not in ("reduce", "reduce_der", "delta")]
@@ -123,8 +128,8 @@ def test_matches_reference_and_keeps_dtype(name, impl, dtype):
 def _truth(name: str, args: tuple) -> np.ndarray:
     e = entry(name)
     a64 = [np.asarray(a, np.float64) for a in args]
-    if name == "softmax_vjp":
-        jac = truth.activation_value("softmax", a64[0], 1)
+    if name.endswith("_vjp"):
+        jac = truth.activation_value(e.name, a64[0], 1)
         return np.einsum("...ij,...i->...j", jac, a64[1])
     order = 2 if name.endswith("_der2") else 1 if "_der" in name else 0
     if name.endswith("_der_output"):  # f' at the z whose output is a: take a = f(Z)

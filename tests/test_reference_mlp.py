@@ -163,9 +163,9 @@ def test_loss_reduction_sum_is_n_times_mean():
 
 def test_arch_validation():
     with pytest.raises(spec.UnknownName):
-        mlp.Arch((2, 1), "relu6")
+        mlp.Arch((2, 1), "no_such_activation")
     with pytest.raises(spec.UnknownName):
-        mlp.Arch((2, 1), "tanh", cost="hinge")
+        mlp.Arch((2, 1), "tanh", cost="no_such_cost")
     with pytest.raises(ValueError, match="identity"):
         mlp.Arch((2, 1), "tanh", "sigmoid", "log_loss_logits")
     with pytest.raises(ValueError, match="prediction domain"):

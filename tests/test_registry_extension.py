@@ -5,8 +5,8 @@ The test copies the installed source layout (``package-dir`` of pyproject.toml) 
 temporary folder, adds two throwaway activations there exactly as a contributor would, and
 runs gradspec from the copy in a subprocess, so the real registry is never touched:
 
-* ``mish`` (f(z) = z tanh(softplus(z)), no output form): registry entry and NumPy reference
-  only, so the JAX backend lacks it;
+* ``mish_copy`` (f(z) = z tanh(softplus(z)) under a new name, no output form): registry
+  entry and NumPy reference only, so the JAX backend lacks it;
 * ``scaled_sigmoid`` (f(z) = 2 sigmoid(z), output form a (1 - a/2), no declared inverse):
   registry entry, NumPy reference and hand-written JAX code, so the autodiff backend
   differentiates its forward but offers no ``scaled_sigmoid_der_output``.
@@ -36,7 +36,7 @@ SPEC_ENTRIES = """
 ACTIVATIONS = (
     *ACTIVATIONS,
     Activation(
-        name="mish",
+        name="mish_copy",
         formula="f(z) = z tanh(softplus(z))",
         expr=Z * sp.tanh(sp.log(1 + sp.exp(Z))),
         range=Interval(-0.31, math.inf),
@@ -55,13 +55,13 @@ REFERENCE_CODE = """
 
 # ---- throwaway reference code added by tests/test_registry_extension.py
 @underflow_ok
-def mish(z):
+def mish_copy(z):
     z = as_float(z)
     return like(z * np.tanh(softplus(z)), z.dtype)
 
 
 @underflow_ok
-def mish_der(z):
+def mish_copy_der(z):
     # t + z sech^2(softplus z) sigmoid(z), sech^2 in its tail-accurate form
     z = as_float(z)
     sp_ = softplus(z)
@@ -69,7 +69,7 @@ def mish_der(z):
 
 
 @underflow_ok
-def mish_der2(z):
+def mish_copy_der2(z):
     # sech^2(s) sigmoid(z) (2 + z (sigmoid(-z) - 2 tanh(s) sigmoid(z))), s = softplus(z)
     z = as_float(z)
     sp_, s = softplus(z), sigmoid(z)
@@ -127,12 +127,12 @@ import gradspec.reference as R
 from gradspec.cli import main
 from gradspec.jaxbackend import autodiff as AD
 
-mish = ("mish", "mish_der", "mish_der2")
-assert spec.protocol_names(spec.activation("mish")) == mish
-assert all(callable(getattr(R, n)) and n in R.__all__ for n in mish)
+mish_copy = ("mish_copy", "mish_copy_der", "mish_copy_der2")
+assert spec.protocol_names(spec.activation("mish_copy")) == mish_copy
+assert all(callable(getattr(R, n)) and n in R.__all__ for n in mish_copy)
 for ns in (J, AD, J.get_backend("jax"), J.get_backend("jax").autodiff):
-    assert not any(hasattr(ns, n) for n in mish), ns
-assert not any(n in J.functions or n in J.raw or n in AD.functions for n in mish)
+    assert not any(hasattr(ns, n) for n in mish_copy), ns
+assert not any(n in J.functions or n in J.raw or n in AD.functions for n in mish_copy)
 assert "scaled_sigmoid_der_output" in J.functions
 assert "scaled_sigmoid_der" in AD.functions
 assert "scaled_sigmoid_der_output" not in AD.functions
@@ -186,19 +186,19 @@ def test_new_entries_are_checked_on_numpy_and_missing_from_jax(tmp_path):
         return {r["id"]: r["status"] for r in report["results"] if f"[{subject}:" in r["id"]}
 
     numpy = reports["numpy"]
-    for subject in ("mish", "scaled_sigmoid"):
+    for subject in ("mish_copy", "scaled_sigmoid"):
         statuses = checked(numpy, subject)
         assert any(i.startswith("derivative[") for i in statuses), statuses
         assert set(statuses.values()) == {"pass"}, statuses
-    assert not {"mish", "scaled_sigmoid"} & {n.split("_der")[0] for n in numpy["missing"]}
+    assert not {"mish_copy", "scaled_sigmoid"} & {n.split("_der")[0] for n in numpy["missing"]}
 
     jax = reports["jax"]
-    assert {"mish", "mish_der", "mish_der2"} <= set(jax["missing"])
-    assert not checked(jax, "mish")
+    assert {"mish_copy", "mish_copy_der", "mish_copy_der2"} <= set(jax["missing"])
+    assert not checked(jax, "mish_copy")
     assert set(checked(jax, "scaled_sigmoid").values()) == {"pass"}
 
     autodiff = reports["jax-autodiff"]
-    assert {"mish", "mish_der", "mish_der2", "scaled_sigmoid_der_output"} <= set(
+    assert {"mish_copy", "mish_copy_der", "mish_copy_der2", "scaled_sigmoid_der_output"} <= set(
         autodiff["missing"]
     )
     assert set(checked(autodiff, "scaled_sigmoid").values()) == {"pass"}

@@ -10,6 +10,7 @@ import sympy as sp
 import gradspec.jaxbackend as J
 import gradspec.reference as R
 from gradspec import spec
+from gradspec.derivations import load
 from gradspec.jaxbackend import autodiff as AD
 
 WITH_INVERSE = [a for a in spec.ACTIVATIONS if a.inverse is not None]
@@ -48,19 +49,30 @@ def test_an_inverse_needs_an_output_form():
 
 def test_costs_on_logits_name_what_they_fuse():
     fused = {c.name: c.fuses for c in spec.COSTS if c.inputs == "logits"}
-    assert fused == {"log_loss_logits": "sigmoid", "cross_entropy_logits": "softmax"}
+    assert {"log_loss_logits": "sigmoid", "cross_entropy_logits": "softmax"}.items() <= (
+        fused.items()
+    )
+    assert fused["poisson_nll_log"] == "exp"
+    for c in spec.COSTS:
+        if c.inputs == "logits":  # a registry activation, or a link with no activation entry
+            assert c.fuses in spec.FUSED_LINKS or spec.activation(c.fuses).name == c.fuses
     with pytest.raises(ValueError, match="fuses"):
         spec.Cost("x", "C", spec.Z, spec.REALS, spec.REALS, inputs="logits")
 
 
 def test_closed_forms_are_declared_on_the_costs():
     claimed = {p.name: p.closed_form for p in spec.PAIRS if p.closed_form}
-    assert claimed == {
+    classic = {
         "identity+half_squared": "a - y",
         "identity+squared": "2*(a - y)",
         "sigmoid+log_loss": "a - y",
         "softmax+cross_entropy": "a - y",
+        "softmax+kl_div": "a - y",
     }
+    assert classic.items() <= claimed.items()
+    # every claim, classic or not, is proved by the derivations
+    proved = load().closed_forms
+    assert {name: proved.get(name) for name in claimed} == dict.fromkeys(claimed, True)
     # evaluate=False keeps the written order of operations, the one implementations round
     unevaluated = spec.closed_form_expr(spec.pair("identity", "squared"), evaluate=False)
     assert str(unevaluated) == "2*(a - y)"
@@ -127,3 +139,22 @@ def test_reference_delta_is_the_closed_form(p):
         (spec.A, spec.Y), spec.closed_form_expr(p, evaluate=False), modules="numpy"
     )(a, y)
     np.testing.assert_array_equal(R.delta(p.activation.name, p.cost.name, z, y), expected)
+
+
+def test_expressions_in_a_stable_form_equal_their_definition():
+    """mish is written as a rational function of e^z (the log form lets the mpmath truth lose
+    the e^z term of f' for z << 0); it must still be z tanh(softplus(z))."""
+    z = spec.Z
+    definition = z * sp.tanh(sp.log(1 + sp.exp(z)))
+    assert sp.simplify(spec.activation("mish").expr - definition.rewrite(sp.exp)) == 0
+
+
+def test_selu_constants_are_the_published_ones_exactly():
+    """The 31 digits of Klambauer et al. as exact rationals; the floats every library uses."""
+    assert (spec.SELU_LAMBDA, spec.SELU_ALPHA) == (1.0507009873554805, 1.6732632423543772)
+    lam, alpha = (
+        sp.Rational(d)
+        for d in ("1.0507009873554804934193349852946", "1.6732632423543772848170429916717")
+    )
+    negative = spec.activation("selu").expr.subs(spec.Z, -1)
+    assert sp.simplify(negative - lam * alpha * (sp.exp(-1) - 1)) == 0

@@ -34,8 +34,9 @@ REDUCED_SHAPE = (2, 4)
 
 
 def kink_arrays(c: spec.Cost, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Kinks of C as a function of a, per element: a = y + r_k."""
-    return tuple(np.asarray(y, np.float64) + k.at for k in c.kinks)
+    """Kinks of C as a function of a, per element: a = y + r_k (a residual kink) or
+    a = m_k / y (a margin kink)."""
+    return tuple(c.kink_prediction(k.at, y) for k in c.kinks)
 
 
 def numeric_gradient(
@@ -211,16 +212,19 @@ class CostSubject:
     # --- fixed points -------------------------------------------------------------------
 
     def kink_points(self, ctx: Ctx, k: spec.Kink) -> Inputs | None:
-        """a = y + r_k at two targets inside the target domain, where that sum is exact."""
+        """The prediction on the kink at two targets inside the target domain (the entry's
+        target labels where it has them), where the kink variable is exact there."""
         c = self.entry
         if self.b.reduction != "none":
             return None
         dt = ctx.np_dtype
         lo_t = max(c.target_domain.lo, -2.0)
         hi_t = min(c.target_domain.hi, 2.0)
-        ys = np.array([lo_t + 0.3 * (hi_t - lo_t), lo_t + 0.75 * (hi_t - lo_t)], dtype=dt)
-        a = (ys.astype(np.float64) + k.at).astype(dt)
-        exact = a.astype(np.float64) - ys.astype(np.float64) == k.at
+        ys = np.array(
+            c.target_labels or (lo_t + 0.3 * (hi_t - lo_t), lo_t + 0.75 * (hi_t - lo_t)), dtype=dt
+        )
+        a = c.kink_prediction(k.at, ys.astype(np.float64)).astype(dt)
+        exact = c.kink_value(a, ys) == k.at
         if not exact.any():
             return None
         return a[exact], ys[exact]
@@ -244,7 +248,8 @@ class CostSubject:
         if outside.any():
             i = int(np.argmax(outside))
             raise Violation(
-                f"{fn}(a={a[i]!r}, y={y[i]!r}) at a - y = {k.at:g} returned {got[i]!r}, "
+                f"{fn}(a={a[i]!r}, y={y[i]!r}) at {self.entry.kink_label} = {k.at:g} "
+                f"returned {got[i]!r}, "
                 f"outside the accepted interval [{lo:g}, {hi:g}]",
                 Worst(
                     (i,),
@@ -300,7 +305,7 @@ class CostSubject:
         a, y = a.ravel(), y.ravel()
         keep = np.array([c.pred_domain.contains(float(v)) for v in a])
         for k in c.kinks:  # kinks have their own check
-            keep &= a.astype(np.float64) - y.astype(np.float64) != k.at
+            keep &= c.kink_value(a, y) != k.at
         a, y = a[keep], y[keep]
         if c.vector:
             rows = np.stack([a, -a, np.zeros_like(a)], axis=-1)

@@ -23,7 +23,7 @@ from gradspec.conformance.diagnosis.matching import close, matches
 from gradspec.conformance.targets.namespace import ActivationBinding, Namespace
 from gradspec.reference import activations as ref
 
-#: The probe: clear of every kink of the registry (all at 0) and of saturation.
+#: The probe: clear of every kink of the registry (0, +-1, +-3, 6) and of saturation.
 PROBE = (-2.5, -1.7, -0.9, -0.3, 0.4, 1.1, 1.9, 2.6)
 
 #: Negative-side slopes tried for a leaky activation inside a network.
@@ -230,6 +230,28 @@ def _leaky_slope(p: Probe) -> Iterator[str]:
         yield f"{p.where}: slope {neg[0]:g} for z < 0, spec {slope:g}"
 
 
+def _others(p: Probe) -> Iterator[Reference]:
+    """Every other elementwise registry activation, as the reference implements it."""
+    for entry in spec.ACTIVATIONS:
+        if not entry.vector and entry.name != p.ref.name:
+            yield Reference.of(entry.name)
+
+
+def _mixup_on_value(p: Probe) -> Iterator[str]:
+    # A real function under the wrong registry name: the value is another entry's exactly.
+    for other in _others(p):
+        if matches(p.got, other.f(p.z64), p.truth, p.dtype):
+            yield f"{p.b.forward}(z) computes {other.name}, not the declared {p.ref.name}"
+
+
+def _mixup_on_derivative(p: Probe) -> Iterator[str]:
+    if p.b.der_wrt != "input":
+        return
+    for other in _others(p):
+        if matches(p.got, other.der(p.z64), p.truth, p.dtype):
+            yield f"{p.where} is {other.name}', not {p.ref.name}'"
+
+
 def _declared_on_derivative(p: Probe) -> Iterator[str]:
     forward_in_z = p.b.forward and p.b.der_wrt == "input"
     if forward_in_z and own.self_consistent(p.own_forward, p.z64, p.a64, p.got, p.dtype):
@@ -302,6 +324,15 @@ ENTRIES: tuple[Signature, ...] = (
         _leaky_slope,
         "leaky ReLU derivative with the wrong negative slope",
     ),
+    Signature(
+        "registry_function_mixup",
+        "activation",
+        _mixup_on_value,
+        "another registry function under this name (log_sigmoid declared as sigmoid, selu as "
+        "elu, gelu_tanh as gelu): the library call is right, the declared name is not",
+        kinds=_VALUE,
+    ),
+    Signature("registry_function_mixup", "activation", _mixup_on_derivative),
     Signature("declared_function_differs", "activation", _declared_on_derivative, fallback=True),
     Signature(
         "coarse_numeric_derivative",

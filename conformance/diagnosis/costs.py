@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.special as sc
 
 from gradspec import spec
 from gradspec.conformance.diagnosis import own
@@ -62,6 +63,26 @@ WRONG_DC_DA: dict[str, WrongCostDerivative] = {
         "has an extra factor 2",
         "dC/da has an extra factor 2",
     ),
+    "hinge_label_dropped": WrongCostDerivative(
+        lambda c, a, y: np.where(y * a < 1, -1.0, 0.0),
+        "returns -1 inside the margin (y a < 1), not -y: the label's sign is dropped",
+        "dC/da of the hinge taken as -1 inside the margin instead of -y",
+        applies=lambda c: c.kink_variable == "margin" and c.name == "hinge",
+    ),
+    "hinge_max_dropped": WrongCostDerivative(
+        lambda c, a, y: -y + 0.0 * a,
+        "returns -y everywhere: the derivative of 1 - y a without the max (0 beyond the "
+        "margin y a >= 1)",
+        "dC/da of the hinge taken as -y everywhere (the max dropped)",
+        applies=lambda c: c.kink_variable == "margin" and c.name == "hinge",
+    ),
+    "kl_div_probabilities_as_log": WrongCostDerivative(
+        lambda c, a, y: -y + 0.0 * a,
+        "returns -y, the derivative of y (log y - a): the probabilities a were used where "
+        "log-probabilities belong (torch's kl_div(input=a, ...) takes log a)",
+        "dC/da of kl_div taken as -y (probabilities used as log-probabilities)",
+        applies=lambda c: c.name == "kl_div",
+    ),
     "fused_delta_as_cost_derivative": WrongCostDerivative(
         lambda c, a, y: a - y,
         "returns a - y, the fused delta of {pair} (dC/dz), not dC/da",
@@ -84,7 +105,9 @@ def probe_inputs(c: spec.Cost, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]
         a = rng.uniform(lo + 0.1 * (hi - lo), hi - 0.1 * (hi - lo), shape)
     else:
         a = rng.uniform(-2, 2, shape)
-    if (c.target_domain.lo, c.target_domain.hi) == (0.0, 1.0):
+    if c.target_labels:  # the classic labels (hinge: -1, +1)
+        y = rng.choice(np.asarray(c.target_labels, float), shape)
+    elif (c.target_domain.lo, c.target_domain.hi) == (0.0, 1.0):
         y = rng.integers(0, 2, shape).astype(float)
     else:
         y = rng.uniform(-2, 2, shape)
@@ -132,7 +155,7 @@ class Probe:
 def probe(ns: Namespace, cb: CostBinding, dtype: np.dtype, kind: str) -> Probe | None:
     """The probe of a failing ``kind`` check of ``cb`` (None: nothing to diagnose)."""
     c = cb.entry
-    if c.target_simplex or c.vector:
+    if c.vector:  # an elementwise cost is probed elementwise, simplex targets or not
         return None
     a, y = probe_inputs(c, dtype)
     a64, y64 = a.astype(np.float64), y.astype(np.float64)
@@ -188,6 +211,24 @@ def _wrong_dC_da(sig: str) -> Callable[[Probe], Iterator[str]]:
                 yield f"{p.where} {f.as_derivative.format(pair=pair)}"
 
     return detect
+
+
+def _reduced(p: Probe, w: np.ndarray) -> np.ndarray:
+    """Elementwise values ``w`` under the binding's reduction."""
+    red = p.cb.reduction
+    return w if red == "none" else (w.sum() if red == "sum" else w.mean())
+
+
+def _kl_probabilities_as_log(p: Probe) -> Iterator[str]:
+    # torch.nn.functional.kl_div(a, y) with a probabilities computes y (log y - a)
+    if p.cb.entry.name != "kl_div":
+        return
+    w = sc.xlogy(p.y64, p.y64) - p.y64 * p.a64
+    if matches(p.got, _reduced(p, w), p.truth, p.dtype):
+        yield (
+            f"{p.cb.value} returns y (log y - a): the probabilities a were used where "
+            "log-probabilities belong (torch's kl_div(input, target) takes input = log a)"
+        )
 
 
 def _der_sign(p: Probe) -> Iterator[str]:
@@ -269,6 +310,28 @@ ENTRIES: tuple[Signature, ...] = (
         _wrong_dC_da("fused_delta_as_cost_derivative"),
         "the fused output delta a - y (sigmoid + log loss) used as dC/da of the log loss",
     ),
+    Signature(
+        "hinge_label_dropped",
+        "cost",
+        _wrong_dC_da("hinge_label_dropped"),
+        "hinge derivative -1 instead of -y inside the margin (the label y's sign dropped)",
+    ),
+    Signature(
+        "hinge_max_dropped",
+        "cost",
+        _wrong_dC_da("hinge_max_dropped"),
+        "hinge derivative -y everywhere: the max(0, .) forgotten, so points beyond the "
+        "margin still pull",
+    ),
+    Signature(
+        "kl_div_probabilities_as_log",
+        "cost",
+        _kl_probabilities_as_log,
+        "KL divergence with probabilities where log-probabilities belong (torch's kl_div "
+        "takes log a as its input): y (log y - a) instead of y log(y / a)",
+        kinds=_VALUE,
+    ),
+    Signature("kl_div_probabilities_as_log", "cost", _wrong_dC_da("kl_div_probabilities_as_log")),
     Signature("declared_function_differs", "cost", _declared, fallback=True),
     Signature("coarse_numeric_derivative", "cost", _coarse, fallback=True),
 )

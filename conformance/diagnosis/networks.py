@@ -248,7 +248,7 @@ def _output_dC_da(sig: str) -> Callable[[GradientProbe], Iterator[str]]:
         arch = p.arch
         if arch is None or spec.activation(arch.out_activation).vector:
             return
-        if spec.cost(arch.cost).target_simplex:
+        if spec.cost(arch.cost).target_simplex or not f.applies(spec.cost(arch.cost)):
             return
         where = f"output layer {arch.n_layers - 1}, chain-rule factor dC/da of {arch.cost}"
         g = p.backprop(Variant(dC_da=lambda a, y: f.formula(arch.cost, a, y)))

@@ -40,9 +40,14 @@ def vector_rows(act: spec.Activation, z: np.ndarray) -> tuple[np.ndarray, np.nda
 
     a_i = exp(z_i - m) / sum_j exp(z_j - m): rounding z_j by eps moves a_i by a_i a_j |z_j|
     and a_i itself by a_i |z_i|, so s_i = a_i (1 + |z_i| + sum_j a_j |z_j|).
+    log_softmax, a_i = z_i - logsumexp(z): rounding z_j moves a_i by (delta_ij - p_j) |z_j|
+    (p = softmax(z)), and a_i itself rounds, so s_i = |a_i| + |z_i| + sum_j p_j |z_j|.
     """
     z = np.asarray(z, dtype=np.float64)
     a = T.activation_value(act.name, z, 0)
+    if act.name == "log_softmax":
+        p = np.exp(a)
+        return a, np.abs(a) + np.abs(z) + np.sum(p * np.abs(z), axis=-1, keepdims=True)
     return a, a * (1 + np.abs(z) + np.sum(a * np.abs(z), axis=-1, keepdims=True))
 
 
@@ -57,6 +62,10 @@ def vector_scale(act: spec.Activation, z: np.ndarray, order: int) -> np.ndarray:
     if order == 0:
         return s
     eye = np.eye(np.shape(z)[-1])
+    if act.name == "log_softmax":
+        # J_ij = delta_ij - p_j, p = softmax(z) formed with its own rounding scale
+        p, sp_ = vector_rows(spec.activation("softmax"), z)
+        return np.abs(eye - p[..., None, :]) + sp_[..., None, :]
     jac = a[..., :, None] * (eye - a[..., None, :])
     return (
         np.abs(jac) + s[..., :, None] * (eye + a[..., None, :]) + a[..., :, None] * s[..., None, :]
@@ -204,6 +213,18 @@ def pair_scale(p: spec.Pair, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.
         with np.errstate(invalid="ignore"):
             return base + np.nan_to_num(c1 * output_form_allowance(act.name, z, 1))
     a, s = vector_rows(act, z)
+    if act.name == "log_softmax":
+        # g_j = C'_j - q_j sum_i C'_i (q = softmax(z)); each C'_i carries the rounding of its
+        # argument a_i (s_i |C''_i|) and its own, the product that of q.
+        q, sq = vector_rows(spec.activation("softmax"), z)
+        c1 = T.cost_value(p.cost.name, a, y, 1)
+        w = (
+            np.abs(c1)
+            + (s + np.abs(a)) * np.abs(T.cost_value(p.cost.name, a, y, 2))
+            + np.abs(T.cost_value(p.cost.name, a, y, "1y") * y)
+        )
+        total = np.sum(c1, axis=-1, keepdims=True)
+        return np.abs(g) + w + sq * np.abs(total) + q * np.sum(w, axis=-1, keepdims=True)
     c1 = np.abs(T.cost_value(p.cost.name, a, y, 1))
     c2 = np.abs(T.cost_value(p.cost.name, a, y, 2)) * a
     c3 = np.abs(T.cost_value(p.cost.name, a, y, "1y") * y)

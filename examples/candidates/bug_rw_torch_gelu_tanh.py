@@ -1,6 +1,6 @@
 """torch F.gelu(approximate="tanh") (the GPT-2 / BERT "gelu_new") declared as the spec's
 gelu, the exact erf form; the derivative comes from torch.autograd of the same call."""
-# expect: fail declared_function_differs
+# expect: fail registry_function_mixup
 # only: activations
 # requires: torch
 

@@ -1,7 +1,7 @@
 """torch F.logsigmoid (log sigmoid(z), the numerically stable building block of the log loss)
 used as the forward declared as the spec's sigmoid; its autograd derivative is
 sigmoid(-z) = 1 - sigmoid(z)."""
-# expect: fail declared_function_differs
+# expect: fail registry_function_mixup
 # only: activations
 # requires: torch
 

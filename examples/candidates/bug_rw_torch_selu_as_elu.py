@@ -1,6 +1,6 @@
 """torch F.selu (scale 1.0507, alpha 1.6733: the self-normalising ELU) declared as the spec's
 elu (scale 1, alpha 1); the derivative comes from torch.autograd."""
-# expect: fail declared_function_differs
+# expect: fail registry_function_mixup
 # only: activations
 # requires: torch
 

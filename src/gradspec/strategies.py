@@ -104,6 +104,14 @@ def floats_in(
                 hi - edge * span,
                 Interval(interval.lo, hi - edge * span, interval.lo_closed, True),
             )
+    elif math.isfinite(interval.lo) and not interval.lo_closed:
+        # An open edge of a half-line (rates a > 0) is kept 1e-12 away too: closer, the
+        # derivatives leave the dtype's range (y / a^2 overflows float32 below a ~ 1e-19).
+        lo = interval.lo + 1e-12 * max(1.0, abs(interval.lo))
+        interval = Interval(lo, interval.hi, True, interval.hi_closed)
+    elif math.isfinite(interval.hi) and not interval.hi_closed:
+        hi = interval.hi - 1e-12 * max(1.0, abs(interval.hi))
+        interval = Interval(interval.lo, hi, interval.lo_closed, True)
     pieces = []
     cuts = sorted(p for p in avoid if lo < p < hi)
     edges = [lo, *cuts, hi]
@@ -179,25 +187,30 @@ def cost_inputs(
     shape: tuple[int, ...] = (8,),
     margin: float = 1e-6,
 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-    """(prediction, target) arrays for cost ``c``, predictions off the kinks (in a - y)."""
+    """(prediction, target) arrays for cost ``c``, predictions off the kinks (in a - y, or
+    in the margin y a)."""
     preds = _arrays(dtype, shape, floats_in(c.pred_domain, dtype))
     if c.target_simplex and c.vector:
         targets = simplex_rows(shape, dtype)
     else:
-        targets = _arrays(dtype, shape, floats_in(c.target_domain, dtype))
+        elements = floats_in(c.target_domain, dtype)
+        if c.target_labels:  # the classic labels (hinge: -1, +1) as often as anything else
+            elements = st.one_of(st.sampled_from(c.target_labels), elements)
+        targets = _arrays(dtype, shape, elements)
     pairs = st.tuples(preds, targets)
     if not c.kinks:
         return pairs
     kinks = tuple(k.at for k in c.kinks)
 
     def off_kinks(t: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        # Move any prediction that lands within `margin` of a kink in r = a - y.
+        # Move any prediction that lands within `margin` of a kink (its variable r = a - y or
+        # m = y a) to where that variable is 0.5 past it.
         a, y = t
         a = a.astype(np.float64)
         y64 = y.astype(np.float64)
         for k in kinks:
-            close = np.abs(a - y64 - k) <= margin * np.maximum(1.0, np.abs(a))
-            a = np.where(close, y64 + k + 0.5, a)
+            close = np.abs(c.kink_value(a, y64) - k) <= margin * np.maximum(1.0, np.abs(a))
+            a = np.where(close, c.kink_prediction(k + 0.5, y64), a)
         return a.astype(dtype), y
 
     return pairs.map(off_kinks)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax.scipy.special import xlogy
 
 from gradspec import spec
 
@@ -110,6 +111,15 @@ def _softmax_log_loss_of_z(z, y):
     return -(y * la + (1.0 - y) * l1m)
 
 
+def _softplus_poisson_of_z(z, y):
+    # a - y log a, a = softplus(z); log softplus(z) = z to every dtype's precision below
+    # z = -40 (where softplus itself later underflows and its log would be -inf)
+    a = _ops.softplus(z)
+    deep = z < -40.0
+    log_a = jnp.where(deep, z, jnp.log(jnp.where(deep, 1.0, a)))
+    return a - y * log_a
+
+
 #: The cost as a function of z rewritten in log space, for pairs where a = f(z) saturates:
 #: an implementation choice of this backend.  A pair without one composes C(f(z), y).
 _STABLE_COST_OF_Z = {
@@ -117,6 +127,11 @@ _STABLE_COST_OF_Z = {
     "sigmoid+cross_entropy": lambda z, y: y * _ops.softplus(-z),  # -y log s(z)
     "softmax+cross_entropy": lambda z, y: -y * _ops.log_softmax(z),
     "softmax+log_loss": _softmax_log_loss_of_z,
+    "sigmoid+kl_div": lambda z, y: y * _ops.softplus(-z) + xlogy(y, y),  # y log y - y log s(z)
+    "sigmoid+poisson_nll": lambda z, y: _ops.sigmoid(z) + y * _ops.softplus(-z),
+    "softplus+poisson_nll": _softplus_poisson_of_z,
+    "softmax+kl_div": lambda z, y: xlogy(y, y) - y * _ops.log_softmax(z),
+    "softmax+poisson_nll": lambda z, y: _ops.softmax(z) - y * _ops.log_softmax(z),
 }
 
 

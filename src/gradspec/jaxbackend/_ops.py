@@ -17,12 +17,21 @@ from jax import lax
 from jax.scipy.special import erfc, xlog1py, xlogy
 
 from gradspec import spec
-from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+from gradspec.spec import (
+    ELU_ALPHA,
+    GELU_TANH_CUBIC,
+    HUBER_DELTA,
+    LEAKY_SLOPE,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+)
 
 from . import _sympy
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_TANH_CLIP = 30.0  # sigmoid(2u) is exactly 0 or 1 beyond; no z^3 overflow
 
 
 def _keep_nan(out, x):
@@ -231,6 +240,157 @@ def swish_der2(z):
     return sigmoid_der(z) * (2.0 - z * jnp.tanh(0.5 * z))
 
 
+# ---------------------------------------------------------------- gelu_tanh
+def _gelu_tanh_u(z):
+    """(z clipped to +-30, u, u', u'') of u = sqrt(2/pi) (z + k z^3)."""
+    zc = jnp.clip(z, -_GELU_TANH_CLIP, _GELU_TANH_CLIP)
+    u = _SQRT_2_OVER_PI * (zc + GELU_TANH_CUBIC * zc * zc * zc)
+    du = _SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * zc * zc)
+    return zc, u, du, _SQRT_2_OVER_PI * 6.0 * GELU_TANH_CUBIC * zc
+
+
+def gelu_tanh(z):
+    """z/2 (1 + tanh u) = z sigmoid(2u): no cancellation of 1 + tanh(u) for z << 0."""
+    _, u, _, _ = _gelu_tanh_u(z)
+    return z * sigmoid(2.0 * u)
+
+
+def gelu_tanh_der(z):
+    """sigmoid(2u) + 2 z u' sigmoid'(2u)."""
+    zc, u, du, _ = _gelu_tanh_u(z)
+    return sigmoid(2.0 * u) + 2.0 * zc * du * sigmoid_der(2.0 * u)
+
+
+def gelu_tanh_der2(z):
+    """4 u' s' + z (2 u'' s' + 4 u'^2 s''), s' = sigmoid'(2u), s'' = -s' tanh(u)."""
+    zc, u, du, d2u = _gelu_tanh_u(z)
+    g = sigmoid_der(2.0 * u)
+    return 4.0 * du * g + zc * (2.0 * d2u * g - 4.0 * du * du * g * jnp.tanh(u))
+
+
+# ---------------------------------------------------------------- selu
+def selu(z):
+    """lambda (z if z >= 0 else alpha expm1(z)); expm1 only ever sees min(z, 0)."""
+    neg = SELU_ALPHA * jnp.expm1(jnp.minimum(z, 0.0))
+    return SELU_LAMBDA * jnp.where(z >= 0, z, neg)
+
+
+def selu_der(z):
+    neg = SELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0))
+    return _keep_nan(SELU_LAMBDA * jnp.where(z >= 0, 1.0, neg), z)
+
+
+def selu_der2(z):
+    neg = SELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0))
+    return _keep_nan(SELU_LAMBDA * jnp.where(z >= 0, 0.0, neg), z)
+
+
+# ---------------------------------------------------------------- mish
+def mish_der(z):
+    """tanh(s) + z sech^2(s) sigmoid(z), s = softplus(z), sech^2 tail-accurate."""
+    s = softplus(z)
+    return jnp.tanh(s) + z * tanh_der(s) * sigmoid(z)
+
+
+@jax.custom_jvp
+def mish(z):
+    """z tanh(softplus(z)); autodiff would take sech^2 as 1 - tanh^2 (0 in the tail)."""
+    return z * jnp.tanh(softplus(z))
+
+
+@mish.defjvp
+def _mish_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return mish(z), t * mish_der(z)
+
+
+def mish_der2(z):
+    s, sg = softplus(z), sigmoid(z)
+    return tanh_der(s) * sg * (2.0 + z * (sigmoid(-z) - 2.0 * jnp.tanh(s) * sg))
+
+
+# ---------------------------------------------------------------- softsign
+def softsign_der(z):
+    """1 / (1 + |z|)^2, divided twice (no overflow of the square); |z| with derivative
+    sign(z), so autodiff's f''(0) is 0 like the hand-written one (inside [-2, 2])."""
+    d = 1.0 + _abs(z)
+    return 1.0 / d / d
+
+
+@jax.custom_jvp
+def softsign(z):
+    """z / (1 + |z|); autodiff's 1/(1+|z|) - |z|/(1+|z|)^2 cancels for large |z|."""
+    return z / (1.0 + jnp.abs(z))
+
+
+@softsign.defjvp
+def _softsign_jvp(primals, tangents):
+    (z,), (t,) = primals, tangents
+    return softsign(z), t * softsign_der(z)
+
+
+def softsign_der2(z):
+    r = 1.0 / (1.0 + jnp.abs(z))
+    return -2.0 * jnp.sign(z) * r * r * r
+
+
+# ---------------------------------------------------------------- hard_tanh, relu6, hard_swish
+def hard_tanh(z):
+    """z on the open interval (-1, 1), else the constant -1 or 1: autodiff gives 0 at the
+    kinks, as the hand-written derivative (and PyTorch)."""
+    inside = (z > -1.0) & (z < 1.0)
+    return _keep_nan(jnp.where(inside, z, jnp.where(z <= -1.0, -1.0, 1.0)), z)
+
+
+def hard_tanh_der(z):
+    return _keep_nan(jnp.where((z > -1.0) & (z < 1.0), 1.0, 0.0), z)
+
+
+hard_tanh_der2 = identity_der2
+
+
+def relu6(z):
+    """z on the open interval (0, 6), else the constant 0 or 6: autodiff gives 0 at both
+    kinks, as the hand-written derivative (PyTorch and JAX)."""
+    inside = (z > 0.0) & (z < 6.0)
+    return _keep_nan(jnp.where(inside, z, jnp.where(z <= 0.0, 0.0, 6.0)), z)
+
+
+def relu6_der(z):
+    return _keep_nan(jnp.where((z > 0.0) & (z < 6.0), 1.0, 0.0), z)
+
+
+relu6_der2 = identity_der2
+
+
+def hard_swish(z):
+    """z relu6(z + 3) / 6; autodiff of the where form gives -1/2 at -3 and 3/2 at 3."""
+    return z * jnp.where(z < -3.0, 0.0, jnp.where(z > 3.0, 6.0, z + 3.0)) / 6.0
+
+
+def hard_swish_der(z):
+    mid = (2.0 * z + 3.0) / 6.0
+    return _keep_nan(jnp.where(z < -3.0, 0.0, jnp.where(z > 3.0, 1.0, mid)), z)
+
+
+def hard_swish_der2(z):
+    return _keep_nan(jnp.where((z >= -3.0) & (z <= 3.0), 1.0 / 3.0, 0.0), z)
+
+
+# ---------------------------------------------------------------- log_sigmoid
+def log_sigmoid(z):
+    """-softplus(-z) (never log of an underflowed sigmoid); derivative sigmoid(-z)."""
+    return -softplus(-z)
+
+
+def log_sigmoid_der(z):
+    return sigmoid(-z)
+
+
+def log_sigmoid_der2(z):
+    return -sigmoid_der(z)
+
+
 # ---------------------------------------------------------------- softmax
 def _max_last(z):
     return lax.stop_gradient(jnp.max(z, axis=-1, keepdims=True))
@@ -265,6 +425,17 @@ def softmax_vjp(z, g):
     """J^T g per row = a (g - <g, a>), without forming the Jacobian."""
     a = softmax(z)
     return a * (g - jnp.sum(g * a, axis=-1, keepdims=True))
+
+
+def log_softmax_der(z):
+    """The Jacobian J[..., i, j] = delta_ij - softmax(z)_j, shape (..., K, K)."""
+    p = softmax(z)
+    return jnp.eye(z.shape[-1], dtype=z.dtype) - p[..., None, :]
+
+
+def log_softmax_vjp(z, g):
+    """J^T g per row = g - softmax(z) sum(g), without forming the Jacobian."""
+    return g - softmax(z) * jnp.sum(g, axis=-1, keepdims=True)
 
 
 # ---------------------------------------------------------------- costs
@@ -357,6 +528,92 @@ def cross_entropy_der(a, y):
 
 def cross_entropy_der2(a, y):
     return y / (a * a)
+
+
+def hinge(a, y):
+    return jnp.maximum(1.0 - y * a, 0.0)
+
+
+def hinge_der(a, y):
+    """-y inside the margin (y a < 1), else 0 (0 on the margin)."""
+    m = y * a
+    return _keep_nan(jnp.where(m < 1.0, -y, 0.0 * y), m)
+
+
+def hinge_der2(a, y):
+    return _keep_nan(_const(a, 0.0), y)
+
+
+def squared_hinge(a, y):
+    h = jnp.maximum(1.0 - y * a, 0.0)
+    return h * h
+
+
+def squared_hinge_der(a, y):
+    return -2.0 * y * jnp.maximum(1.0 - y * a, 0.0)
+
+
+def squared_hinge_der2(a, y):
+    m = y * a
+    return _keep_nan(jnp.where(m < 1.0, 2.0 * y * y, 0.0 * y), m)
+
+
+def kl_div(a, y):
+    """y log(y / a) with 0 log 0 = 0 (xlogy)."""
+    return xlogy(y, y / a)
+
+
+kl_div_der = cross_entropy_der
+kl_div_der2 = cross_entropy_der2
+
+
+def poisson_nll(a, y):
+    return a - xlogy(y, a)
+
+
+def poisson_nll_der(a, y):
+    return (a - y) / a
+
+
+def poisson_nll_der2(a, y):
+    return y / a / a
+
+
+def poisson_nll_log(z, y):
+    return jnp.exp(z) - y * z
+
+
+def poisson_nll_log_der(z, y):
+    return jnp.exp(z) - y
+
+
+def poisson_nll_log_der2(z, y):
+    return _keep_nan(jnp.exp(z), y)
+
+
+def log_cosh_der(a, y):
+    return jnp.tanh(a - y)
+
+
+@jax.custom_jvp
+def log_cosh(a, y):
+    """|r| + log1p(exp(-2|r|)) - log 2, or log1p(2 sinh(r/2)^2) for |r| < 1 (no cancellation);
+    the jvp is tanh(r) (autodiff would differentiate the branches and |r|)."""
+    r = jnp.abs(a - y)
+    big = r + jnp.log1p(jnp.exp(-2.0 * r)) - math.log(2.0)
+    sh = jnp.sinh(0.5 * jnp.minimum(r, 1.0))
+    return jnp.where(r < 1.0, jnp.log1p(2.0 * sh * sh), big)
+
+
+@log_cosh.defjvp
+def _log_cosh_jvp(primals, tangents):
+    (a, y), (ta, ty) = primals, tangents
+    g = jnp.tanh(a - y)
+    return log_cosh(a, y), g * (ta - ty)
+
+
+def log_cosh_der2(a, y):
+    return tanh_der(a - y)
 
 
 def log_loss_logits(z, y):
@@ -452,6 +709,24 @@ def _softmax_cross_entropy_delta(z, y):
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
 
+def _sigmoid_poisson_delta(z, y):
+    # (1 - y/a) a (1 - a) = (a - y) sigma(-z), without dividing by a
+    return (sigmoid(z) - y) * sigmoid(-z)
+
+
+def _softplus_poisson_delta(z, y):
+    # (1 - y/a) sigma(z) = (a - y) sigma(z) / a, a = softplus(z); the ratio sigma(z) /
+    # softplus(z) is 1 to every dtype's precision below z = -40 (where both underflow later)
+    a = softplus(z)
+    ratio = jnp.where(z < -40.0, 1.0, sigmoid(z) / jnp.where(z < -40.0, 1.0, a))
+    return (a - y) * ratio
+
+
+def _softmax_poisson_delta(z, y):
+    # J^T (1 - y/a) = a sum(y) - y, since a_i (1 - y_i / a_i) = a_i - y_i and sum(a) = 1
+    return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
+
+
 #: This backend's own stable forms of dC/dz for some pairs (an implementation choice); they
 #: take precedence over the registry's closed form.  Any other pair uses its closed form where
 #: the registry claims one, else the chain rule.
@@ -459,6 +734,11 @@ _STABLE_DELTA = {
     "sigmoid+cross_entropy": _sigmoid_cross_entropy_delta,
     "softmax+cross_entropy": _softmax_cross_entropy_delta,
     "softmax+log_loss": _softmax_log_loss_delta,
+    # kl_div's dC/da is the cross-entropy's, -y / a
+    "sigmoid+kl_div": _sigmoid_cross_entropy_delta,
+    "sigmoid+poisson_nll": _sigmoid_poisson_delta,
+    "softplus+poisson_nll": _softplus_poisson_delta,
+    "softmax+poisson_nll": _softmax_poisson_delta,
 }
 
 

@@ -87,7 +87,7 @@ def _grads(arch: Arch, params: dict, X, Y) -> dict:
             hidden = spec.activation(arch.layer_activation(layer - 1))
             z_prev = layers[layer - 1][0]
             if hidden.vector:
-                d = _ops.softmax_vjp(z_prev, upstream)
+                d = getattr(_ops, hidden.name + "_vjp")(z_prev, upstream)
             else:
                 d = upstream * getattr(_ops, hidden.name + "_der")(z_prev)
     return {k: g[k] for k in params}

@@ -15,19 +15,31 @@ from __future__ import annotations
 import sympy as sp
 
 from ._types import REALS, A, Activation, Cost, Interval, Kink, Pair, Reduction, Y, Z, closed
-from .activations import ACTIVATIONS, ELU_ALPHA, LEAKY_SLOPE
-from .costs import COSTS, HUBER_DELTA
+from .activations import (
+    ACTIVATIONS,
+    ELU_ALPHA,
+    GELU_TANH_CUBIC,
+    LEAKY_SLOPE,
+    SELU_ALPHA,
+    SELU_LAMBDA,
+)
+from .costs import COSTS, FUSED_LINKS, HUBER_DELTA, POISSON_LOG_RATE_MAX
 from .reductions import REDUCTIONS
 
 __all__ = [
     "ACTIVATIONS",
     "COSTS",
     "ELU_ALPHA",
+    "FUSED_LINKS",
+    "GELU_TANH_CUBIC",
     "HUBER_DELTA",
     "LEAKY_SLOPE",
     "PAIRS",
+    "POISSON_LOG_RATE_MAX",
     "REALS",
     "REDUCTIONS",
+    "SELU_ALPHA",
+    "SELU_LAMBDA",
     "SHARED_PROTOCOL_NAMES",
     "A",
     "Activation",
@@ -107,8 +119,9 @@ def _make_pair(act: Activation, c: Cost) -> Pair:
             reason=f"{act.name} ranges over {act.range}, outside {c.name}'s prediction "
             f"domain {c.pred_domain}",
         )
-    if c.name == "cross_entropy" and not act.vector:
-        # -y log a summed over classes is the categorical loss only for outputs on the simplex.
+    if c.target_simplex and not act.vector:
+        # -y log a (or y log(y/a)) summed over classes is the categorical loss (the KL
+        # divergence) only for outputs on the simplex.
         return Pair(
             act,
             c,
@@ -205,6 +218,8 @@ def _check_references() -> None:
     """Names one entry gives for another must exist (checked once, at import)."""
     for c in COSTS:
         for name in (c.fuses, *c.closed_forms):
+            if name is not None and name == c.fuses and name in FUSED_LINKS:
+                continue
             if name is not None and activation(name).name != name:
                 raise ValueError(f"{c.name}: use the canonical activation name, not {name!r}")
 

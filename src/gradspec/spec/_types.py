@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import sympy as sp
 
 #: The symbols every scalar spec expression is written in.  ``real=True`` matters: without it
@@ -72,7 +73,8 @@ def open_(lo: float, hi: float) -> Interval:
 class Kink:
     """A point where some derivative of a function does not exist.
 
-    ``at`` is the value of the kink variable (``z`` for activations, ``a - y`` for costs) where
+    ``at`` is the value of the kink variable (``z`` for activations; for costs the entry's
+    ``kink_variable``: the residual ``a - y`` or the margin ``y a``) where
     the ``order``-th derivative is undefined (order 0: the function itself jumps).  ``accepted``
     is the closed interval of values an implementation may return there for the derivative of
     order ``max(order, 1)``: the subdifferential (e.g. [0, 1] for relu' at 0, [0, 1] for the
@@ -127,6 +129,10 @@ class Activation:
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
     kind: Literal["activation"] = "activation"
+    #: Vector entries: the Jacobian J_ij = d a_i / d z_j written in the outputs,
+    #: ``jacobian_output(a, i, j)`` with ``a`` indexable (symbols or an IndexedBase); the
+    #: derivations prove it for K = 3 and render it (softmax: a_i (delta_ij - a_j)).
+    jacobian_output: Callable[[object, object, object], sp.Expr] | None = None
 
     def __post_init__(self) -> None:
         if self.inverse is not None and self.output_derivative is None:
@@ -148,8 +154,12 @@ class Cost:
     ``inputs`` says what the prediction argument is: ``"prediction"`` (an activation output) or
     ``"logits"`` (the pre-activation z; the entry then fuses an output activation, e.g. log loss
     on logits = softplus(z) - y z).  A cost on logits names the activation it fuses in
-    ``fuses``; its output layer then uses activation ``identity``.  Kinks are located in the
-    variable ``r = a - y``.
+    ``fuses`` (or, where that inverse link is no registry activation, one of
+    ``FUSED_LINKS``: poisson_nll_log fuses exp); its output layer then uses activation
+    ``identity``.  Kinks are located in ``kink_variable``: ``"residual"`` r = a - y (absolute,
+    huber) or ``"margin"`` m = y a (hinge, whose kink is at m = 1 for every target).
+    ``target_labels`` are the classic target values (hinge: -1 and +1), drawn often by the
+    strategies; the target domain still says what the formulas hold for.
     ``closed_forms`` maps an output activation's name to the classic simplification of
     dC/dz = C'(f(z), y) f'(z) the spec claims for that pair, as a string in ``a`` (= f(z)) and
     ``y`` (sigmoid + log loss: "a - y"); the derivations prove each one.
@@ -173,6 +183,8 @@ class Cost:
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
     kind: Literal["cost"] = "cost"
+    kink_variable: Literal["residual", "margin"] = "residual"
+    target_labels: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.inputs == "logits") != (self.fuses is not None):
@@ -187,6 +199,25 @@ class Cost:
     @property
     def smooth(self) -> bool:
         return not self.kinks
+
+    @property
+    def kink_label(self) -> str:
+        """How the kink variable reads: ``a - y`` or ``y a``."""
+        return "y a" if self.kink_variable == "margin" else "a - y"
+
+    def kink_value(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The kink variable at (a, y), elementwise (float64)."""
+        a, y = np.asarray(a, np.float64), np.asarray(y, np.float64)
+        return y * a if self.kink_variable == "margin" else a - y
+
+    def kink_prediction(self, at: float, y: np.ndarray) -> np.ndarray:
+        """The prediction a where the kink variable equals ``at`` for target y: y + at, or
+        at / y for a margin (inf where y = 0: no kink in a)."""
+        y = np.asarray(y, np.float64)
+        if self.kink_variable == "residual":
+            return y + at
+        nonzero = y != 0
+        return np.where(nonzero, at / np.where(nonzero, y, 1.0), np.inf)
 
 
 @dataclass(frozen=True)

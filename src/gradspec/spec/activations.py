@@ -12,6 +12,16 @@ from ._types import REALS, A, Activation, Interval, Kink, Z, closed, open_
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
 
+#: SELU's fixed constants (Klambauer et al. 2017), to the 31 digits the paper and every
+#: library (torch, JAX, Keras) give them; the registry's expression uses them as exact
+#: rationals, implementations as the nearest float64.
+SELU_LAMBDA_DIGITS = "1.0507009873554804934193349852946"
+SELU_ALPHA_DIGITS = "1.6732632423543772848170429916717"
+SELU_LAMBDA = float(SELU_LAMBDA_DIGITS)  # 1.0507009873554805
+SELU_ALPHA = float(SELU_ALPHA_DIGITS)  # 1.6732632423543772
+#: The cubic coefficient of GELU's tanh approximation (Hendrycks & Gimpel), exactly 0.044715.
+GELU_TANH_CUBIC = 0.044715
+
 
 def _softmax_components(k: int) -> list[sp.Expr]:
     zs = sp.symbols(f"z0:{k}", real=True)
@@ -19,7 +29,26 @@ def _softmax_components(k: int) -> list[sp.Expr]:
     return [sp.exp(zi) / total for zi in zs]
 
 
+def _log_softmax_components(k: int) -> list[sp.Expr]:
+    zs = sp.symbols(f"z0:{k}", real=True)
+    lse = sp.log(sum(sp.exp(zi) for zi in zs))
+    return [zi - lse for zi in zs]
+
+
+def _softmax_jacobian(a: object, i: object, j: object) -> sp.Expr:
+    return a[i] * (sp.KroneckerDelta(i, j) - a[j])
+
+
+def _log_softmax_jacobian(a: object, i: object, j: object) -> sp.Expr:
+    # d(z_i - logsumexp z)/dz_j = delta_ij - softmax_j, and softmax_j = exp(a_j)
+    return sp.KroneckerDelta(i, j) - sp.exp(a[j])
+
+
 _slope = sp.Float(LEAKY_SLOPE)
+_selu_lambda = sp.Rational(SELU_LAMBDA_DIGITS)
+_selu_alpha = sp.Rational(SELU_ALPHA_DIGITS)
+_gelu_cubic = sp.Rational("0.044715")  # = GELU_TANH_CUBIC exactly
+_relu6 = sp.Piecewise((0, Z < 0), (6, Z > 6), (Z, True))
 _alpha = sp.Float(ELU_ALPHA)
 # a / slope kept as a division (SymPy would fold it into 100.0 a, another rounding)
 _a_over_slope = sp.Mul(A, sp.Pow(_slope, -1, evaluate=False), evaluate=False)
@@ -152,11 +181,151 @@ ACTIVATIONS: tuple[Activation, ...] = (
         stability="Use the stable sigmoid; z/(1+exp(-z)) overflows for z < -709.",
     ),
     Activation(
+        name="gelu_tanh",
+        formula="f(z) = z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))  (GELU, tanh approximation)",
+        expr=Z / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (Z + _gelu_cubic * Z**3))),
+        range=Interval(-0.171, math.inf),
+        stability="Evaluate 1 + tanh(u) as 2 sigmoid(2u) = 2 / (1 + exp(-2u)) with the stable "
+        "sigmoid: 1 + tanh(u) cancels to 0 for z << 0.  z^3 overflows float32 beyond "
+        "|z| ~ 7e12 (float16: 40); beyond |z| = 30 the sigmoid is exactly 0 or 1 in every "
+        "dtype, so u may be computed on clip(z, -30, 30).  A different function from the exact "
+        "gelu (up to 5e-4 apart): declare the name of the one computed.",
+    ),
+    Activation(
+        name="selu",
+        formula="f(z) = lambda z if z >= 0 else lambda alpha (exp(z) - 1),  "
+        f"lambda = {SELU_LAMBDA_DIGITS}, alpha = {SELU_ALPHA_DIGITS}",
+        expr=_selu_lambda * sp.Piecewise((_selu_alpha * (sp.exp(Z) - 1), Z < 0), (Z, True)),
+        range=Interval(-SELU_LAMBDA * SELU_ALPHA, math.inf),
+        params={"lambda": SELU_LAMBDA, "alpha": SELU_ALPHA},
+        kinks=(
+            Kink(
+                at=0.0,
+                order=1,
+                accepted=(SELU_LAMBDA, SELU_LAMBDA * SELU_ALPHA),
+                note="f' jumps from lambda alpha (1.7581) to lambda (1.0507); PyTorch and JAX "
+                "return lambda alpha at 0",
+            ),
+        ),
+        stability="As elu: expm1 on the negative branch, evaluated on min(z, 0) only.",
+    ),
+    Activation(
+        name="mish",
+        formula="f(z) = z tanh(softplus(z))",
+        # tanh(log(1 + e^z)) written as the rational function of e^z it equals: the log form
+        # makes the mpmath truth lose the e^z term of f' for z << 0 (1 + e^-656 rounds to 1
+        # at any precision it tries), this one has no cancellation anywhere.
+        expr=Z * sp.exp(Z) * (sp.exp(Z) + 2) / (sp.exp(2 * Z) + 2 * sp.exp(Z) + 2),
+        range=Interval(-0.309, math.inf),
+        stability="softplus in its stable form (max(z, 0) + log1p(exp(-|z|))); sech^2 of it "
+        "as 4 e / (1 + e)^2, e = exp(-2 softplus(z)), not 1 - tanh^2 (which rounds to 0).",
+    ),
+    Activation(
+        name="softsign",
+        formula="f(z) = z / (1 + |z|)",
+        expr=Z / (1 + sp.Abs(Z)),
+        range=open_(-1.0, 1.0),
+        kinks=(
+            Kink(
+                at=0.0,
+                order=2,
+                accepted=(-2.0, 2.0),
+                note="f' = 1/(1 + |z|)^2 is continuous at 0 but f'' jumps from 2 to -2",
+            ),
+        ),
+        stability="Divide twice (1/(1 + |z|)/(1 + |z|)) so (1 + |z|)^2 cannot overflow.",
+    ),
+    Activation(
+        name="hard_tanh",
+        formula="f(z) = max(-1, min(1, z))",
+        expr=sp.Piecewise((-1, Z < -1), (1, Z > 1), (Z, True)),
+        range=closed(-1.0, 1.0),
+        kinks=(
+            Kink(
+                at=-1.0,
+                order=1,
+                accepted=(0.0, 1.0),
+                note="subdifferential [0, 1]; PyTorch returns 0, JAX 1",
+            ),
+            Kink(
+                at=1.0,
+                order=1,
+                accepted=(0.0, 1.0),
+                note="subdifferential [0, 1]; PyTorch returns 0, JAX 1",
+            ),
+        ),
+    ),
+    Activation(
+        name="relu6",
+        formula="f(z) = min(max(0, z), 6)",
+        expr=_relu6,
+        range=closed(0.0, 6.0),
+        kinks=(
+            Kink(
+                at=0.0,
+                order=1,
+                accepted=(0.0, 1.0),
+                note="subdifferential [0, 1]; PyTorch and JAX return 0",
+            ),
+            Kink(
+                at=6.0,
+                order=1,
+                accepted=(0.0, 1.0),
+                note="subdifferential [0, 1]; PyTorch and JAX return 0",
+            ),
+        ),
+    ),
+    Activation(
+        name="hard_swish",
+        formula="f(z) = z relu6(z + 3) / 6  (0 for z <= -3, z for z >= 3)",
+        expr=sp.Piecewise((0, Z < -3), (Z, Z > 3), (Z * (Z + 3) / 6, True)),
+        range=Interval(-0.375, math.inf, lo_closed=True),
+        kinks=(
+            Kink(
+                at=-3.0,
+                order=1,
+                accepted=(-0.5, 0.0),
+                note="f' jumps from 0 to -1/2; PyTorch returns -1/2",
+            ),
+            Kink(
+                at=3.0,
+                order=1,
+                accepted=(1.0, 1.5),
+                note="f' jumps from 3/2 to 1; PyTorch returns 3/2",
+            ),
+        ),
+        stability="The definition of PyTorch and Keras 3 (Howard et al. 2019, MobileNetV3). "
+        "Older code (Keras 2, some tutorials) computed z hard_sigmoid(z) with slope 0.2, "
+        "z clip(0.2 z + 0.5, 0, 1): a different function, which fails here.",
+    ),
+    Activation(
+        name="log_sigmoid",
+        formula="f(z) = log(sigmoid(z)) = -log(1 + exp(-z)) = -softplus(-z)",
+        expr=-sp.log(1 + sp.exp(-Z)),
+        range=open_(-math.inf, 0.0),
+        stability="Evaluate as -softplus(-z) = min(z, 0) - log1p(exp(-|z|)): log(sigmoid(z)) "
+        "gives -inf once sigmoid underflows (z < -745 in float64, -103 in float32) and "
+        "log(1 + exp(-z)) overflows; f'(z) = sigmoid(-z) with the stable sigmoid.",
+    ),
+    Activation(
         name="softmax",
         formula="f(z)_i = exp(z_i) / sum_j exp(z_j)   (along the last axis)",
         expr=None,
         vector_expr=_softmax_components,
+        jacobian_output=_softmax_jacobian,
         range=open_(0.0, 1.0),
         stability="Subtract max(z) before exp; the Jacobian is diag(a) - a a^T.",
+    ),
+    Activation(
+        name="log_softmax",
+        formula="f(z)_i = z_i - log sum_j exp(z_j)   (along the last axis)",
+        expr=None,
+        vector_expr=_log_softmax_components,
+        jacobian_output=_log_softmax_jacobian,
+        range=open_(-math.inf, 0.0),
+        stability="(z - m) - log1p(sum_{j != argmax} exp(z_j - m)), m the row max: never "
+        "log(softmax(z)), which is -inf once a probability underflows.  The Jacobian is "
+        "I - 1 softmax(z)^T (row i: e_i - softmax(z)), not softmax's diag(a) - a a^T; its "
+        "vector-Jacobian product is g - softmax(z) sum(g).",
     ),
 )

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ._types import REALS, A, Cost, Interval, Kink, Y, Z, closed, open_
 
 HUBER_DELTA = 1.0
+
+#: Inverse links a cost on logits may fuse that are no registry activation, with f(z).
+#: exp is not an output activation of the registry: its value overflows float32 beyond
+#: z = 88.7 and its pairs with the squared costs much sooner, so every check of it would
+#: measure the dtype's range, not the implementation.  The Poisson loss on log-rates is where
+#: it is fused: exp(z) - y z is evaluated without forming a rate that could overflow first.
+FUSED_LINKS: dict[str, sp.Expr] = {"exp": sp.exp(Z)}
+
+#: Largest log-rate of poisson_nll_log: exp(88) = 1.65e38 is finite in float32 (and so is
+#: every derivative); beyond 88.72 the value itself overflows float32.
+POISSON_LOG_RATE_MAX = 88.0
 
 _r = A - Y
 _delta = sp.Float(HUBER_DELTA)
@@ -21,6 +34,8 @@ def _categorical_logits(k: int) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Symbo
 
 
 PROBABILITY_TARGET = closed(0.0, 1.0)
+_margin = Y * A
+_hinge = sp.Piecewise((1 - _margin, _margin < 1), (0, True))
 
 COSTS: tuple[Cost, ...] = (
     Cost(
@@ -84,6 +99,98 @@ COSTS: tuple[Cost, ...] = (
         closed_forms={"softmax": "a - y"},
         aliases=("categorical_cross_entropy",),
         stability="Probabilities at exactly 0 give inf; prefer cross_entropy_logits.",
+    ),
+    Cost(
+        name="hinge",
+        formula="C(a, y) = max(0, 1 - y a),  labels y in {-1, +1}",
+        expr=_hinge,
+        pred_domain=REALS,
+        target_domain=closed(-1.0, 1.0),
+        target_labels=(-1.0, 1.0),
+        kink_variable="margin",
+        kinks=(
+            Kink(
+                at=1.0,
+                order=1,
+                accepted=(-1.0, 1.0),
+                note="at the margin y a = 1 dC/da jumps from -y to 0: the subdifferential is "
+                "between them ([-1, 0] for y = 1, [0, 1] for y = -1; the one-sided "
+                "differences check which); PyTorch and JAX return 0 there",
+            ),
+        ),
+        stability="Exact as written (one product, one subtraction).  The kink is at the margin "
+        "y a = 1, which for labels +-1 is a = y; the formula and its derivative -y (y a < 1) "
+        "hold for any real y, and the spec checks y in [-1, 1].",
+    ),
+    Cost(
+        name="squared_hinge",
+        formula="C(a, y) = max(0, 1 - y a)^2,  labels y in {-1, +1}",
+        expr=_hinge**2,
+        pred_domain=REALS,
+        target_domain=closed(-1.0, 1.0),
+        target_labels=(-1.0, 1.0),
+        kink_variable="margin",
+        kinks=(
+            Kink(
+                at=1.0,
+                order=2,
+                accepted=(0.0, 2.0),
+                note="dC/da = -2 y max(0, 1 - y a) is continuous; d2C/da2 jumps from 2 y^2 "
+                "(2 for labels +-1) to 0 at the margin y a = 1",
+            ),
+        ),
+        stability="Exact as written: square max(0, 1 - y a) after the max.",
+    ),
+    Cost(
+        name="kl_div",
+        formula="C(a, y) = y log(y / a)   (0 log 0 = 0; summed over classes: KL(y || a))",
+        # y log y (the 0 log 0 = 0 convention as a Piecewise) is constant in a: written
+        # apart, dC/da is the plain -y / a and the softmax closed form proves like
+        # cross_entropy's
+        expr=-Y * sp.log(A) + sp.Piecewise((0, sp.Eq(Y, 0)), (Y * sp.log(Y), True)),
+        pred_domain=Interval(0.0, 1.0, hi_closed=True),
+        target_domain=PROBABILITY_TARGET,
+        target_simplex=True,
+        # KL(y || softmax(z)) differs from the cross-entropy by the entropy of y, constant in z
+        closed_forms={"softmax": "a - y"},
+        stability="Both arguments are probabilities (a: the prediction, y: the target), as in "
+        "log_loss and cross_entropy.  xlogy(y, y) - xlogy(y, a) gives 0 at y = 0; "
+        "y log(y/a) cancels nothing but divides first.  PyTorch's kl_div(input, target) "
+        "takes input = log a (log-probabilities) and target = y: kl_div(a, y) here is "
+        "torch.nn.functional.kl_div(torch.log(a), y, reduction='none').",
+    ),
+    Cost(
+        name="poisson_nll",
+        formula="C(a, y) = a - y log a   (a: the rate, y: the count; log y! dropped)",
+        expr=A - Y * sp.log(A),
+        pred_domain=open_(0.0, math.inf),
+        target_domain=Interval(0.0, math.inf, lo_closed=True),
+        stability="xlogy(y, a) gives 0 for y = 0 at any a.  PyTorch's poisson_nll_loss with "
+        "log_input=False computes a - y log(a + 1e-8): a different function near a = 0 "
+        "(and off by 1e-8 y / a everywhere).",
+    ),
+    Cost(
+        name="poisson_nll_log",
+        formula="C(z, y) = exp(z) - y z   (Poisson NLL of the rate exp(z); z: the log-rate)",
+        expr=sp.exp(Z) - Y * Z,
+        pred_domain=Interval(-math.inf, POISSON_LOG_RATE_MAX, hi_closed=True),
+        target_domain=Interval(0.0, math.inf, lo_closed=True),
+        inputs="logits",
+        fuses="exp",
+        stability="Exact as written; the derivative is exp(z) - y.  The domain ends at "
+        f"z = {POISSON_LOG_RATE_MAX:g}, where exp(z) is still finite in float32.  PyTorch's "
+        "poisson_nll_loss(z, y, log_input=True, full=False) is this function.",
+    ),
+    Cost(
+        name="log_cosh",
+        formula="C(a, y) = log(cosh(a - y))",
+        expr=sp.log(sp.cosh(_r)),
+        pred_domain=REALS,
+        target_domain=REALS,
+        stability="Evaluate as |r| + log1p(exp(-2|r|)) - log 2: cosh overflows for "
+        "|r| > 710 (float64) / 89 (float32).  That form cancels for small r (r^2/2 out of "
+        "terms of size log 2), as log(cosh r) does: for |r| < 1 use log1p(2 sinh(r/2)^2).  "
+        "dC/da = tanh(r), d2C/da2 = sech^2(r) in its tail-accurate form.",
     ),
     Cost(
         name="log_loss_logits",
