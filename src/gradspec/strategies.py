@@ -86,6 +86,9 @@ def floats_in(
     """Floats of ``dtype`` inside ``interval`` (open ends excluded), moderate or wide, and
     never within ``margin`` (relative) of a point in ``avoid``."""
     tight = math.isfinite(interval.lo) and math.isfinite(interval.hi)
+    # Two ulps at least: float16 and bfloat16 values (bfloat16 drawn in float32 and rounded)
+    # within one ulp of a kink would round onto it.  float32/float64 keep ``margin``.
+    margin = max(margin, 2 * float(dtypes.finfo(dtype).eps)) if avoid else margin
     wide = dtypes.wide(dtype)
     lo = max(interval.lo, -wide)
     hi = min(interval.hi, wide)
@@ -143,11 +146,18 @@ def floats_in(
 
 
 def _near(points: tuple[float, ...], dtype: str | np.dtype) -> st.SearchStrategy[float]:
-    """Values a little off a kink (both sides), never on it."""
+    """Values a little off a kink (both sides), never on it: at least two ulps of the dtype
+    away, so that rounding to float16 / bfloat16 cannot land on the kink."""
     offsets = st.floats(1e-2 * NEAR_KINK, NEAR_KINK)
-    return st.tuples(st.sampled_from(points), offsets, st.booleans()).map(
-        lambda t: float(np.dtype(dtype).type(t[0] + (t[1] if t[2] else -t[1]) * max(1, abs(t[0]))))
-    )
+    ulps = 2 * float(dtypes.finfo(dtype).eps)
+    cast = np.dtype(dtype).type
+
+    def off(t: tuple[float, float, bool]) -> float:
+        at, offset, above = t
+        step = max(offset, ulps) * max(1, abs(at))
+        return float(cast(at + step if above else at - step))
+
+    return st.tuples(st.sampled_from(points), offsets, st.booleans()).map(off)
 
 
 def activation_inputs(

@@ -576,6 +576,13 @@ def poisson_nll_der(a, y):
 
 
 def poisson_nll_der2(a, y):
+    """y / a^2 as (y / a) / a.  XLA rewrites that into y / (a * a), and in float16 a * a
+    underflows to 0 for a < 2.4e-4 (0 / 0 = NaN where the truth is 0, inf where it is
+    finite): low-precision inputs are divided in float32 and rounded once."""
+    if a.dtype.itemsize < 4:
+        return (y.astype(jnp.float32) / a.astype(jnp.float32) / a.astype(jnp.float32)).astype(
+            a.dtype
+        )
     return y / a / a
 
 
