@@ -23,7 +23,7 @@ FRAMEWORK = "jax"
 DISTRIBUTIONS = ("jax", "jaxlib", "optax")
 
 #: alias -> module, in scope of every expression (and imported by every reproducer).
-IMPORTS = {"jax": "jax", "jnp": "jax.numpy", "optax": "optax"}
+IMPORTS = {"jax": "jax", "jnp": "jax.numpy", "jsp": "jax.scipy.special", "optax": "optax"}
 
 #: Modules whose absence only removes the entries that use them.
 OPTIONAL = ("optax",)
@@ -50,12 +50,25 @@ CALLS: dict[str, str] = {
     "gelu": "jax.nn.gelu(z, approximate=False)",
     "swish": "jax.nn.silu(z)",
     "softmax": "jax.nn.softmax(z, axis=-1)",
+    "gelu_tanh": "jax.nn.gelu(z, approximate=True)",
+    "selu": "jax.nn.selu(z)",
+    "mish": "jax.nn.mish(z)",
+    "softsign": "jax.nn.soft_sign(z)",
+    "hard_tanh": "jax.nn.hard_tanh(z)",
+    "relu6": "jax.nn.relu6(z)",
+    "hard_swish": "jax.nn.hard_swish(z)",
+    "log_sigmoid": "jax.nn.log_sigmoid(z)",
+    "log_softmax": "jax.nn.log_softmax(z, axis=-1)",
     # optax.losses.l2_loss is 0.5 * (a - y)**2 (its docstring: Bishop's convention).
     "half_squared": "optax.losses.l2_loss(a, y)",
     "squared": "optax.losses.squared_error(a, y)",
     "huber": f"optax.losses.huber_loss(a, y, delta={HUBER_DELTA!r})",
     "log_loss_logits": "optax.losses.sigmoid_binary_cross_entropy(z, y)",
     "cross_entropy_logits": "optax.losses.softmax_cross_entropy(z, y, axis=-1)",
+    "hinge": "optax.losses.hinge_loss(a, y)",
+    # rel_entr(y, a) = y log(y / a) elementwise (optax.losses.kl_divergence sums over rows).
+    "kl_div": "jsp.rel_entr(y, a)",
+    "log_cosh": "optax.losses.log_cosh(a, y)",
 }
 
 #: Registry entries neither JAX nor optax has a function for, and what they have instead.
@@ -65,4 +78,7 @@ NOT_IN_LIBRARY: dict[str, str] = {
     "optax.losses.sigmoid_binary_cross_entropy takes logits (audited as log_loss_logits)",
     "cross_entropy": "no -y log a on probabilities: optax.losses.softmax_cross_entropy "
     "takes logits (audited as cross_entropy_logits)",
+    "squared_hinge": "no squared hinge loss in optax",
+    "poisson_nll": "no Poisson negative log-likelihood in optax (nor in jax.nn)",
+    "poisson_nll_log": "no Poisson negative log-likelihood in optax (nor in jax.nn)",
 }

@@ -46,6 +46,15 @@ CALLS: dict[str, str] = {
     "gelu": 'F.gelu(z, approximate="none")',
     "swish": "F.silu(z)",
     "softmax": "F.softmax(z, dim=-1)",
+    "gelu_tanh": 'F.gelu(z, approximate="tanh")',
+    "selu": "F.selu(z)",
+    "mish": "F.mish(z)",
+    "softsign": "F.softsign(z)",
+    "hard_tanh": "F.hardtanh(z, min_val=-1.0, max_val=1.0)",
+    "relu6": "F.relu6(z)",
+    "hard_swish": "F.hardswish(z)",
+    "log_sigmoid": "F.logsigmoid(z)",
+    "log_softmax": "F.log_softmax(z, dim=-1)",
     "squared": 'F.mse_loss(a, y, reduction="none")',
     "absolute": 'F.l1_loss(a, y, reduction="none")',
     "huber": f'F.huber_loss(a, y, reduction="none", delta={HUBER_DELTA!r})',
@@ -54,6 +63,12 @@ CALLS: dict[str, str] = {
     # Probability targets (not class indices); torch's class axis is dim 1, which is the
     # last axis of the (C,) and (N, C) rows the checks send.
     "cross_entropy_logits": 'F.cross_entropy(z, y, reduction="none")',
+    # torch's kl_div takes log-probabilities as its input: kl_div(log a, y) = y (log y - log a).
+    "kl_div": 'F.kl_div(torch.log(a), y, reduction="none")',
+    # eps is torch's default, written out: log(a + eps) is torch's guard against log 0.
+    "poisson_nll": "F.poisson_nll_loss(a, y, log_input=False, full=False, eps=1e-08, "
+    'reduction="none")',
+    "poisson_nll_log": 'F.poisson_nll_loss(z, y, log_input=True, full=False, reduction="none")',
 }
 
 #: Registry entries torch has no function for, and what it has instead.
@@ -62,4 +77,8 @@ NOT_IN_LIBRARY: dict[str, str] = {
     "0.5 * F.mse_loss would audit gradspec's arithmetic, not torch's",
     "cross_entropy": "no -y log a on probabilities: F.nll_loss takes log-probabilities and "
     "class indices, F.cross_entropy takes logits (audited as cross_entropy_logits)",
+    "hinge": "no binary hinge max(0, 1 - y a): F.hinge_embedding_loss is another function "
+    "(a for y = 1, max(0, margin - a) for y = -1), F.multi_margin_loss is multi-class",
+    "squared_hinge": "no squared hinge (F.multi_margin_loss(p=2) is multi-class)",
+    "log_cosh": "no log-cosh loss",
 }
