@@ -42,12 +42,13 @@ def _persistent_compilation_cache() -> None:
     """Keep the JAX backend's compiled functions between runs (JAX's own persistent cache,
     in the user cache folder): the derandomized profiles compile the same shapes every
     run, and compiling is most of a cold run.  A cache folder the user configured is left
-    as it is; ``GRADSPEC_JAX_CACHE=off`` disables ours."""
+    as it is; ``GRADSPEC_JAX_CACHE=off`` disables ours (``=DIR``: that folder instead, set by
+    the backend itself, :func:`gradspec.jaxbackend.enable_cache_from_env`)."""
     import jax
 
-    if os.environ.get("GRADSPEC_JAX_CACHE", "").lower() in ("0", "off", "no", "false"):
-        return
-    if jax.config.jax_compilation_cache_dir:
+    from gradspec.jaxbackend._backend import CACHE_ENV, cache_off
+
+    if cache_off() or os.environ.get(CACHE_ENV) or jax.config.jax_compilation_cache_dir:
         return
     jax.config.update("jax_compilation_cache_dir", str(user_cache_dir() / "jax"))
     # Every function is small and cheap to compile on its own; together they take seconds.

@@ -16,18 +16,27 @@ import jax
 from gradspec.errors import UsageError
 
 CACHE_ENV = "GRADSPEC_JAX_CACHE"
+#: Values of ``$GRADSPEC_JAX_CACHE`` that switch the cache off rather than name a folder.
+CACHE_OFF = ("0", "off", "no", "false")
 _cache_dir: str | None = None
 
 
-def enable_cache_from_env() -> str | None:
-    """Turn on JAX's persistent compilation cache iff ``$GRADSPEC_JAX_CACHE`` names a folder.
+def cache_off() -> bool:
+    """``$GRADSPEC_JAX_CACHE`` says no persistent compilation cache at all."""
+    return os.environ.get(CACHE_ENV, "").strip().lower() in CACHE_OFF
 
-    Opt-in only (it writes to disk and changes global JAX config); idempotent.  Returns the
+
+def enable_cache_from_env() -> str | None:
+    """Turn on JAX's persistent compilation cache iff ``$GRADSPEC_JAX_CACHE`` names a folder
+    (``off``, ``0``, ``no`` or ``false`` name none).
+
+    Opt-in for the library (it writes to disk and changes global JAX config; ``gradspec
+    verify`` turns it on in the user cache folder by default); idempotent.  Returns the
     folder in use, or None.
     """
     global _cache_dir
     path = os.environ.get(CACHE_ENV)
-    if not path or _cache_dir == path:
+    if not path or cache_off() or _cache_dir == path:
         return _cache_dir
     os.makedirs(path, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", path)
