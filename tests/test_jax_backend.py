@@ -88,3 +88,13 @@ def test_persistent_cache_with_env_var(tmp_path):
     code = "import numpy as np, gradspec.jaxbackend as J; print(J.sigmoid(np.ones(3))[0])"
     _run(code, GRADSPEC_JAX_CACHE=str(tmp_path))
     assert any(tmp_path.iterdir()), "no compilation cache entries were written"
+
+
+def test_cache_switched_off_is_not_a_folder(tmp_path, monkeypatch):
+    from gradspec.jaxbackend._backend import enable_cache_from_env
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRADSPEC_JAX_CACHE", "off")
+    before = enable_cache_from_env.__globals__["_cache_dir"]
+    assert enable_cache_from_env() == before
+    assert not (tmp_path / "off").exists()
