@@ -46,14 +46,11 @@ def _persistent_compilation_cache() -> None:
     the backend itself, :func:`gradspec.jaxbackend.enable_cache_from_env`)."""
     import jax
 
-    from gradspec.jaxbackend._backend import CACHE_ENV, cache_off
+    from gradspec.jaxbackend._backend import CACHE_ENV, cache_off, enable_cache
 
     if cache_off() or os.environ.get(CACHE_ENV) or jax.config.jax_compilation_cache_dir:
         return
-    jax.config.update("jax_compilation_cache_dir", str(user_cache_dir() / "jax"))
-    # Every function is small and cheap to compile on its own; together they take seconds.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    enable_cache(str(user_cache_dir() / "jax"))
 
 
 def builtin(name: str) -> Target:

@@ -34,10 +34,15 @@ def enable_cache_from_env() -> str | None:
     verify`` turns it on in the user cache folder by default); idempotent.  Returns the
     folder in use, or None.
     """
-    global _cache_dir
     path = os.environ.get(CACHE_ENV)
     if not path or cache_off() or _cache_dir == path:
         return _cache_dir
+    return enable_cache(path)
+
+
+def enable_cache(path: str) -> str:
+    """JAX's persistent compilation cache in folder ``path`` (global JAX config)."""
+    global _cache_dir
     os.makedirs(path, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", path)
     # cache even the small, fast-to-compile programs (the defaults skip them)
