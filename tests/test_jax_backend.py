@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import gradspec.jaxbackend as J
+import gradspec.jaxbackend.autodiff  # noqa: F401  (J.autodiff: a submodule, not imported by J)
 from gradspec.errors import UsageError
 
 
