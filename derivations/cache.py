@@ -25,8 +25,25 @@ from .derive import Derived
 SHIPPED = Path(__file__).with_name("derived.json")
 
 
+_FINGERPRINT: list[tuple[tuple, str]] = []
+
+
 def fingerprint() -> str:
-    """A hash of every input of the derivation."""
+    """A hash of every input of the derivation.
+
+    Memoised on the registry tuples themselves (immutable; a test that swaps one in gets a
+    new hash): hashing every expression's ``srepr`` costs ~40 ms, and every truth function
+    asks for it."""
+    registry = (ACTIVATIONS, COSTS, PAIRS)
+    stale = not _FINGERPRINT or any(
+        a is not b for a, b in zip(_FINGERPRINT[0][0], registry, strict=True)
+    )
+    if stale:
+        _FINGERPRINT[:] = [(registry, _fingerprint())]
+    return _FINGERPRINT[0][1]
+
+
+def _fingerprint() -> str:
     h = hashlib.sha256()
     h.update(sp.__version__.encode())
     h.update(Path(derive.__file__).read_bytes())

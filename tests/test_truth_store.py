@@ -115,3 +115,27 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
     (tmp_path / "rows.npy").write_bytes((tmp_path / "1" / "rows.npy").read_bytes())
     p = _python(SECOND, tmp_path)
     assert p.returncode == 0, p.stderr
+
+
+# verify -j: each backend runs in a pool process; what it computed must outlive it.
+POOLED = textwrap.dedent(
+    """
+    import sqlite3
+    from pathlib import Path
+    from gradspec.conformance import api
+    from gradspec.conformance.options import Options
+    opts = Options.make(profile="quick", only="costs", dtypes="float64")
+    reports, _ = api.verify_many(["numpy"], jobs=1, options=opts)
+    assert not reports[0].error and reports[0].results, reports[0].error
+    (path,) = Path("cache/gradspec").glob("truth-*.sqlite")
+    with sqlite3.connect(path) as con:
+        print(con.execute("SELECT COUNT(*) FROM truth").fetchone()[0])
+    """
+)
+
+
+def test_values_computed_in_a_pool_process_reach_the_store(tmp_path: Path) -> None:
+    p = _python(POOLED, tmp_path)
+    assert p.returncode == 0, p.stderr
+    # far fewer than one batch's worth: written by the flush when the process ends
+    assert 0 < int(p.stdout.split()[-1]) < 20_000

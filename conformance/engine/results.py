@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ from hypothesis import errors as hyp_errors
 from hypothesis import example as hyp_example
 from hypothesis import seed as hyp_seed
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import providers
+from hypothesis.internal.constants_ast import Constants
 from hypothesis.internal.reflection import function_digest
 from hypothesis.reporting import with_reporter
 
@@ -252,7 +255,7 @@ def run_property(
     # No database (database=None): the key hypothesis would otherwise digest is never used.
     prop._hypothesis_internal_database_key = None
     failure = None
-    with with_reporter(lambda *_: None), warnings.catch_warnings():
+    with with_reporter(lambda *_: None), warnings.catch_warnings(), _no_local_constants():
         warnings.simplefilter("ignore", hyp_errors.NonInteractiveExampleWarning)
         try:
             prop()
@@ -263,6 +266,29 @@ def run_property(
         except hyp_errors.Unsatisfiable as exc:  # pragma: no cover - strategy bug
             failure = Violation(f"no valid input could be generated: {exc}")
     return Outcome(failure, state["worst"], state["n"], state["warnings"])
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Draw without the literals of the loaded modules.
+
+    Hypothesis mixes into its draws the numeric literals of every module loaded from outside
+    site-packages: gradspec's own when installed editable, a checked candidate's, whatever
+    the process happened to import.  Draws (and so results, and the persistent truth memo's
+    hits) then depend on the installation, on the process running the check (``-j``) and on
+    unrelated code edits.  A derandomized profile must draw the same examples everywhere."""
+    saved = providers._get_local_constants
+    providers._get_local_constants = _no_constants
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+def _no_constants() -> Constants:
+    return Constants()
 
 
 _SEED: list[int] = []
