@@ -123,14 +123,13 @@ def directions(
     kinked: bool,
     f_err: float | None = None,
 ) -> Iterator[tuple[numeric.Directional, float, float]]:
-    """The core of the gradient check, per direction: (the directional comparison, its
-    eps-units, its ratio to the wrong-math threshold; > 1 fails).
+    """Per direction: (the directional comparison, its eps-units, its ratio to the wrong-math
+    threshold; > 1 fails).
 
     ``DIRECTIONS`` random directions v / sqrt(n); <grads, v> against Ridders differences of
     ``loss`` along v from a first step ``NET_STEP``.  Beyond the budget and with a kink in the
     network, the difference is retried at 1/100 of the step before it is believed: a kink
-    inside the step spoils a difference but not a gradient.  ``gradspec bench`` times this
-    very function."""
+    inside the step spoils a difference but not a gradient."""
     budget = BUDGETS["network"]
     for _ in range(DIRECTIONS):
         v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
@@ -142,6 +141,30 @@ def directions(
         yield d, units, d.ratio(dtype)
 
 
+def check_gradient(
+    loss: Callable[[np.ndarray], float],
+    flat: np.ndarray,
+    gflat: np.ndarray,
+    seed: int,
+    dtype: np.dtype,
+    kinked: bool,
+) -> list[tuple[numeric.Directional, float, float]]:
+    """The network gradient check on one example: ``gflat`` (the candidate's gradient at the
+    flat float64 parameters ``flat``) against the numeric gradient of ``loss`` along the
+    :func:`directions` drawn from ``seed``, with the loss's own rounding when it computes in
+    float32.  Returns the directions compared, up to and including the first that fails
+    (ratio > 1).  The ``gradient`` check runs this on every example; ``gradspec bench`` times
+    and measures the detection of this very function."""
+    f_err = _loss_noise(loss, flat)
+    rng = np.random.default_rng(seed)
+    out = []
+    for d, units, ratio in directions(loss, flat, gflat, rng, dtype, kinked, f_err):
+        out.append((d, units, ratio))
+        if ratio > 1:
+            break
+    return out
+
+
 def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     arch = target.arch
     kinked = has_kinks(arch)
@@ -151,9 +174,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
         loss, flat, gflat, _ = _flat_problem(ctx, target, seed, X, Y)
         worst = None
         budget = BUDGETS["network"]
-        f_err = _loss_noise(loss, flat)
-        rng = np.random.default_rng(seed)
-        for d, units, ratio in directions(loss, flat, gflat, rng, ctx.np_dtype, kinked, f_err):
+        for d, units, ratio in check_gradient(loss, flat, gflat, seed, ctx.np_dtype, kinked):
             w = Worst(
                 None,
                 units,
