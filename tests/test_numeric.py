@@ -104,3 +104,12 @@ def test_scalar_ridders_hands_non_finite_evaluations_to_the_array_ridders():
     got = numeric.ridders_scalar(phi, 1e-2)
     assert np.array_equal(np.array(got), np.array([float(want[0]), float(want[1])]),
                           equal_nan=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [1, 7, 1608, 60430])
+def test_random_direction_is_the_choice_draw(n):
+    """Directions (and so every network example) stay those of rng.choice([-1, 1])."""
+    r1, r2 = np.random.default_rng(n), np.random.default_rng(n)
+    want = r1.choice(np.array([-1.0, 1.0]), size=n)
+    assert np.array_equal(numeric.random_direction(n, r2), want)
+    assert r1.random() == r2.random()
