@@ -223,7 +223,7 @@ def plot_detection(det: list[dict], outdir: str, plt) -> str:
     panels = list(dict.fromkeys((r["params"], r["dtype"]) for r in det))
     cols = 2
     nrows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(12, 4.2 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(13, 5.2 * nrows), squeeze=False)
     styles = {
         "gradspec": ("o-", 2.4),
         "jax check_grads (rev)": ("s--", 1.6),
@@ -235,11 +235,12 @@ def plot_detection(det: list[dict], outdir: str, plt) -> str:
             if (r["params"], r["dtype"]) != (params, dtype):
                 continue
             fmt, lw = styles.get(r["name"], ("x-", 1.4))
-            label = f"{r['name']} (false alarms {r['false_alarm_rate']:.0%})"
+            short = r["name"].replace("torch gradcheck", "torch").replace(" (rev)", "")
+            label = f"{short}: false alarms {r['false_alarm_rate']:.0%}"
             pts = [(lv, 100 * x) for lv, x in zip(r["levels"], r["detection_rate"], strict=True)
                    if x is not None]  # fmt: skip
             if not pts:
-                label += ": levels not run"
+                label += " (levels not run)"
             ax.plot([q[0] for q in pts], [q[1] for q in pts], fmt, lw=lw, ms=5, label=label)
         ax.axhline(95, color="grey", lw=0.8, ls=":")
         ax.set_xscale("log")
@@ -249,7 +250,8 @@ def plot_detection(det: list[dict], outdir: str, plt) -> str:
         ax.set_ylabel("caught [% of seeds]")
         ax.set_title(f"{params:,} parameters, {dtype}")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left")
+        # below the panel: inside, it hid the lines at 0% and 100%
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     fig.suptitle(
