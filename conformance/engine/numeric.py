@@ -131,13 +131,14 @@ def _ridders(phi, h0, exact, f_error):
 
 
 def ridders_scalar(
-    phi: Callable[[float], float], h0: float, f_error: float | None = None
+    phi: Callable[[float], float], h0: float, f_error: float | None = None, rows: int = NTAB
 ) -> tuple[float, float]:
     """:func:`ridders` for one scalar function, in Python floats: the same table, the same
     operations in the same order (so the same bits), without NumPy's per-call overhead on
     0-d arrays, which cost more than the loss evaluations themselves on a network of 1,600
     parameters.  A non-finite evaluation hands the whole table to :func:`ridders` (its NaN
-    semantics), re-evaluating ``phi``."""
+    semantics), re-evaluating ``phi``.  ``rows`` < NTAB stops the table early: its first
+    rows, the same numbers the full table starts with (2 evaluations a row)."""
     fe = float(np.finfo(np.float64).eps)
     inf = float("inf")
 
@@ -152,23 +153,23 @@ def ridders_scalar(
 
     try:
         h = float(h0)
-        rows: list[list[float]] = [[0.0] * NTAB for _ in range(NTAB)]
-        rows[0][0], noise = difference(h)
-        best, err, active = rows[0][0], inf, True
-        for i in range(1, NTAB):
+        a: list[list[float]] = [[0.0] * NTAB for _ in range(NTAB)]
+        a[0][0], noise = difference(h)
+        best, err, active = a[0][0], inf, True
+        for i in range(1, min(rows, NTAB)):
             h = h / CON
-            rows[0][i], noise = difference(h)
+            a[0][i], noise = difference(h)
             fac = CON * CON
             for j in range(1, i + 1):
-                rows[j][i] = (rows[j - 1][i] * fac - rows[j - 1][i - 1]) / (fac - 1)
-                if not math.isfinite(rows[j][i]):
+                a[j][i] = (a[j - 1][i] * fac - a[j - 1][i - 1]) / (fac - 1)
+                if not math.isfinite(a[j][i]):
                     raise _NonFinite
                 fac *= CON * CON
-                errt = max(abs(rows[j][i] - rows[j - 1][i]), abs(rows[j][i] - rows[j - 1][i - 1]))
+                errt = max(abs(a[j][i] - a[j - 1][i]), abs(a[j][i] - a[j - 1][i - 1]))
                 errt = errt + noise
                 if active and errt <= err:
-                    err, best = errt, rows[j][i]
-            if abs(rows[i][i] - rows[i - 1][i - 1]) >= SAFE * err:
+                    err, best = errt, a[j][i]
+            if abs(a[i][i] - a[i - 1][i - 1]) >= SAFE * err:
                 active = False
             if not active:
                 break
@@ -313,6 +314,7 @@ def directional(
     v: np.ndarray,
     h0: float | None = None,
     f_error: float | None = None,
+    rows: int = NTAB,
 ) -> Directional:
     """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
 
@@ -322,7 +324,7 @@ def directional(
     computes in float32 is noisier).
     By default the first step moves the largest coordinate by ``min(0.05 max(1, |x|), 0.25)``,
     as for elementwise functions; ``h0`` overrides it (networks with kinks use small steps,
-    see checks.network).
+    see checks.network).  ``rows`` limits the extrapolation table (see ridders_scalar).
     """
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -338,7 +340,7 @@ def directional(
     if h0 is None:
         vmax = float(np.max(np.abs(v))) or 1.0
         h0 = float(initial_step(np.array(float(np.max(np.abs(x)))))) / vmax
-    d, e = ridders_scalar(phi, float(h0), f_error)
+    d, e = ridders_scalar(phi, float(h0), f_error, rows)
     g = np.asarray(grad, dtype=np.float64)
     return Directional(
         analytic=float(np.dot(g, v)),
