@@ -1,9 +1,8 @@
 """Gradient checkers on one network, float64 throughout, each on the true gradient and on a
 gradient with ONE planted wrong entry.
 
-* gradspec directional: the core of the network gradient check itself (its
-  ``DIRECTIONS`` Rademacher directions, ``numeric.directional`` with ``NET_STEP``, Ridders
-  extrapolation, the ``network`` budget of the error model), counted evaluation by evaluation;
+* gradspec directional: the network gradient check itself
+  (``checks.network.check_gradient``, called, not copied), counted evaluation by evaluation;
   its physical floor is one loss+grad plus the loss evaluations it makes, at their
   measured unit costs.
 * gradspec per-parameter: ``numeric.ridders`` along each coordinate axis, judged by the same
@@ -15,7 +14,10 @@ gradient with ONE planted wrong entry.
 from __future__ import annotations
 
 import itertools
+import sys
 import time
+import warnings
+from unittest import mock
 
 import numpy as np
 
@@ -31,18 +33,23 @@ F64 = np.float64
 
 
 class Problem:
-    """The network, its batch, flat float64 parameters and the true flat gradient."""
+    """The network, its batch, flat parameters and the true flat gradient, in ``dtype``.
 
-    def __init__(self, case: nets.NetCase, batch: int = 16, seed: int = 0):
+    A float32 problem is a float32 network behind the protocol: its parameters, batch, loss
+    and gradient are float32 (the check hands its loss float64 copies, which it casts)."""
+
+    def __init__(self, case: nets.NetCase, batch: int = 16, seed: int = 0, dtype=F64):
         self.case = case
         self.arch = case.arch
+        self.dtype = np.dtype(dtype)
         params = mlp.init_params(self.arch, seed, F64)
         rng = np.random.default_rng(seed + 1)
         for k in params:  # non-zero biases: every parameter has a generic gradient
             if k.startswith("b"):
                 params[k] = rng.uniform(-0.1, 0.1, params[k].shape)
-        self.X, self.Y = nets.data(case, F64, seed, batch)
-        self.flat, self.layout = mlp.flatten(params)
+        self.X, self.Y = nets.data(case, self.dtype, seed, batch)
+        flat, self.layout = mlp.flatten(params)
+        self.flat = flat.astype(self.dtype).astype(F64)  # the network's own values
         self.n = self.flat.size
         self.evals = 0
         self.grad = self.loss_and_grad(self.flat)
@@ -50,35 +57,38 @@ class Problem:
         # largest-magnitude entry's neighbour so it is a generic, mid-sized parameter).
         self.bad_index = int(self.n // 3)
         self.delta = 0.01 * float(np.max(np.abs(self.grad)))
-        self.bad_grad = self.grad.copy()
-        self.bad_grad[self.bad_index] += self.delta
+        self.bad_grad = self.planted(self.bad_index, self.delta)
+
+    def planted(self, index: int, delta: float) -> np.ndarray:
+        """The true gradient with entry ``index`` off by ``delta`` (rounded to the dtype: a
+        delta below the entry's resolution plants nothing)."""
+        bad = self.grad.astype(self.dtype)
+        bad[index] += self.dtype.type(delta)
+        return bad
 
     def unflatten(self, flat: np.ndarray) -> dict:
-        return mlp.unflatten(flat, self.layout)
+        return mlp.unflatten(flat, self.layout, self.dtype)
 
     def loss(self, flat: np.ndarray) -> float:
         self.evals += 1
-        return mlp.loss(self.arch, self.unflatten(flat), self.X, self.Y)
+        return float(mlp.loss(self.arch, self.unflatten(flat), self.X, self.Y))
 
     def loss_and_grad(self, flat: np.ndarray) -> np.ndarray:
-        return mlp.flatten(mlp.grads(self.arch, self.unflatten(flat), self.X, self.Y))[0]
+        g = mlp.grads(self.arch, self.unflatten(flat), self.X, self.Y)
+        return mlp.flatten(g)[0].astype(self.dtype)
 
 
 # --- gradspec ---------------------------------------------------------------------------------
 
 
 def directional_check(p: Problem, grad: np.ndarray, seed: int = 0) -> tuple[bool, int]:
-    """(passed, loss evaluations) of gradspec's network check on ``grad``: the very loop
-    ``gradspec check`` runs (:func:`gradspec.conformance.checks.network.directions`), failing
-    where a direction exceeds the wrong-math threshold.  The gradient itself is computed
-    inside (the check has to call grads), unless it is the planted one."""
+    """(passed, loss evaluations) of gradspec's network check on ``grad``: the very function
+    ``gradspec check`` runs on each example,
+    :func:`gradspec.conformance.checks.network.check_gradient`, in the problem's dtype."""
     p.evals = 0
-    rng = np.random.default_rng(seed)
     kinked = checks_network.has_kinks(p.arch)
-    for _d, _units, ratio in checks_network.directions(p.loss, p.flat, grad, rng, F64, kinked):
-        if ratio > 1:
-            return False, p.evals
-    return True, p.evals
+    compared = checks_network.check_gradient(p.loss, p.flat, grad, seed, p.dtype, kinked)
+    return all(ratio <= 1 for _d, _units, ratio in compared), p.evals
 
 
 def localise_cost(p: Problem, grad: np.ndarray, seed: int = 0) -> tuple[list[int], int, float]:
@@ -118,6 +128,9 @@ def per_parameter(p: Problem, grad: np.ndarray, indices: np.ndarray) -> tuple[li
 
 
 def torch_fns(p: Problem):
+    """(torch, f, planted, x): the loss of the flat parameters, ``planted(g)`` the same loss
+    whose backward returns the fixed vector ``g`` (the gradient under test, at x only), and
+    x; ``planted`` called without an argument plants ``p.bad_grad``."""
     torch = nets.torch_or_none()
     if torch is None:
         return None
@@ -136,34 +149,46 @@ def torch_fns(p: Problem):
             offsets[k][1]) for k in order]  # fmt: skip
         return loss(ps, X, Y)
 
-    class Planted(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, flat):
-            with torch.enable_grad():
-                x = flat.detach().requires_grad_()
-                (g,) = torch.autograd.grad(f(x), x)
-            g = g.clone()
-            g[p.bad_index] += p.delta
-            ctx.save_for_backward(g)
-            return f(flat.detach())
+    def planted(grad: np.ndarray | None = None):
+        g_fixed = torch.from_numpy(np.array(p.bad_grad if grad is None else grad, p.dtype))
 
-        @staticmethod
-        def backward(ctx, go):
-            (g,) = ctx.saved_tensors
-            return go * g
+        class Planted(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, flat):
+                return f(flat.detach())
 
-    x = torch.from_numpy(p.flat.copy()).requires_grad_()
-    return torch, f, Planted.apply, x
+            @staticmethod
+            def backward(ctx, go):
+                return go * g_fixed
+
+        return Planted.apply
+
+    x = torch.from_numpy(p.flat.astype(p.dtype)).requires_grad_()
+    return torch, f, planted, x
 
 
 def torch_gradcheck(torch, fn, x, fast: bool) -> bool:
-    return bool(torch.autograd.gradcheck(fn, (x,), fast_mode=fast, raise_exception=False))
+    """torch.autograd.gradcheck at its defaults (a float32 input draws a warning: it is
+    checked all the same, as a user calling it on a float32 model would).
+
+    A failing fast_mode check re-runs the slow mode only to print the Jacobians in its error
+    message (``_run_slow_mode_and_get_error``, called after the verdict is taken): ~2n loss
+    evaluations that ``raise_exception=False`` throws away.  That message is skipped here, so
+    a fast_mode failure costs what fast_mode costs; the verdict is torch's own."""
+    module = sys.modules[torch.autograd.gradcheck.__module__]
+    with (
+        warnings.catch_warnings(),
+        mock.patch.object(module, "_run_slow_mode_and_get_error", lambda *a, **k: ""),
+    ):
+        warnings.simplefilter("ignore", UserWarning)
+        return bool(torch.autograd.gradcheck(fn, (x,), fast_mode=fast, raise_exception=False))
 
 
 # --- jax --------------------------------------------------------------------------------------
 
 
 def jax_fns(p: Problem):
+    """(jax, f, planted, x), jitted, as :func:`torch_fns`."""
     import jax
     import jax.numpy as jnp
 
@@ -172,7 +197,7 @@ def jax_fns(p: Problem):
     arch = p.arch
     layout = p.layout
 
-    with jax.enable_x64(True):
+    with nets.x64(p.dtype):
         X, Y = jax.device_put((p.X, p.Y))
 
         def unflat(flat):
@@ -186,28 +211,33 @@ def jax_fns(p: Problem):
         def f(flat):
             return _loss(arch, unflat(flat), X, Y)
 
-        bad = jnp.zeros(p.n).at[p.bad_index].set(p.delta)
-
         @jax.custom_vjp
-        def planted(flat):
+        def planted_at(flat, g):
             return f(flat)
 
-        def fwd(flat):
-            val, vjp = jax.vjp(f, flat)
-            return val, (vjp(jnp.ones_like(val))[0],)
+        def fwd(flat, g):
+            return f(flat), (g,)
 
         def bwd(res, go):
-            return ((res[0] + bad) * go,)
+            return (res[0] * go, jnp.zeros_like(res[0]))
 
-        planted.defvjp(fwd, bwd)
-        x = jax.device_put(p.flat)
-    return jax, jax.jit(f), jax.jit(planted), x
+        planted_at.defvjp(fwd, bwd)
+        jitted = jax.jit(planted_at)  # the gradient under test is an argument: no recompiles
+        x = jax.device_put(p.flat.astype(p.dtype))
+
+    def planted(grad: np.ndarray | None = None):
+        with nets.x64(p.dtype):
+            g = jax.device_put(np.array(p.bad_grad if grad is None else grad, p.dtype))
+        return lambda flat: jitted(flat, g)
+
+    return jax, jax.jit(f), planted, x
 
 
 def jax_check(jax, fn, x) -> bool:
+    """jax.test_util.check_grads(order=1, modes=("rev",)) at its default tolerances."""
     from jax.test_util import check_grads
 
-    with jax.enable_x64(True):
+    with nets.x64(x.dtype):
         try:
             check_grads(fn, (x,), order=1, modes=("rev",))
         except AssertionError:
@@ -250,12 +280,16 @@ def run_problem(
 
     ok, evals = check_true()
     bad_ok, _ = directional_check(p, p.bad_grad)
-    # Interleaved rounds: the unit costs and the check under the same machine conditions.
+    jax, jf, jplanted, jx = jax_fns(p)
+    t_first, _ = _timed(lambda: jax_check(jax, jf, jx))
+    # Interleaved rounds: the unit costs, the check and jax's check_grads under the same
+    # machine conditions.
     stats, rounds = paired(
         {
             "fwd": lambda: p.loss(p.flat),
             "lg": lambda: p.loss_and_grad(p.flat),
             "check": check_true,
+            "jax": lambda: jax_check(jax, jf, jx),
         },
         rounds=samples,
     )
@@ -264,6 +298,7 @@ def run_problem(
     per_round = [r["check"] / (r["lg"] + evals * r["fwd"]) for r in rounds]
     q1, med, q3 = np.percentile(per_round, [25, 50, 75])
     floor = stats["lg"].median + evals * stats["fwd"].median
+    vs_jax = [r["check"] / r["jax"] for r in rounds]
     row(
         "gradspec directional",
         stats["check"],
@@ -273,6 +308,7 @@ def run_problem(
         floor_s=floor,
         ratio_to_floor=float(med),
         ratio_to_floor_iqr=float(q3 - q1),
+        vs_jax_check_grads=float(np.median(vs_jax)),
         note=f"{checks_network.DIRECTIONS} directions; floor = 1 loss+grad + {evals} losses",
     )
     found, loc_evals, loc_t = localise_cost(p, p.bad_grad)
@@ -328,12 +364,12 @@ def run_problem(
             "torch gradcheck fast_mode",
             t,
             passed=torch_gradcheck(torch, f, x, True),
-            detected=not torch_gradcheck(torch, planted, x, True),
+            detected=not torch_gradcheck(torch, planted(), x, True),
         )
         if (p.n <= 5_000 and not smoke) or full_torch_default:
             log(f"  torch gradcheck default at {p.n:,} parameters (slow)...")
             t1, ok = _timed(lambda: torch_gradcheck(torch, f, x, False))
-            t2, bad_ok = _timed(lambda: torch_gradcheck(torch, planted, x, False))
+            t2, bad_ok = _timed(lambda: torch_gradcheck(torch, planted(), x, False))
             row("torch gradcheck default", single(t1), passed=ok, detected=not bad_ok,
                 note=f"run once; planted run {t2:.3g} s")  # fmt: skip
         else:
@@ -341,16 +377,13 @@ def run_problem(
                          "size": size, "skipped": "slow: full run only"})  # fmt: skip
         torch.set_num_threads(threads)
 
-    jax, jf, jplanted, jx = jax_fns(p)
-    t_first, _ = _timed(lambda: jax_check(jax, jf, jx))
-    t = measure(lambda: jax_check(jax, jf, jx), samples=samples, warmup=0)
     row(
         "jax check_grads (rev)",
-        t,
+        stats["jax"],
         passed=jax_check(jax, jf, jx),
-        detected=not jax_check(jax, jplanted, jx),
+        detected=not jax_check(jax, jplanted(), jx),
         first_call_s=t_first,
-        note=f"jitted, warm; first call {t_first * 1e3:.0f} ms",
+        note=f"jitted, warm, interleaved with gradspec's; first call {t_first * 1e3:.0f} ms",
     )
     return rows
 

@@ -84,6 +84,23 @@ def print_table(result: dict, file=None) -> None:
         )  # fmt: skip
     console.print(tab)
 
+    det = [r for r in rows if r["section"] == "detection"]
+    if det:
+        tab = Table(title="Detection: one wrong gradient entry, error relative to max|g| "
+                    f"({det[0]['seeds']} seeds per level)")  # fmt: skip
+        for col in ("params", "dtype", "checker", "finest caught (>= 95% of seeds)",
+                    "false alarms on the true gradient", "time"):  # fmt: skip
+            tab.add_column(col, justify="left" if col in ("dtype", "checker") else "right")
+        for r in det:
+            finest = r["finest_caught"]
+            tab.add_row(
+                f"{r['params']:,}", r["dtype"], r["name"],
+                "n/a: fails the true gradient" if r["false_alarm_rate"] > 0
+                else "none" if finest is None else f"{finest:.0e}",
+                f"{r['false_alarm_rate']:.0%}", f"{r['elapsed_s']:.1f} s",
+            )  # fmt: skip
+        console.print(tab)
+
     tab = Table(title="Other costs")
     for col in ("what", "size / run", "median", "ratio", "note"):
         tab.add_column(col, justify="left" if col in ("what", "size / run", "note") else "right")
@@ -194,4 +211,55 @@ def plot(result: dict, outdir: str) -> list[str]:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
+    det = [r for r in rows if r["section"] == "detection"]
+    if det:
+        paths.append(plot_detection(det, outdir, plt))
     return paths
+
+
+def plot_detection(det: list[dict], outdir: str, plt) -> str:
+    """Detection rate vs planted relative error, one panel per size and dtype, one line per
+    checker (its false-alarm rate on the true gradient in the legend)."""
+    panels = list(dict.fromkeys((r["params"], r["dtype"]) for r in det))
+    cols = 2
+    nrows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(13, 5.2 * nrows), squeeze=False)
+    styles = {
+        "gradspec": ("o-", 2.4),
+        "jax check_grads (rev)": ("s--", 1.6),
+        "torch gradcheck fast_mode": ("^:", 1.6),
+        "torch gradcheck default": ("v-.", 1.6),
+    }
+    for ax, (params, dtype) in zip(axes.flat, panels, strict=False):
+        for r in det:
+            if (r["params"], r["dtype"]) != (params, dtype):
+                continue
+            fmt, lw = styles.get(r["name"], ("x-", 1.4))
+            short = r["name"].replace("torch gradcheck", "torch").replace(" (rev)", "")
+            label = f"{short}: false alarms {r['false_alarm_rate']:.0%}"
+            pts = [(lv, 100 * x) for lv, x in zip(r["levels"], r["detection_rate"], strict=True)
+                   if x is not None]  # fmt: skip
+            if not pts:
+                label += " (levels not run)"
+            ax.plot([q[0] for q in pts], [q[1] for q in pts], fmt, lw=lw, ms=5, label=label)
+        ax.axhline(95, color="grey", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.invert_xaxis()  # left to right: harder (smaller) errors
+        ax.set_ylim(-5, 105)
+        ax.set_xlabel("planted error of one entry / max|gradient|")
+        ax.set_ylabel("caught [% of seeds]")
+        ax.set_title(f"{params:,} parameters, {dtype}")
+        ax.grid(True, which="major", alpha=0.3)
+        # below the panel: inside, it hid the lines at 0% and 100%
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"Gradient checkers: detection of one wrong entry ({det[0]['seeds']} seeds per point; "
+        "dotted line: 95%)"
+    )
+    fig.tight_layout()
+    path = os.path.join(outdir, "detection.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -70,7 +70,7 @@ def test_torch_gradcheck_fast(benchmark, size):
         benchmark.group = f"check {p.n} params"
         assert benchmark(checkers.torch_gradcheck, torch, f, x, True)
         benchmark.extra_info["detects_planted"] = not checkers.torch_gradcheck(
-            torch, planted, x, True
+            torch, planted(), x, True
         )
     finally:
         torch.set_num_threads(threads)
@@ -86,7 +86,7 @@ def test_torch_gradcheck_default_small(benchmark):
         benchmark.group = f"check {p.n} params"
         ok = benchmark.pedantic(checkers.torch_gradcheck, (torch, f, x, False), rounds=1)
         assert ok
-        assert not checkers.torch_gradcheck(torch, planted, x, False)
+        assert not checkers.torch_gradcheck(torch, planted(), x, False)
     finally:
         torch.set_num_threads(threads)
 
@@ -97,4 +97,4 @@ def test_jax_check_grads(benchmark, size):
     jax, f, planted, x = checkers.jax_fns(p)
     benchmark.group = f"check {p.n} params"
     assert benchmark(checkers.jax_check, jax, f, x)
-    assert not checkers.jax_check(jax, planted, x)
+    assert not checkers.jax_check(jax, planted(), x)

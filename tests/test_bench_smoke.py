@@ -13,7 +13,7 @@ import pytest
 
 from gradspec.cli import main
 
-SECTIONS = ["steps", "training", "checks", "compile"]
+SECTIONS = ["steps", "training", "checks", "detection", "compile"]
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +51,21 @@ def test_json_schema(smoke):
     assert d["passed_true_gradient"] is True and d["detected_planted_error"] is True
     assert d["evaluations"] > 0 and d["ratio_to_floor"] > 0
     assert checks["jax check_grads (rev)"]["detected_planted_error"] is True
+    det = [r for r in data["results"] if r["section"] == "detection"]
+    assert {(r["name"], r["dtype"]) for r in det} >= {
+        ("gradspec", "float32"), ("gradspec", "float64"), ("jax check_grads (rev)", "float64")
+    }  # fmt: skip
+    for r in det:
+        assert len(r["detection_rate"]) == len(r["levels"]) == 10
+        assert 0 <= r["false_alarm_rate"] <= 1
+    ours = next(r for r in det if r["name"] == "gradspec" and r["dtype"] == "float64")
+    # one wrong entry at 10% of max|g| is caught by every seed, the true gradient never fails
+    assert ours["detection_rate"][0] == 1.0 and ours["false_alarm_rate"] == 0
     for g in data["goals"]:
         assert {"goal", "measured", "met"} <= set(g)
 
 
-@pytest.mark.parametrize("name", ["steps.png", "checks.png"])
+@pytest.mark.parametrize("name", ["steps.png", "checks.png", "detection.png"])
 def test_png_written_and_not_blank(smoke, name):
     import matplotlib.image as mpimg
 

@@ -72,3 +72,44 @@ def test_compare_units():
     # 1e-10 on 2 is beyond the ulp budget but no wrong math (a warning); inf is wrong
     assert c.failing == 1
     assert c.ratio[1] < 1 < c.units[1] / c.budget
+
+
+@pytest.mark.parametrize("f_error", [None, 1e-9])
+@pytest.mark.parametrize(
+    "phi",
+    [
+        np.exp,
+        np.tanh,
+        np.sin,
+        lambda t: np.log1p(t + 0.3),
+        lambda t: np.abs(t - 1e-3),
+        lambda t: 1e8 * np.cos(t),
+        lambda t: np.float32(np.tanh(t + 0.5)),
+    ],
+)
+def test_scalar_ridders_gives_the_array_ridders_bits(phi, f_error):
+    """The directional checks use ridders_scalar; it must be the same computation."""
+    for h0 in (0.25, 1e-2, 1e-4, 3.7e-7):
+        want = numeric.ridders(lambda t: np.asarray(phi(t), np.float64), np.asarray(h0),
+                               f_error=f_error)  # fmt: skip
+        got = numeric.ridders_scalar(lambda t: float(phi(t)), h0, f_error)
+        assert got == (float(want[0]), float(want[1]))
+
+
+def test_scalar_ridders_hands_non_finite_evaluations_to_the_array_ridders():
+    def phi(t):
+        return np.nan if t < -1e-3 else float(np.exp(t))
+
+    want = numeric.ridders(lambda t: np.asarray(phi(float(t))), np.asarray(1e-2))
+    got = numeric.ridders_scalar(phi, 1e-2)
+    assert np.array_equal(np.array(got), np.array([float(want[0]), float(want[1])]),
+                          equal_nan=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [1, 7, 1608, 60430])
+def test_random_direction_is_the_choice_draw(n):
+    """Directions (and so every network example) stay those of rng.choice([-1, 1])."""
+    r1, r2 = np.random.default_rng(n), np.random.default_rng(n)
+    want = r1.choice(np.array([-1.0, 1.0]), size=n)
+    assert np.array_equal(numeric.random_direction(n, r2), want)
+    assert r1.random() == r2.random()

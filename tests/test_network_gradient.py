@@ -1,0 +1,66 @@
+"""The network gradient check's core (checks.network.check_gradient) on a reference network:
+what it catches, what it accepts, and what it spends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradspec.conformance.checks import network
+from gradspec.reference import mlp
+
+ARCH = mlp.Arch((8, 16, 4), "tanh", "identity", "half_squared", "mean", True)
+
+
+class Net:
+    """A tanh network in ``dtype`` behind a flat float64 interface, counting loss calls."""
+
+    def __init__(self, dtype: str):
+        self.dtype = np.dtype(dtype)
+        params = mlp.init_params(ARCH, 0, np.float64)
+        rng = np.random.default_rng(1)
+        self.X = rng.uniform(-1, 1, (16, 8)).astype(dtype)
+        self.Y = rng.uniform(0.05, 0.95, (16, 4)).astype(dtype)
+        flat, self.layout = mlp.flatten(params)
+        self.flat = flat.astype(dtype).astype(np.float64)
+        self.calls = 0
+        p = mlp.unflatten(self.flat, self.layout, dtype)
+        self.grad = mlp.flatten(mlp.grads(ARCH, p, self.X, self.Y))[0]
+
+    def loss(self, flat: np.ndarray) -> float:
+        self.calls += 1
+        return float(mlp.loss(ARCH, mlp.unflatten(flat, self.layout, self.dtype), self.X, self.Y))
+
+    def check(self, grad: np.ndarray, seed: int) -> bool:
+        self.calls = 0
+        out = network.check_gradient(self.loss, self.flat, grad, seed, self.dtype, False)
+        return all(ratio <= 1 for _d, _u, ratio in out)
+
+    def planted(self, seed: int, rel: float) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        bad = self.grad.astype(self.dtype)
+        bad[rng.integers(bad.size)] += self.dtype.type(rel * np.max(np.abs(self.grad)))
+        return bad.astype(np.float64)
+
+
+def test_true_gradient_passes_on_the_first_tables_alone():
+    net = Net("float64")
+    for seed in range(10):
+        assert net.check(net.grad, seed)
+        # one loss for its rounding, then FIRST_ROWS rows of 2 evaluations per direction
+        assert net.calls == 1 + network.DIRECTIONS * 2 * network.FIRST_ROWS
+
+
+@pytest.mark.parametrize("rel", [1e-2, 1e-6])
+def test_one_wrong_entry_is_caught_by_the_full_table(rel):
+    net = Net("float64")
+    for seed in range(10):
+        assert not net.check(net.planted(seed, rel), seed)
+        assert net.calls > 1 + 2 * network.FIRST_ROWS  # the full table decided the failure
+
+
+def test_float32_loss_catches_a_1_percent_entry_without_false_alarm():
+    net = Net("float32")
+    for seed in range(10):
+        assert net.check(net.grad.astype(np.float32).astype(np.float64), seed)
+        assert not net.check(net.planted(seed, 1e-2), seed)
