@@ -123,15 +123,28 @@ def overall_verdict(reports: list[Report]) -> str:
     return "fail" if "fail" in verdicts else ("warn" if "warn" in verdicts else "pass")
 
 
-def write_json(reports: list[Report], path: str) -> None:
-    data = {
+def report_data(reports: list[Report]) -> dict[str, Any]:
+    """The report as data: what the JSON holds and the HTML page is rendered from."""
+    return {
         "gradspec_report": 1,
         "verdict": overall_verdict(reports),
         "implementations": [r.as_dict() for r in reports],
     }
+
+
+def write_json(reports: list[Report], path: str) -> None:
+    data = report_data(reports)
     with open(path, "w") as fh:
         json.dump(data, fh, indent=2, allow_nan=False, default=str)
         fh.write("\n")
+
+
+def write_html(reports: list[Report], path: str | None, plot_dir: str | None = None) -> list[str]:
+    """The HTML page (``--html``) and its figures as PNG files (``--plot``), rendered from
+    :func:`report_data`, the JSON's data; the PNG paths written."""
+    from gradspec.conformance import html  # matplotlib is imported only when asked for
+
+    return html.write_html(report_data(reports), path, plot_dir=plot_dir)
 
 
 def write_junit(reports: list[Report], path: str) -> None:

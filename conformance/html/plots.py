@@ -1,0 +1,228 @@
+"""The report's figures (matplotlib, Agg backend), drawn from the report data alone:
+
+* per failing or warned elementwise check (its ``samples``): the candidate's values at the
+  tested inputs against the reference (the spec's truth, or the numeric derivative of the
+  candidate's own forward), failing elements marked; beneath, the error in eps-units (log
+  scale) against the input with the budget (pass up to) and the wrong-math threshold (fail
+  beyond) that the error model gave each element;
+* per failing or warned ``derivative_numeric`` check (its ``steps``): the error of a plain
+  central difference at the worst input against the step, with the error of the Ridders
+  extrapolation the check used and its own error estimate: why the check trusts its
+  numeric reference.
+
+The number of figures is bounded (:data:`MAX_FIGURES` per page, :data:`MAX_PER_IMPLEMENTATION`
+per implementation): the page says how many were left out.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradspec.conformance.html._util import as_float, slug
+
+_COLUMNS = ("x", "reference", "actual", "units", "threshold")
+
+#: At most this many figures on one page ...
+MAX_FIGURES = 48
+#: ... and this many per implementation (the worst results first).
+MAX_PER_IMPLEMENTATION = 4
+
+#: Where an error of exactly 0 eps-units is drawn on the log axis.
+ZERO_UNITS = 1e-2
+
+_DPI = 90
+
+
+@dataclass
+class Figure:
+    """One drawn figure: the result it belongs to, a caption, the PNG and its file name."""
+
+    impl_index: int
+    result_index: int
+    caption: str
+    png: bytes
+    filename: str
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a window: the figures only go into files and the page
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+    _plt().close(fig)
+    return buf.getvalue()
+
+
+def function_figure(r: dict[str, Any]) -> bytes | None:
+    """Values against the reference, and the error in eps-units, at the tested inputs."""
+    s = r.get("samples")
+    w = r.get("worst")
+    if not s or not w or not s.get("x"):
+        return None
+    cols = {c: np.array([as_float(v) for v in s[c]]) for c in _COLUMNS}
+    order = np.argsort(cols["x"], kind="stable")
+    keep = order[np.isfinite(cols["x"][order])]
+    if not keep.size:
+        return None
+    x, ref, act, units, thr = (cols[c][keep] for c in _COLUMNS)
+    fails = ~(units <= thr)  # NaN fails
+    plt = _plt()
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(7.0, 5.6), sharex=True, layout="constrained", height_ratios=(3, 2)
+    )
+    ref_label = (
+        "spec (truth)" if s["reference_label"] == "truth" else "numeric derivative of its forward"
+    )
+    fin_ref, fin_act = np.isfinite(ref), np.isfinite(act)
+    if fin_ref.any():
+        top.plot(x[fin_ref], ref[fin_ref], "-", color="#4a4a4a", lw=1.2, label=ref_label)
+    good, bad = fin_act & ~fails, fin_act & fails
+    if good.any():
+        top.plot(x[good], act[good], "o", ms=4, color="#1f6feb", label="candidate", zorder=2)
+    if bad.any():
+        top.plot(x[bad], act[bad], "X", ms=7, color="#cf222e", label="candidate, failing",
+                 zorder=3)  # fmt: skip
+    nonfinite = ~fin_act & fin_ref
+    if nonfinite.any():
+        top.plot(x[nonfinite], ref[nonfinite], "^", ms=7, color="#cf222e", mfc="none",
+                 label="non-finite (at the spec's value)")  # fmt: skip
+    top.set_ylabel(f"{r['check']} ({s['input']})")
+    top.set_title(r["id"], fontsize=10)
+    top.grid(alpha=0.3)
+    top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+    budget = as_float(w["budget"])
+    finite = np.concatenate([units[np.isfinite(units)], thr[np.isfinite(thr)], [budget, 1.0]])
+    cap = float(finite.max()) * 10
+    shown = np.where(np.isfinite(units), np.clip(units, ZERO_UNITS, cap), cap)
+    colors = np.where(fails, "#cf222e", "#1f6feb")
+    bottom.scatter(x, shown, s=14, c=colors, zorder=3, label="error of the candidate")
+    bottom.axhline(budget, color="#1a7f37", ls="--", lw=1.2, label=f"budget {budget:g}: pass up to")
+    if np.isfinite(thr).any():
+        bottom.plot(x, np.where(np.isfinite(thr), thr, np.nan), color="#cf222e", ls=":", lw=1.5,
+                    label="wrong-math threshold: fail beyond")  # fmt: skip
+    bottom.set_yscale("log")
+    bottom.set_ylim(ZERO_UNITS / 2, cap * 2)
+    unit = f"{w['working_dtype']} eps-units" if w.get("working_dtype") else "eps-units"
+    bottom.set_ylabel(f"error ({unit})")
+    bottom.set_xlabel(s["input"])
+    bottom.grid(alpha=0.3, which="both")
+    bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    bottom.text(
+        0.0,
+        -0.32,
+        f"{x.size} tested elements; 0 is drawn at {ZERO_UNITS:g}, a non-finite error at the top",
+        transform=bottom.transAxes,
+        fontsize=7,
+        color="#555",
+    )
+    return _png(fig)
+
+
+def steps_figure(r: dict[str, Any]) -> bytes | None:
+    """The central difference's error against its step at the worst input."""
+    st = r.get("steps")
+    if not st or not st.get("h"):
+        return None
+    truth = st.get("truth")
+    ridders = as_float(st["ridders"])
+    ref = as_float(truth) if truth is not None else ridders
+    if not math.isfinite(ref):
+        return None
+    h = [as_float(v) for v in st["h"]]
+    err = [abs(as_float(c) - ref) for c in st["central"]]
+    floor = min([e for e in err if e > 0] or [1e-17]) / 10
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.0, 3.8), layout="constrained")
+    ax.loglog(h, [max(e, floor) if math.isfinite(e) else math.nan for e in err], "o-", ms=4,
+              color="#1f6feb", label="central difference (f(x+h) - f(x-h)) / 2h")  # fmt: skip
+    ax.axvline(h[0], color="#888", ls=":", lw=1, label="first step of the extrapolation")
+    if truth is not None:
+        ax.axhline(
+            max(abs(ridders - ref), floor),
+            color="#1a7f37",
+            ls="--",
+            label="Ridders extrapolation used by the check",
+        )
+    est = as_float(st.get("ridders_error"))
+    if math.isfinite(est) and est > 0:
+        ax.axhline(est, color="#9a6700", ls="-.", label="its own error estimate (allowance)")
+    against = "the spec's derivative" if truth is not None else "the Ridders value"
+    ax.set_xlabel("step h")
+    ax.set_ylabel(f"|error| against {against}")
+    ax.set_title(f"{r['id']}: numeric derivative at {st['input']} = {st['x']:.6g}", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return _png(fig)
+
+
+def _priority(r: dict[str, Any]) -> tuple[int, float]:
+    w = r.get("worst") or {}
+    ratio = as_float(w.get("ratio_to_fail_threshold", 0.0))
+    return (0 if r["status"] in ("fail", "error") else 1, -(ratio if ratio == ratio else 1e308))
+
+
+def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
+    """The figures of a page, within the bounds; returns (figures, how many were left out)."""
+    figures: list[Figure] = []
+    left_out = 0
+    for i, impl in enumerate(impls):
+        wanted = [
+            (j, r)
+            for j, r in enumerate(impl["results"])
+            if r["status"] in ("fail", "warn", "error", "xfail")
+            and (r.get("samples") or r.get("steps"))
+        ]
+        wanted.sort(key=lambda jr: _priority(jr[1]))
+        seen: set[tuple[str, str]] = set()  # one figure per (subject, check): dtypes look alike
+        per_impl = 0
+        for j, r in wanted:
+            for kind, fn in (("values", function_figure), ("steps", steps_figure)):
+                if kind == "values" and not r.get("samples"):
+                    continue
+                if kind == "steps" and not r.get("steps"):
+                    continue
+                key = (r["subject"], r["check"] + kind)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if per_impl >= MAX_PER_IMPLEMENTATION or len(figures) >= MAX_FIGURES:
+                    left_out += 1
+                    continue
+                png = fn(r)
+                if png is None:
+                    continue
+                per_impl += 1
+                caption = (
+                    f"{r['id']}: values and error in eps-units at the tested inputs"
+                    if kind == "values"
+                    else f"{r['id']}: numeric derivative's error against the step"
+                )
+                name = f"{i:03d}-{slug(impl['implementation'])}-{slug(r['id'])}-{kind}.png"
+                figures.append(Figure(i, j, caption, png, name))
+    return figures, left_out
+
+
+def write_pngs(figures: list[Figure], folder: str) -> list[str]:
+    """Each figure as a PNG file in ``folder`` (created); the paths written."""
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for f in figures:
+        path = os.path.join(folder, f.filename)
+        with open(path, "wb") as fh:
+            fh.write(f.png)
+        paths.append(path)
+    return paths
