@@ -164,6 +164,24 @@ def write_json(audit: Audit, path: str) -> None:
         fh.write(as_json(audit))
 
 
+def write_html(audit: Audit, path: str | None, plot_dir: str | None = None) -> list[str]:
+    """The audit as an HTML page (``--html``) and its figures as PNG (``--plot``): the
+    report's data (the JSON of ``gradspec check``) with each finding's reproducer in the
+    library's own calls, and the library's versions in the header."""
+    from gradspec.conformance import html
+    from gradspec.conformance.report import report_data
+
+    data = report_data([audit.report])
+    impl = data["implementations"][0]
+    for d, r in zip(impl["results"], audit.report.results, strict=True):
+        if r.status in ("fail", "warn", "error", "xfail"):
+            d["library_reproducer"] = audit.reproducer(r)
+    versions = html.page.versions() | audit.versions | {"device": audit.device}
+    return html.write_html(
+        data, path, plot_dir=plot_dir, versions_=versions, title=f"gradspec audit: {audit.title}"
+    )
+
+
 def render(audit: Audit, *, console: Any = None, verbose: bool = False) -> None:
     """The matrix as a rich table, then one line per finding (``verbose``: each in full,
     with its reproducer) and the summary line."""
