@@ -139,12 +139,18 @@ def write_json(reports: list[Report], path: str) -> None:
         fh.write("\n")
 
 
-def write_html(reports: list[Report], path: str | None, plot_dir: str | None = None) -> list[str]:
+def write_html(
+    reports: list[Report],
+    path: str | None,
+    plot_dir: str | None = None,
+    argv: list[str] | None = None,
+) -> list[str]:
     """The HTML page (``--html``) and its figures as PNG files (``--plot``), rendered from
-    :func:`report_data`, the JSON's data; the PNG paths written."""
+    :func:`report_data`, the JSON's data; ``argv``: the command's arguments, shown in the
+    page.  The PNG paths written."""
     from gradspec.conformance import html  # matplotlib is imported only when asked for
 
-    return html.write_html(report_data(reports), path, plot_dir=plot_dir)
+    return html.write_html(report_data(reports), path, plot_dir=plot_dir, argv=argv)
 
 
 def write_junit(reports: list[Report], path: str) -> None:

@@ -164,7 +164,9 @@ def write_json(audit: Audit, path: str) -> None:
         fh.write(as_json(audit))
 
 
-def write_html(audit: Audit, path: str | None, plot_dir: str | None = None) -> list[str]:
+def write_html(
+    audit: Audit, path: str | None, plot_dir: str | None = None, argv: list[str] | None = None
+) -> list[str]:
     """The audit as an HTML page (``--html``) and its figures as PNG (``--plot``): the
     report's data (the JSON of ``gradspec check``) with each finding's reproducer in the
     library's own calls, and the library's versions in the header."""
@@ -178,7 +180,12 @@ def write_html(audit: Audit, path: str | None, plot_dir: str | None = None) -> l
             d["library_reproducer"] = audit.reproducer(r)
     versions = html.page.versions() | audit.versions | {"device": audit.device}
     return html.write_html(
-        data, path, plot_dir=plot_dir, versions_=versions, title=f"gradspec audit: {audit.title}"
+        data,
+        path,
+        plot_dir=plot_dir,
+        argv=argv,
+        versions_=versions,
+        title=f"gradspec audit: {audit.title}",
     )
 
 

@@ -197,6 +197,7 @@ def samples_of(
         cmp.units,
         cmp.threshold,
         cmp.checked,
+        others=tuple(names[1:]),
     )
 
 

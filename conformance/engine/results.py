@@ -87,6 +87,7 @@ class Samples:
     reference_label: str
     rows: list[tuple[float, float, float, float, float]] = field(default_factory=list)
     failing: int = 0
+    others: tuple[str, ...] = ()  # the other inputs, which vary too (a cost's target y)
 
     @classmethod
     def of(
@@ -99,6 +100,7 @@ class Samples:
         units: np.ndarray,
         threshold: np.ndarray,
         checked: np.ndarray,
+        others: tuple[str, ...] = (),
     ) -> Samples:
         """The compared (``checked``) elements of one example, flattened, at most
         :data:`MAX_SAMPLES` of them."""
@@ -107,7 +109,8 @@ class Samples:
         )
         keep = np.broadcast_to(np.asarray(checked, dtype=bool), cols[0].shape).ravel()
         flat = [c.ravel()[keep][: MAX_SAMPLES + MAX_FAILING_SAMPLES] for c in cols]
-        return cls(input, reference_label, [tuple(map(float, r)) for r in zip(*flat, strict=True)])
+        rows = [tuple(map(float, r)) for r in zip(*flat, strict=True)]
+        return cls(input, reference_label, rows, others=others)
 
     def add(self, other: Samples) -> None:
         for row in other.rows:
@@ -122,6 +125,7 @@ class Samples:
         return {
             "input": self.input,
             "reference_label": self.reference_label,
+            "other_inputs": list(self.others),
             **{c: [_short(v) for v in col] for c, col in zip(SAMPLE_COLUMNS, cols, strict=True)},
         }
 
@@ -309,7 +313,9 @@ def run_property(
         state["n"] += 1
         if m.samples is not None:
             if state["samples"] is None:
-                state["samples"] = Samples(m.samples.input, m.samples.reference_label)
+                state["samples"] = Samples(
+                    m.samples.input, m.samples.reference_label, others=m.samples.others
+                )
             state["samples"].add(m.samples)
         units = m.units
         # Steer toward wrong math first (the ratio to the fail threshold), then toward the

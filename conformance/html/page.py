@@ -88,7 +88,10 @@ button.sort[data-dir="desc"]::after { content: " \\25BC"; }
 .notes li, .problems li { overflow-wrap: anywhere; }
 .problems { color: var(--fail); }
 @media (max-width: 600px) { body { padding: .5rem; font-size: 14px; }
-  .matrix th.subject { max-width: 9rem; } .meta th { white-space: normal; } }
+  .matrix th.subject { max-width: 9rem; } .meta th { white-space: normal; }
+  .summary .ids { display: none; }
+  table.worst, table.worst tbody, table.worst tr, table.worst th, table.worst td {
+    display: block; } table.worst td { padding-left: .8rem; } }
 """
 
 SCRIPT = """
@@ -148,9 +151,9 @@ def versions() -> dict[str, str]:
 
 
 def command_line(argv: list[str] | None = None) -> str:
-    """The command as typed: ``gradspec`` and its arguments, shell-quoted."""
-    argv = sys.argv if argv is None else argv
-    return "gradspec " + " ".join(shlex.quote(a) for a in argv[1:])
+    """The command: ``gradspec`` and its arguments (default: this process's), shell-quoted."""
+    argv = sys.argv[1:] if argv is None else argv
+    return "gradspec " + " ".join(shlex.quote(a) for a in argv)
 
 
 def _uri(png: bytes) -> str:
@@ -253,7 +256,7 @@ def write_html(
     path: str | None,
     *,
     plot_dir: str | None = None,
-    command: str | None = None,
+    argv: list[str] | None = None,
     versions_: dict[str, str] | None = None,
     title: str = "gradspec conformance report",
 ) -> list[str]:
@@ -264,7 +267,7 @@ def write_html(
     if path:
         page = render_page(
             data,
-            command=command_line() if command is None else command,
+            command=command_line(argv),
             versions_=versions() if versions_ is None else versions_,
             figures=figures,
             left_out=left_out,

@@ -87,8 +87,12 @@ def function_figure(r: dict[str, Any]) -> bytes | None:
         "spec (truth)" if s["reference_label"] == "truth" else "numeric derivative of its forward"
     )
     fin_ref, fin_act = np.isfinite(ref), np.isfinite(act)
+    others = s.get("other_inputs") or []
     if fin_ref.any():
-        top.plot(x[fin_ref], ref[fin_ref], "-", color="#4a4a4a", lw=1.2, label=ref_label)
+        # One input: the reference is a curve over it.  With others that vary too (a cost's
+        # target), points at the same input need not lie on one curve: markers only.
+        style = dict(ls="-", lw=1.2) if not others else dict(ls="none", marker="o", mfc="none")
+        top.plot(x[fin_ref], ref[fin_ref], color="#4a4a4a", label=ref_label, ms=7, **style)
     good, bad = fin_act & ~fails, fin_act & fails
     if good.any():
         top.plot(x[good], act[good], "o", ms=4, color="#1f6feb", label="candidate", zorder=2)
@@ -118,7 +122,7 @@ def function_figure(r: dict[str, Any]) -> bytes | None:
     bottom.set_ylim(ZERO_UNITS / 2, cap * 2)
     unit = f"{w['working_dtype']} eps-units" if w.get("working_dtype") else "eps-units"
     bottom.set_ylabel(f"error ({unit})")
-    bottom.set_xlabel(s["input"])
+    bottom.set_xlabel(s["input"] + (f" (also varying: {', '.join(others)})" if others else ""))
     bottom.grid(alpha=0.3, which="both")
     bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     bottom.text(

@@ -56,7 +56,8 @@ def render_summary(impls: list[dict[str, Any]]) -> str:
             "</tr>"
         )
     head = "".join(
-        f'<th scope="col" data-type="{t}"><button type="button" class="sort">{esc(n)}</button></th>'
+        f'<th scope="col" data-type="{t}"{" class=ids" if n == "failed" else ""}>'
+        f'<button type="button" class="sort">{esc(n)}</button></th>'
         for n, t in (
             ("candidate", "text"),
             ("verdict", "num"),

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             if args.junitxml:
                 write_junit(reports, args.junitxml)
             if args.html or args.plot:
-                write_html(reports, args.html, args.plot)
+                write_html(reports, args.html, args.plot, getattr(args, "argv", None))
     if len(targets) == 1 and reports and not reports[0].error:
         render_table(reports, verbose=args.verbose)
     elif len(targets) > 1 or args.scheduler:

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             if args.junitxml:
                 write_junit(reports, args.junitxml)
             if args.html or args.plot:
-                write_html(reports, args.html, args.plot)
+                write_html(reports, args.html, args.plot, getattr(args, "argv", None))
     render_table(reports, verbose=args.verbose)
     if len(reports) > 1:
         verdict = overall_verdict(reports)
