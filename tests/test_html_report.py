@@ -312,3 +312,64 @@ def test_matrix_links_open_the_result_and_sorting_reorders(browser, pages) -> No
         assert errors == []
     finally:
         page.close()
+
+
+# -- the figures, from data alone -------------------------------------------------------------
+
+
+def _failing(i: int, units: list, thr: list, x: list | None = None) -> dict:
+    x = x or [float(k) for k in range(len(units))]
+    return {
+        "id": f"derivative[f{i}:float64]",
+        "check": "derivative",
+        "subject": f"f{i}",
+        "dtype": "float64",
+        "status": "fail",
+        "reproducer": "",
+        "diagnosis": [],
+        "worst": {
+            "units": 1e9,
+            "budget": 16.0,
+            "ratio_to_fail_threshold": 10.0,
+            "working_dtype": "float64",
+        },
+        "samples": {
+            "input": "z",
+            "reference_label": "truth",
+            "other_inputs": [],
+            "x": x,
+            "reference": [1.0] * len(units),
+            "actual": [2.0] * (len(units) - 1) + ["nan"],
+            "units": units,
+            "threshold": thr,
+        },
+    }
+
+
+def test_a_figure_is_drawn_whatever_the_numbers() -> None:
+    from gradspec.conformance.html import plots
+
+    # Thresholds at the float64 maximum (an element of zero scale), infinite and NaN errors,
+    # inputs over many magnitudes: still one PNG.
+    r = _failing(0, [0.0, 3.0, 1e300, "inf", "nan"], [1.7e308, 2e7, 2e7, "inf", 2e7],
+                 x=[-1e4, -1.0, 0.0, 2.0, 9e3])  # fmt: skip
+    png = plots.function_figure(r)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_are_bounded_and_the_page_says_so() -> None:
+    from gradspec.conformance.html import page, plots
+
+    impl = {
+        "implementation": "many_failures.py",
+        "profile": "quick",
+        "verdict": "fail",
+        "counts": {"fail": 5},
+        "results": [_failing(i, [1e9, 1e9], [2e7, 2e7]) for i in range(5)],
+    }
+    figures, left_out = plots.draw([impl])
+    assert len(figures) == plots.MAX_PER_IMPLEMENTATION and left_out == 5 - len(figures)
+    text = page.render_page({"verdict": "fail", "implementations": [impl]}, figures=figures,
+                            left_out=left_out)  # fmt: skip
+    assert f"{left_out} left out" in text
+    assert text.count("data:image/png;base64,") == len(figures)

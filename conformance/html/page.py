@@ -227,8 +227,8 @@ def render_page(
     if command:
         meta.append(("command", f"<code>{esc(command)}</code>"))
     meta.append(("generated", esc(time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))))
-    for k, v in (versions_ or {}).items():
-        meta.append((k, esc(v)))
+    if versions_:
+        meta.append(("versions", esc(", ".join(f"{k} {v}" for k, v in versions_.items()))))
     n_fig = len(figures or [])
     meta.append((
         "figures",

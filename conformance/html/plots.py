@@ -29,12 +29,14 @@ from gradspec.conformance.html._util import as_float, slug
 _COLUMNS = ("x", "reference", "actual", "units", "threshold")
 
 #: At most this many figures on one page ...
-MAX_FIGURES = 48
+MAX_FIGURES = 30
 #: ... and this many per implementation (the worst results first).
-MAX_PER_IMPLEMENTATION = 4
+MAX_PER_IMPLEMENTATION = 3
 
-#: Where an error of exactly 0 eps-units is drawn on the log axis.
+#: Where an error of exactly 0 eps-units is drawn on the log axis ...
 ZERO_UNITS = 1e-2
+#: ... and the top of that axis at most (matplotlib's log ticks overflow near 1e308).
+CAP_UNITS = 1e200
 
 _DPI = 90
 
@@ -103,27 +105,36 @@ def function_figure(r: dict[str, Any]) -> bytes | None:
     if nonfinite.any():
         top.plot(x[nonfinite], ref[nonfinite], "^", ms=7, color="#cf222e", mfc="none",
                  label="non-finite (at the spec's value)")  # fmt: skip
-    top.set_ylabel(f"{r['check']} ({s['input']})")
+    top.set_ylabel(f"{r['check']} at {s['input']}")
     top.set_title(r["id"], fontsize=10)
     top.grid(alpha=0.3)
     top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
     budget = as_float(w["budget"])
-    finite = np.concatenate([units[np.isfinite(units)], thr[np.isfinite(thr)], [budget, 1.0]])
-    cap = float(finite.max()) * 10
+    # The y range: up to 10x the largest finite error, the budget or the typical threshold
+    # (an element of zero scale can have a threshold near the float64 maximum: clipped).
+    fin_thr = thr[np.isfinite(thr)]
+    typical = float(np.median(fin_thr)) if fin_thr.size else 0.0
+    top_units = float(units[np.isfinite(units)].max(initial=0.0))
+    cap = min(10 * max(top_units, budget, typical, 1.0), CAP_UNITS)
     shown = np.where(np.isfinite(units), np.clip(units, ZERO_UNITS, cap), cap)
     colors = np.where(fails, "#cf222e", "#1f6feb")
     bottom.scatter(x, shown, s=14, c=colors, zorder=3, label="error of the candidate")
     bottom.axhline(budget, color="#1a7f37", ls="--", lw=1.2, label=f"budget {budget:g}: pass up to")
     if np.isfinite(thr).any():
-        bottom.plot(x, np.where(np.isfinite(thr), thr, np.nan), color="#cf222e", ls=":", lw=1.5,
+        bottom.plot(x, np.where(np.isfinite(thr), np.minimum(thr, cap), np.nan), color="#cf222e",
+                    ls=":", lw=1.5,
                     label="wrong-math threshold: fail beyond")  # fmt: skip
     bottom.set_yscale("log")
+    if np.abs(x).max() > 50 * max(1.0, float(np.median(np.abs(x)))):
+        # Inputs over many magnitudes (extremes, saturation): a linear axis would squash the
+        # ones near 0 into one column.
+        bottom.set_xscale("symlog", linthresh=1.0)
     bottom.set_ylim(ZERO_UNITS / 2, cap * 2)
     unit = f"{w['working_dtype']} eps-units" if w.get("working_dtype") else "eps-units"
     bottom.set_ylabel(f"error ({unit})")
     bottom.set_xlabel(s["input"] + (f" (also varying: {', '.join(others)})" if others else ""))
-    bottom.grid(alpha=0.3, which="both")
+    bottom.grid(alpha=0.3)
     bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     bottom.text(
         0.0,
@@ -152,7 +163,7 @@ def steps_figure(r: dict[str, Any]) -> bytes | None:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.0, 3.8), layout="constrained")
     ax.loglog(h, [max(e, floor) if math.isfinite(e) else math.nan for e in err], "o-", ms=4,
-              color="#1f6feb", label="central difference (f(x+h) - f(x-h)) / 2h")  # fmt: skip
+              color="#1f6feb", label="(f(x+h) - f(x-h)) / 2h of its forward f")  # fmt: skip
     ax.axvline(h[0], color="#888", ls=":", lw=1, label="first step of the extrapolation")
     if truth is not None:
         ax.axhline(
@@ -179,8 +190,21 @@ def _priority(r: dict[str, Any]) -> tuple[int, float]:
     return (0 if r["status"] in ("fail", "error") else 1, -(ratio if ratio == ratio else 1e308))
 
 
+def _error_to_show(r: dict[str, Any]) -> bool:
+    """A values figure is drawn for a failure, or a warning whose worst error is beyond the
+    budget (a precision loss); a warning about something else (a float32 working precision,
+    a convention) has nothing to see in its errors."""
+    if not r.get("samples"):
+        return False
+    w = r.get("worst") or {}
+    return r["status"] in ("fail", "error") or not as_float(w.get("units")) <= as_float(
+        w.get("budget")
+    )
+
+
 def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
-    """The figures of a page, within the bounds; returns (figures, how many were left out)."""
+    """The figures of a page, within the bounds; returns (figures, how many were left out:
+    beyond the bounds, or not drawable)."""
     figures: list[Figure] = []
     left_out = 0
     for i, impl in enumerate(impls):
@@ -195,7 +219,7 @@ def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
         per_impl = 0
         for j, r in wanted:
             for kind, fn in (("values", function_figure), ("steps", steps_figure)):
-                if kind == "values" and not r.get("samples"):
+                if kind == "values" and not _error_to_show(r):
                     continue
                 if kind == "steps" and not r.get("steps"):
                     continue
@@ -206,7 +230,12 @@ def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
                 if per_impl >= MAX_PER_IMPLEMENTATION or len(figures) >= MAX_FIGURES:
                     left_out += 1
                     continue
-                png = fn(r)
+                try:
+                    png = fn(r)
+                except Exception:  # a figure is a courtesy: never lose the report over one
+                    _plt().close("all")
+                    left_out += 1
+                    continue
                 if png is None:
                     continue
                 per_impl += 1
