@@ -21,7 +21,7 @@ import pytest
 from gradspec.cli import main
 from gradspec.conformance import runner
 from gradspec.conformance.api import load
-from gradspec.conformance.options import Options
+from gradspec.conformance.options import STATUSES, Options
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "examples" / "candidates"
@@ -99,6 +99,44 @@ def pages(tmp_path_factory) -> dict[str, dict]:
             tmp, "verify", ["verify", "--backend", "numpy", *acts, "--dtype", "float64"]
         ),
     }
+
+
+@pytest.fixture(scope="module")
+def audit_page(tmp_path_factory) -> dict:
+    pytest.importorskip("torch")
+    tmp = tmp_path_factory.mktemp("audit")
+    argv = ["audit", "torch", "--profile", "quick", "--dtype", "float32", "--only", "costs"]
+    return _run(tmp, "audit", argv)
+
+
+def _audit_cells(data: dict) -> dict[str, str]:
+    """The checks of an audit's matrix (JSON) with their statuses."""
+    return {
+        f"{check}[{fn}:{dtype}]": status
+        for fn, row in data["matrix"].items()
+        for check, by_dtype in row.items()
+        for dtype, status in by_dtype.items()
+        if status in STATUSES  # not-in-library, no-derivative: no check, no cell
+    }
+
+
+def _expected(run: dict) -> dict[str, dict[str, str]]:
+    """Implementation -> check id -> status, from the JSON the command wrote."""
+    if "implementations" not in run["json"]:  # an audit
+        return {run["json"]["library"]: _audit_cells(run["json"])}
+    return {
+        i["implementation"]: {r["id"]: r["status"] for r in i["results"]}
+        for i in run["json"]["implementations"]
+    }
+
+
+def test_audit_page_has_the_audit_matrix(audit_page) -> None:
+    (cells,) = parse(audit_page["html"].read_text()).cells.values()
+    expected = _audit_cells(audit_page["json"])
+    assert expected and cells == expected
+    text = audit_page["html"].read_text()
+    for f in audit_page["json"]["findings"]:  # each finding with the library's reproducer
+        assert f["library_reproducer"].splitlines()[0].replace("'", "&#x27;") in text
 
 
 def _planned(path: Path, options: Options) -> list[str]:
@@ -250,19 +288,32 @@ def _open(browser, path: Path, width: str, hash_: str = ""):
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("name", ["buggy", "correct", "many", "verify"])
 def test_page_loads_in_chromium(browser, pages, shots, name, width) -> None:
-    page, errors = _open(browser, pages[name]["html"], width)
+    _in_browser(browser, pages[name], shots, name, width)
+
+
+def test_audit_page_loads_in_chromium(browser, audit_page, shots) -> None:
+    _in_browser(browser, audit_page, shots, "audit", "laptop")
+
+
+def _in_browser(browser, run: dict, shots: Path, name: str, width: str) -> None:
+    page, errors = _open(browser, run["html"], width)
     try:
-        impls = pages[name]["json"]["implementations"]
-        for impl in impls:
-            sel = f'section[data-implementation="{impl["implementation"]}"] td[data-id]'
+        sections = page.eval_on_selector_all(
+            "section[data-implementation]", "els => els.map(e => e.dataset.implementation)"
+        )
+        expected = _expected(run)
+        assert len(sections) == len(expected)
+        for section, (impl, want) in zip(sections, expected.items(), strict=True):
+            sel = f'section[data-implementation="{section}"] td[data-id]'
             got = page.eval_on_selector_all(
                 sel, "els => els.map(e => [e.dataset.id, e.dataset.status])"
             )
-            assert dict(got) == {r["id"]: r["status"] for r in impl["results"]}
+            assert dict(got) == want, impl
+            assert len(got) == len(want)  # one cell per check, no duplicates
         # Nothing wider than the window except inside the scrolling table boxes.
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} at {width}: {overflow}px wider than the window"
-        if any(r["status"] == "fail" and r["reproducer"] for i in impls for r in i["results"]):
+        if page.locator("pre[id$='-code']").count():
             assert page.locator("button.copy").first.is_visible()
         page.screenshot(path=str(shots / f"{name}-{width}.png"))
         assert errors == []
