@@ -411,16 +411,23 @@ def test_a_figure_is_drawn_whatever_the_numbers() -> None:
 def test_figures_are_bounded_and_the_page_says_so() -> None:
     from gradspec.conformance.html import page, plots
 
-    impl = {
-        "implementation": "many_failures.py",
-        "profile": "quick",
-        "verdict": "fail",
-        "counts": {"fail": 5},
-        "results": [_failing(i, [1e9, 1e9], [2e7, 2e7]) for i in range(5)],
-    }
-    figures, left_out = plots.draw([impl])
-    assert len(figures) == plots.MAX_PER_IMPLEMENTATION and left_out == 5 - len(figures)
-    text = page.render_page({"verdict": "fail", "implementations": [impl]}, figures=figures,
-                            left_out=left_out)  # fmt: skip
+    def impl(name: str) -> dict:
+        return {
+            "implementation": name,
+            "profile": "quick",
+            "verdict": "fail",
+            "counts": {"fail": 5},
+            "results": [_failing(i, [1e9, 1e9], [2e7, 2e7]) for i in range(5)],
+        }
+
+    alone, _ = plots.draw([impl("alone.py")])
+    assert len(alone) == 5  # one implementation may use the page's bound
+    impls = [impl("a.py"), impl("b.py")]
+    figures, left_out = plots.draw(impls)
+    per = plots.MAX_PER_IMPLEMENTATION
+    assert [f.impl_index for f in figures] == [0] * per + [1] * per
+    assert left_out == 2 * (5 - per)
+    data = {"verdict": "fail", "implementations": impls}
+    text = page.render_page(data, figures=figures, left_out=left_out)
     assert f"{left_out} left out" in text
     assert text.count("data:image/png;base64,") == len(figures)

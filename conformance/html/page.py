@@ -233,7 +233,8 @@ def render_page(
     meta.append((
         "figures",
         f"{n_fig} drawn (at most {plots.MAX_FIGURES} per page, "
-        f"{plots.MAX_PER_IMPLEMENTATION} per implementation, worst first)"
+        f"{plots.MAX_PER_IMPLEMENTATION} per implementation when there are several, "
+        "worst first)"
         + (f"; {left_out} left out" if left_out else ""),
     ))  # fmt: skip
     meta_rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in meta)

@@ -30,7 +30,8 @@ _COLUMNS = ("x", "reference", "actual", "units", "threshold")
 
 #: At most this many figures on one page ...
 MAX_FIGURES = 30
-#: ... and this many per implementation (the worst results first).
+#: ... and this many per implementation when there are several (the worst results first,
+#: one per function before a second one of any).
 MAX_PER_IMPLEMENTATION = 3
 
 #: Where an error of exactly 0 eps-units is drawn on the log axis ...
@@ -130,6 +131,7 @@ def function_figure(r: dict[str, Any]) -> bytes | None:
         # Inputs over many magnitudes (extremes, saturation): a linear axis would squash the
         # ones near 0 into one column.
         bottom.set_xscale("symlog", linthresh=1.0)
+        bottom.set_xlim(float(x.min()), float(x.max()))  # no empty decades around the data
     bottom.set_ylim(ZERO_UNITS / 2, cap * 2)
     unit = f"{w['working_dtype']} eps-units" if w.get("working_dtype") else "eps-units"
     bottom.set_ylabel(f"error ({unit})")
@@ -215,6 +217,14 @@ def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
             and (r.get("samples") or r.get("steps"))
         ]
         wanted.sort(key=lambda jr: _priority(jr[1]))
+        # The worst result of each function first, then the others: a page shows as many
+        # different functions as its bounds allow.
+        first: dict[str, int] = {}
+        for j, r in wanted:
+            first.setdefault(r["subject"], j)
+        wanted.sort(key=lambda jr: first[jr[1]["subject"]] != jr[0])
+        # Many implementations share the page: each gets a few; one alone may use it all.
+        limit = MAX_PER_IMPLEMENTATION if len(impls) > 1 else MAX_FIGURES
         seen: set[tuple[str, str]] = set()  # one figure per (subject, check): dtypes look alike
         per_impl = 0
         for j, r in wanted:
@@ -227,7 +237,7 @@ def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
                 if key in seen:
                     continue
                 seen.add(key)
-                if per_impl >= MAX_PER_IMPLEMENTATION or len(figures) >= MAX_FIGURES:
+                if per_impl >= limit or len(figures) >= MAX_FIGURES:
                     left_out += 1
                     continue
                 try:
