@@ -80,6 +80,7 @@ figcaption { font-size: 12px; color: #57606a; }
 .summary th, .summary td, .diagcount th, .diagcount td { border: 1px solid var(--line);
   padding: 3px 6px; text-align: left; vertical-align: top; }
 .summary td.ids { font-size: 12px; max-width: 26rem; overflow-wrap: anywhere; }
+.summary td:first-child { overflow-wrap: anywhere; min-width: 7rem; }
 .num { text-align: right !important; }
 button.sort { all: unset; cursor: default; font-weight: 600; }
 .js button.sort { cursor: pointer; text-decoration: underline dotted; }

@@ -70,10 +70,13 @@ def render_summary(impls: list[dict[str, Any]]) -> str:
     verdicts = Counter(verdict_of(x) for x in impls)
     line = ", ".join(f"{verdicts[v]} {v}" for v in ("pass", "warn", "fail", "error") if verdicts[v])
     return (
-        f"<h2>candidates</h2><p>{len(impls)} candidates: {esc(line)}. "
-        "Click a column heading to sort (with JavaScript).</p>"
-        f'<div class="scroll"><table class="summary sortable"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>{render_diagnosis_counts(impls)}"
+        f"<h2>candidates</h2><p>{len(impls)} candidates: {esc(line)}.</p>"
+        f"{render_diagnosis_counts(impls)}"
+        "<h3>each candidate</h3><p>Click a column heading to sort (with JavaScript); a name "
+        "leads to the candidate's section.</p>"
+        '<div class="scroll"><table class="summary sortable" id="summary">'
+        f"<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
