@@ -9,6 +9,7 @@ candidate alone, a known correct one, several at once (``-j 2``) and a ``verify`
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -28,6 +29,7 @@ CATALOG = ROOT / "examples" / "candidates"
 BUGGY = CATALOG / "bug_tanh_sign.py"  # tanh' with its sign flipped
 CORRECT = CATALOG / "good_float32.py"
 OTHERS = [CATALOG / "bug_cost_sign.py", CATALOG / "bug_net_hidden_der_omitted.py"]
+UNLOADABLE = ROOT / "tests" / "candidates" / "hostile" / "import_raises.py"
 CHROMIUM = os.environ.get("GRADSPEC_CHROMIUM", "/usr/bin/chromium")
 #: Chromium in a closed network: no sandbox (root in a container), nothing phoned home.
 BROWSER_ARGS = [
@@ -78,22 +80,25 @@ def parse(page: str) -> Cells:
 
 
 def _run(tmp: Path, name: str, argv: list[str]) -> dict:
-    html, js, plots = tmp / f"{name}.html", tmp / f"{name}.json", tmp / f"{name}-png"
-    code = main([*argv, "--html", str(html), "--json", str(js), "--plot", str(plots)])
+    page, js, plots = tmp / f"{name}.html", tmp / f"{name}.json", tmp / f"{name}-png"
+    code = main([*argv, "--html", str(page), "--json", str(js), "--plot", str(plots)])
     assert code in (0, 1), f"{name}: exit {code}"
-    return {"html": html, "json": json.loads(js.read_text()), "plots": plots, "code": code}
+    return {"html": page, "json": json.loads(js.read_text()), "plots": plots, "code": code}
 
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, dict]:
     tmp = tmp_path_factory.mktemp("html")
     quick = ["--profile", "quick"]
+    jobs = [*quick, "-j", "2"]
     acts = [*quick, "--only", "activations"]
     return {
         "buggy": _run(tmp, "buggy", ["check", str(BUGGY), *acts, "--dtype", "float64"]),
         "correct": _run(tmp, "correct", ["check", str(CORRECT), *acts]),
         "many": _run(
-            tmp, "many", ["check", str(BUGGY), str(CORRECT), *map(str, OTHERS), *quick, "-j", "2"]
+            tmp,
+            "many",
+            ["check", str(BUGGY), str(CORRECT), *map(str, OTHERS), str(UNLOADABLE), *jobs],
         ),
         "verify": _run(
             tmp, "verify", ["verify", "--backend", "numpy", *acts, "--dtype", "float64"]
@@ -136,7 +141,7 @@ def test_audit_page_has_the_audit_matrix(audit_page) -> None:
     assert expected and cells == expected
     text = audit_page["html"].read_text()
     for f in audit_page["json"]["findings"]:  # each finding with the library's reproducer
-        assert f["library_reproducer"].splitlines()[0].replace("'", "&#x27;") in text
+        assert html.escape(f["library_reproducer"].splitlines()[0]) in text
 
 
 def _planned(path: Path, options: Options) -> list[str]:
@@ -155,7 +160,7 @@ def test_every_result_of_the_json_is_a_cell_with_its_status(pages, name) -> None
     assert list(cells) == [i["implementation"] for i in impls]
     for impl in impls:
         expected = {r["id"]: r["status"] for r in impl["results"]}
-        assert expected, impl["implementation"]
+        assert expected or impl["error"], impl["implementation"]
         assert cells[impl["implementation"]] == expected
 
 
@@ -203,7 +208,7 @@ def test_failures_carry_details_reproducer_and_figures(pages) -> None:
     for i, r in failed:
         assert f"r0-{i}" in p.ids  # each failure has its details, linked from its cell
         for d in r["diagnosis"]:
-            assert d.replace("'", "&#x27;") in text
+            assert html.escape(d) in text
     with_repro = [i for i, r in failed if r["reproducer"]]
     assert with_repro and all(f"r0-{i}-code" in p.ids for i in with_repro)
     pngs = sorted(page["plots"].glob("*.png"))
@@ -240,6 +245,28 @@ def test_many_candidates_summary_and_diagnosis_counts(pages) -> None:
             for d in r["diagnosis"] if r["status"] == "fail" else []:
                 assert f"<code>{d.split(':', 1)[0]}</code>" in text
     assert 'class="summary sortable"' in text and "what goes wrong most often" in text
+
+
+def test_a_candidate_that_cannot_be_loaded_is_a_row_and_a_section(pages) -> None:
+    text = pages["many"]["html"].read_text()
+    (impl,) = [i for i in pages["many"]["json"]["implementations"] if i["error"]]
+    assert 'data-verdict="error"' in text and ">ERROR</td>" in text
+    assert html.escape(impl["error"]) in text
+
+
+@pytest.fixture(scope="module")
+def cluster_page(tmp_path_factory) -> dict:
+    pytest.importorskip("distributed")
+    tmp = tmp_path_factory.mktemp("cluster")
+    argv = ["check", str(BUGGY), str(CORRECT), "--profile", "quick", "--only", "activations"]
+    return _run(tmp, "cluster", [*argv, "--scheduler", "local:2"])
+
+
+def test_a_cluster_run_writes_the_same_page(cluster_page) -> None:
+    cells = parse(cluster_page["html"].read_text()).cells
+    assert cells == _expected(cluster_page)
+    # The figures' data came back from the workers with the results.
+    assert sorted(cluster_page["plots"].glob("*.png"))
 
 
 def test_bad_html_path_is_one_usage_line(tmp_path, capsys) -> None:
@@ -332,10 +359,14 @@ def test_summary_links_resolve_and_scroll(browser, pages) -> None:
             page.click(f'table.summary a[href="{href}"]')
             target = page.locator(href)
             assert target.count() == 1
-            top = page.evaluate(
-                f"document.getElementById({json.dumps(href[1:])}).getBoundingClientRect().top"
+            top, at_bottom, height = page.evaluate(
+                f"""[document.getElementById({json.dumps(href[1:])}).getBoundingClientRect().top,
+                    window.scrollY + window.innerHeight >=
+                    document.documentElement.scrollHeight - 1, window.innerHeight]"""
             )
-            assert abs(top) < 2, f"{href} not scrolled to ({top}px from the top)"
+            # At the top of the window, or in view when the page ends below it (the last
+            # sections cannot be scrolled further).
+            assert abs(top) < 2 or (at_bottom and 0 <= top < height), f"{href}: {top}px"
             assert page.evaluate("location.hash") == href
         assert errors == []
     finally:
