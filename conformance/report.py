@@ -1,4 +1,5 @@
-"""Reports: the terminal table and summary, JSON, and JUnit XML."""
+"""Reports: the terminal table and summary, JSON, JUnit XML and the HTML page (rendered from
+the JSON's data, :mod:`.html`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gradspec.conformance import html  # light: matplotlib is imported when a figure is drawn
 from gradspec.conformance.engine.results import CheckResult
 from gradspec.conformance.options import STATUSES
 from gradspec.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -148,8 +150,6 @@ def write_html(
     """The HTML page (``--html``) and its figures as PNG files (``--plot``), rendered from
     :func:`report_data`, the JSON's data; ``argv``: the command's arguments, shown in the
     page.  The PNG paths written."""
-    from gradspec.conformance import html  # matplotlib is imported only when asked for
-
     return html.write_html(report_data(reports), path, plot_dir=plot_dir, argv=argv)
 
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gradspec import __version__
+from gradspec.conformance import html
 from gradspec.conformance.audits.audit import (
     NO_DERIVATIVE,
     NOT_APPLICABLE,
@@ -25,6 +26,7 @@ from gradspec.conformance.audits.audit import (
     Audit,
 )
 from gradspec.conformance.engine.results import CheckResult
+from gradspec.conformance.report import report_data
 
 #: Matrix cell -> its short form (markdown and terminal) and the word the legend gives it.
 CELLS = {
@@ -170,9 +172,6 @@ def write_html(
     """The audit as an HTML page (``--html``) and its figures as PNG (``--plot``): the
     report's data (the JSON of ``gradspec check``) with each finding's reproducer in the
     library's own calls, and the library's versions in the header."""
-    from gradspec.conformance import html
-    from gradspec.conformance.report import report_data
-
     data = report_data([audit.report])
     impl = data["implementations"][0]
     for d, r in zip(impl["results"], audit.report.results, strict=True):

@@ -12,6 +12,7 @@ import platform
 import shlex
 import sys
 import time
+from importlib import metadata
 from typing import Any
 
 from gradspec.conformance.html import plots
@@ -140,9 +141,11 @@ window.addEventListener('hashchange', openTarget); openTarget();
 
 def versions() -> dict[str, str]:
     """gradspec, Python, NumPy and the frameworks this process has imported."""
-    from gradspec import __version__
-
-    out = {"gradspec": __version__, "python": platform.python_version()}
+    try:
+        mine = metadata.version("gradspec")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        mine = "unknown"
+    out = {"gradspec": mine, "python": platform.python_version()}
     for mod in ("numpy", "jax", "torch", "optax", "scipy"):
         m = sys.modules.get(mod)
         if m is not None and getattr(m, "__version__", None):
