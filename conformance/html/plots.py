@@ -120,13 +120,20 @@ def function_figure(r: dict[str, Any]) -> bytes | None:
     top_units = float(units[np.isfinite(units)].max(initial=0.0))
     cap = min(10 * max(top_units, budget, typical, 1.0), CAP_UNITS)
     shown = np.where(np.isfinite(units), np.clip(units, ZERO_UNITS, cap), cap)
-    colors = np.where(fails, "#cf222e", "#1f6feb")
-    bottom.scatter(x, shown, s=14, c=colors, zorder=3, label="error of the candidate")
+    over = ~fails & ~(units <= budget)
+    for mask, colour, label in (
+        (~fails & ~over, "#1f6feb", "error within the budget"),
+        (over, "#bf8700", "beyond the budget: warn"),
+        (fails, "#cf222e", "beyond the threshold: fail"),
+    ):
+        if mask.any():
+            bottom.scatter(x[mask], shown[mask], s=14, c=colour, zorder=3, label=label)
     bottom.axhline(budget, color="#1a7f37", ls="--", lw=1.2, label=f"budget {budget:g}: pass up to")
     if np.isfinite(thr).any():
+        # One input: the threshold is a curve over it; with others varying, a mark per element.
+        style = dict(ls=":", lw=1.5) if not others else dict(ls="none", marker="_", ms=8)
         bottom.plot(x, np.where(np.isfinite(thr), np.minimum(thr, cap), np.nan), color="#cf222e",
-                    ls=":", lw=1.5,
-                    label="wrong-math threshold: fail beyond")  # fmt: skip
+                    label="wrong-math threshold: fail beyond", **style)  # fmt: skip
     bottom.set_yscale("log")
     if np.abs(x).max() > 50 * max(1.0, float(np.median(np.abs(x)))):
         # Inputs over many magnitudes (extremes, saturation): a linear axis would squash the
