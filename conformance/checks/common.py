@@ -249,8 +249,10 @@ def finish(
         res.warnings = notes
     if note and not res.message:
         res.message = note
-    if res.status in ("fail", "warn"):
-        # What the report's plots show, kept only where there is something to look at.
+    beyond_budget = res.worst is not None and not res.worst.units <= res.worst.budget
+    if res.status == "fail" or (res.status == "warn" and beyond_budget):
+        # What the report's figures show, kept only where an error is to see (a warning about
+        # a working precision or a convention has none).
         res.samples = outcome.samples
         if outcome.steps is not None:
             try:
