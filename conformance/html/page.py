@@ -92,8 +92,8 @@ button.sort[data-dir="desc"]::after { content: " \\25BC"; }
 @media (max-width: 600px) { body { padding: .5rem; font-size: 14px; }
   .matrix th.subject { max-width: 9rem; } .meta th { white-space: normal; }
   .summary .ids { display: none; }
-  table.worst, table.worst tbody, table.worst tr, table.worst th, table.worst td {
-    display: block; } table.worst td { padding-left: .8rem; } }
+  table.worst, table.worst caption, table.worst tbody, table.worst tr, table.worst th,
+  table.worst td { display: block; } table.worst td { padding-left: .8rem; } }
 """
 
 SCRIPT = """
