@@ -1,4 +1,5 @@
-"""Reports: the terminal table and summary, JSON, and JUnit XML."""
+"""Reports: the terminal table and summary, JSON, JUnit XML and the HTML page (rendered from
+the JSON's data, :mod:`.html`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gradspec.conformance import html  # light: matplotlib is imported when a figure is drawn
 from gradspec.conformance.engine.results import CheckResult
 from gradspec.conformance.options import STATUSES
 from gradspec.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -123,15 +125,32 @@ def overall_verdict(reports: list[Report]) -> str:
     return "fail" if "fail" in verdicts else ("warn" if "warn" in verdicts else "pass")
 
 
-def write_json(reports: list[Report], path: str) -> None:
-    data = {
+def report_data(reports: list[Report]) -> dict[str, Any]:
+    """The report as data: what the JSON holds and the HTML page is rendered from."""
+    return {
         "gradspec_report": 1,
         "verdict": overall_verdict(reports),
         "implementations": [r.as_dict() for r in reports],
     }
+
+
+def write_json(reports: list[Report], path: str) -> None:
+    data = report_data(reports)
     with open(path, "w") as fh:
         json.dump(data, fh, indent=2, allow_nan=False, default=str)
         fh.write("\n")
+
+
+def write_html(
+    reports: list[Report],
+    path: str | None,
+    plot_dir: str | None = None,
+    argv: list[str] | None = None,
+) -> list[str]:
+    """The HTML page (``--html``) and its figures as PNG files (``--plot``), rendered from
+    :func:`report_data`, the JSON's data; ``argv``: the command's arguments, shown in the
+    page.  The PNG paths written."""
+    return html.write_html(report_data(reports), path, plot_dir=plot_dir, argv=argv)
 
 
 def write_junit(reports: list[Report], path: str) -> None:

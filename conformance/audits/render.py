@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gradspec import __version__
+from gradspec.conformance import html
 from gradspec.conformance.audits.audit import (
     NO_DERIVATIVE,
     NOT_APPLICABLE,
@@ -25,6 +26,7 @@ from gradspec.conformance.audits.audit import (
     Audit,
 )
 from gradspec.conformance.engine.results import CheckResult
+from gradspec.conformance.report import report_data
 
 #: Matrix cell -> its short form (markdown and terminal) and the word the legend gives it.
 CELLS = {
@@ -162,6 +164,28 @@ def write(audit: Audit, folder: str, stem: str | None = None) -> tuple[str, str]
 def write_json(audit: Audit, path: str) -> None:
     with open(path, "w") as fh:
         fh.write(as_json(audit))
+
+
+def write_html(
+    audit: Audit, path: str | None, plot_dir: str | None = None, argv: list[str] | None = None
+) -> list[str]:
+    """The audit as an HTML page (``--html``) and its figures as PNG (``--plot``): the
+    report's data (the JSON of ``gradspec check``) with each finding's reproducer in the
+    library's own calls, and the library's versions in the header."""
+    data = report_data([audit.report])
+    impl = data["implementations"][0]
+    for d, r in zip(impl["results"], audit.report.results, strict=True):
+        if r.status in ("fail", "warn", "error", "xfail"):
+            d["library_reproducer"] = audit.reproducer(r)
+    versions = html.page.versions() | audit.versions | {"device": audit.device}
+    return html.write_html(
+        data,
+        path,
+        plot_dir=plot_dir,
+        argv=argv,
+        versions_=versions,
+        title=f"gradspec audit: {audit.title}",
+    )
 
 
 def render(audit: Audit, *, console: Any = None, verbose: bool = False) -> None:

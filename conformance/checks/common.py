@@ -16,6 +16,7 @@ from gradspec.conformance.engine.results import (
     CheckResult,
     Measurement,
     Outcome,
+    Samples,
     Timer,
     Violation,
     Worst,
@@ -170,7 +171,34 @@ def compare_call(
     worst = worst_of(cmp, dict(zip(names, args, strict=True)), values, rows=rows)
     if worst is not None and worst.warns:
         rec.extend(stated_cause(ctx, fn))
-    return Measurement(worst, rec)
+    return Measurement(worst, rec, samples=samples_of(cmp, names, args, reference, out, rows))
+
+
+def samples_of(
+    cmp: errormodel.Comparison,
+    names: Sequence[str],
+    args: Sequence[np.ndarray],
+    reference: np.ndarray,
+    out: np.ndarray,
+    rows: bool = False,
+    reference_label: str = "truth",
+) -> Samples | None:
+    """The compared elements of an elementwise call, against its first input, for the
+    report's plots; None when the output is not one value per input element (a reduction,
+    a row of a vector function)."""
+    if rows or not args or np.shape(args[0]) != cmp.units.shape or cmp.units.ndim == 0:
+        return None
+    return Samples.of(
+        names[0],
+        reference_label,
+        args[0],
+        reference,
+        out,
+        cmp.units,
+        cmp.threshold,
+        cmp.checked,
+        others=tuple(names[1:]),
+    )
 
 
 def stated_cause(ctx: Ctx, fn: str) -> list[str]:
@@ -221,6 +249,16 @@ def finish(
         res.warnings = notes
     if note and not res.message:
         res.message = note
+    beyond_budget = res.worst is not None and not res.worst.units <= res.worst.budget
+    if res.status == "fail" or (res.status == "warn" and beyond_budget):
+        # What the report's figures show, kept only where an error is to see (a warning about
+        # a working precision or a convention has none).
+        res.samples = outcome.samples
+        if outcome.steps is not None:
+            try:
+                res.steps = outcome.steps()
+            except Exception:  # a plot's data is a courtesy; never fail the run over it
+                res.steps = None
     return res
 
 
@@ -314,6 +352,8 @@ def single(ctx: Ctx, check: str, subject: str, body: Callable[[], Measurement]) 
         m.worst,
         1,
         m.warnings,
+        m.samples,
+        m.steps,
     )
     return finish(ctx, check, subject, outcome, t)
 
@@ -463,4 +503,19 @@ def compare_numeric(
                 cmp = cmp_of(num, err, mask)
     values = {"numeric": num, "actual": out, "reference error estimate": err}
     worst = worst_of(cmp, dict(zip(names, args, strict=True)), values)
-    return Measurement(worst, rec)
+    samples = samples_of(cmp, names, args, num, out, reference_label="numeric")
+    steps = None
+    if worst is not None and worst.index is not None and not worst.units <= worst.budget:
+        idx, x_w = worst.index, np.array(x, dtype=np.float64)
+        truth_w = None if truth is None else float(np.broadcast_to(truth, x_w.shape)[idx])
+
+        def steps() -> dict[str, Any]:
+            sweep = numeric.step_sweep(f, x_w, idx, kinks=kinks, lo=lo, hi=hi)
+            return sweep | {
+                "input": names[0],
+                "ridders": float(num[idx]),
+                "ridders_error": float(err[idx]),
+                "truth": truth_w,
+            }
+
+    return Measurement(worst, rec, samples=samples, steps=steps)

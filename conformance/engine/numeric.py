@@ -208,6 +208,40 @@ def derivative(
     return np.where(skip, np.nan, d), np.where(skip, np.nan, e)
 
 
+#: Steps of :func:`step_sweep`: the first step times 10**-k, k = 0, 1/2, 1, ..., 12.
+SWEEP_DECADES = np.arange(0.0, 12.5, 0.5)
+
+
+def step_sweep(
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    index: tuple[int, ...],
+    *,
+    kinks: tuple[float, ...] = (),
+    lo: float = -np.inf,
+    hi: float = np.inf,
+) -> dict[str, object]:
+    """Plain central differences (f(x + h) - f(x - h)) / 2h of an elementwise ``f`` at one
+    element of ``x``, over steps from :func:`derivative`'s first step down by 12 decades:
+    the data of the report's step-size figure, where truncation error (~h**2) falls and
+    rounding error (~eps |f| / h) rises, and Ridders' extrapolation beats both.  Returns
+    ``{"x": x[index], "h": [...], "central": [...]}``."""
+    x = np.asarray(x, dtype=np.float64)
+    f64 = _as_f64(f)
+    xi = x[index]
+    h0 = float(initial_step(np.array([xi]), kinks, lo, hi)[0])
+    steps, central = [], []
+    if h0 > 0:
+        for h in h0 * 10.0**-SWEEP_DECADES:
+            h = float((xi + h) - xi)  # exactly representable, as derivative() steps
+            if h <= 0:
+                continue
+            up, down = f64(x + h)[index], f64(x - h)[index]
+            steps.append(h)
+            central.append(float((up - down) / (2 * h)))
+    return {"x": float(xi), "h": steps, "central": central}
+
+
 def gradient(
     loss: Callable[[np.ndarray], float], x: np.ndarray, h0: float
 ) -> tuple[np.ndarray, np.ndarray]:

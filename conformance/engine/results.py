@@ -70,6 +70,77 @@ class Worst:
         )
 
 
+#: Elements a check keeps for its plots: at most this many of all it compared, and up to
+#: :data:`MAX_FAILING_SAMPLES` more beyond the wrong-math threshold (a failure is always
+#: shown, however late it was drawn).
+MAX_SAMPLES = 200
+MAX_FAILING_SAMPLES = 60
+
+#: The columns of :class:`Samples`, in order.
+SAMPLE_COLUMNS = ("x", "reference", "actual", "units", "threshold")
+
+
+@dataclass
+class Samples:
+    """Elements an elementwise check compared, for the report's plots: the input ``x`` (the
+    first argument, named ``input``), the reference (``reference_label``: the spec's truth
+    or the numeric difference), the candidate's value, its error in eps-units and the
+    wrong-math threshold at that element (eps-units, :func:`errormodel.compare`).  Bounded
+    (:data:`MAX_SAMPLES`): a report stays small however many examples ran."""
+
+    input: str
+    reference_label: str
+    rows: list[tuple[float, float, float, float, float]] = field(default_factory=list)
+    failing: int = 0
+    others: tuple[str, ...] = ()  # the other inputs, which vary too (a cost's target y)
+
+    @classmethod
+    def of(
+        cls,
+        input: str,
+        reference_label: str,
+        x: np.ndarray,
+        reference: np.ndarray,
+        actual: np.ndarray,
+        units: np.ndarray,
+        threshold: np.ndarray,
+        checked: np.ndarray,
+        others: tuple[str, ...] = (),
+    ) -> Samples:
+        """The compared (``checked``) elements of one example, flattened, at most
+        :data:`MAX_SAMPLES` of them."""
+        cols = np.broadcast_arrays(
+            *(np.asarray(c, dtype=np.float64) for c in (x, reference, actual, units, threshold))
+        )
+        keep = np.broadcast_to(np.asarray(checked, dtype=bool), cols[0].shape).ravel()
+        flat = [c.ravel()[keep][: MAX_SAMPLES + MAX_FAILING_SAMPLES] for c in cols]
+        rows = [tuple(map(float, r)) for r in zip(*flat, strict=True)]
+        return cls(input, reference_label, rows, others=others)
+
+    def add(self, other: Samples) -> None:
+        for row in other.rows:
+            if len(self.rows) < MAX_SAMPLES:
+                self.rows.append(row)
+            elif not row[3] <= row[4] and self.failing < MAX_FAILING_SAMPLES:  # NaN fails
+                self.rows.append(row)
+                self.failing += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(SAMPLE_COLUMNS)
+        return {
+            "input": self.input,
+            "reference_label": self.reference_label,
+            "other_inputs": list(self.others),
+            **{c: [_short(v) for v in col] for c, col in zip(SAMPLE_COLUMNS, cols, strict=True)},
+        }
+
+
+def _short(v: float) -> float | str:
+    """A plotted value: 6 significant digits are plenty for a figure (the worst element
+    keeps all 17 in ``worst``); non-finite values as JSON strings."""
+    return float(f"{v:.6g}") if np.isfinite(v) else str(v)
+
+
 def _num(v: Any) -> str:
     if isinstance(v, float | np.floating):
         return f"{float(v):.17g}" if np.isfinite(v) else str(float(v))
@@ -94,6 +165,11 @@ class CheckResult:
     #: The minimal failing example as drawn (not reported; a check may narrow it down after
     #: the run, e.g. localising a wrong gradient to a tensor and element).
     failing_example: Any = field(default=None, repr=False, compare=False)
+    #: Compared elements kept for plots (a failing or warned elementwise check only).
+    samples: Samples | None = field(default=None, repr=False, compare=False)
+    #: The numeric derivative at the worst element over a range of steps
+    #: (:func:`numeric.step_sweep`; a failing or warned ``derivative_numeric`` only).
+    steps: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -125,6 +201,10 @@ class CheckResult:
                 "inputs": {k: _jsonable(v) for k, v in w.inputs.items()},
                 "values": {k: _jsonable(v) for k, v in w.values.items()},
             }
+        if self.samples is not None and self.samples.rows:
+            d["samples"] = self.samples.as_dict()
+        if self.steps is not None:
+            d["steps"] = {k: _jsonable(v) for k, v in self.steps.items()}
         return d
 
 
@@ -146,6 +226,7 @@ class Violation(Exception):
         self.message = message
         self.worst = worst
         self.inputs = inputs
+        self.steps: Callable[[], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -154,6 +235,10 @@ class Measurement:
 
     worst: Worst | None
     warnings: list[str] = field(default_factory=list)
+    samples: Samples | None = None  # the elements compared, for plots
+    #: Computes the numeric derivative's step sweep at the worst element, on demand (only
+    #: the example a failing or warned check reports needs it).
+    steps: Callable[[], dict[str, Any]] | None = None
 
     @property
     def units(self) -> float:
@@ -175,6 +260,8 @@ class Outcome:
     worst: Worst | None
     examples: int
     warnings: list[str]
+    samples: Samples | None = None
+    steps: Callable[[], dict[str, Any]] | None = None
 
 
 def run_property(
@@ -191,7 +278,14 @@ def run_property(
     ``explicit`` examples run first, whatever the profile: unit inputs, where every function
     is of its natural size, so that a small relative error (a coarse difference quotient, a
     rounded constant) is seen even by a 5-example profile."""
-    state: dict[str, Any] = {"worst": None, "n": 0, "warnings": [], "failed_at": None}
+    state: dict[str, Any] = {
+        "worst": None,
+        "n": 0,
+        "warnings": [],
+        "failed_at": None,
+        "samples": None,
+        "steps": None,
+    }
     conf = dict(PROFILES[profile])
     shrink_budget = conf.pop("shrink_seconds")
     if max_examples is not None:
@@ -230,6 +324,12 @@ def run_property(
             state["failed_at"] = state["failed_at"] or time.perf_counter()
             raise m
         state["n"] += 1
+        if m.samples is not None:
+            if state["samples"] is None:
+                state["samples"] = Samples(
+                    m.samples.input, m.samples.reference_label, others=m.samples.others
+                )
+            state["samples"].add(m.samples)
         units = m.units
         # Steer toward wrong math first (the ratio to the fail threshold), then toward the
         # largest precision loss (eps-units).
@@ -237,11 +337,13 @@ def run_property(
         target(_bounded(units), label="eps-units")
         if m.worst is not None and (state["worst"] is None or units > state["worst"].units):
             state["worst"] = m.worst
+            state["steps"] = m.steps
         for w in m.warnings:
             if w not in state["warnings"]:
                 state["warnings"].append(w)
         if not m.ok:
             v = Violation(f"error {m.worst.describe()}", m.worst, example)
+            v.steps = m.steps
             failing[key] = v
             state["failed_at"] = state["failed_at"] or time.perf_counter()
             raise v
@@ -273,7 +375,8 @@ def run_property(
             failure = Violation(f"nondeterministic: the failure did not reproduce ({exc})")
         except hyp_errors.Unsatisfiable as exc:  # pragma: no cover - strategy bug
             failure = Violation(f"no valid input could be generated: {exc}")
-    return Outcome(failure, state["worst"], state["n"], state["warnings"])
+    steps = getattr(failure, "steps", None) if failure is not None else state["steps"]
+    return Outcome(failure, state["worst"], state["n"], state["warnings"], state["samples"], steps)
 
 
 @contextlib.contextmanager

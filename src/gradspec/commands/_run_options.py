@@ -16,7 +16,7 @@ from gradspec.conformance.options import (
     Options,
 )
 from gradspec.conformance.xfail import read_xfail_file
-from gradspec.errors import UsageError, writable_path
+from gradspec.errors import UsageError, writable_dir, writable_path
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -40,6 +40,16 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", metavar="FILE", help="write a JSON report")
     p.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report")
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write a self-contained HTML report (matrix, failures with figures, reproducers)",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write the report's figures of failing and warned checks as PNG files into DIR",
+    )
     p.add_argument(
         "--xfail-file",
         metavar="FILE",
@@ -69,9 +79,11 @@ def options_from_args(
     args: argparse.Namespace, timeout: float | None = None, device: str | None = None
 ) -> Options:
     """Validated options (UsageError, one line, for anything wrong), output paths checked."""
-    for path in (args.json, args.junitxml):
+    for path in (args.json, args.junitxml, args.html):
         if path:
             writable_path(path)
+    if args.plot:
+        writable_dir(args.plot)
     xfails = ()
     if args.xfail_file:
         if not os.path.isfile(args.xfail_file):

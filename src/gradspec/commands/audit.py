@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         render.write_json(audit, args.json)
     if args.junitxml:
         write_junit([audit.report], args.junitxml)
+    if args.html or args.plot:
+        render.write_html(audit, args.html, args.plot, getattr(args, "argv", None))
     if args.out:
         for path in render.write(audit, args.out):
             print(f"wrote {path}", file=sys.stderr)

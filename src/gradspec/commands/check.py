@@ -70,7 +70,13 @@ def run(args: argparse.Namespace) -> int:
     from gradspec.conformance import xfail
     from gradspec.conformance.api import check_with
     from gradspec.conformance.progress import progress_bar
-    from gradspec.conformance.report import exit_code, render_table, write_json, write_junit
+    from gradspec.conformance.report import (
+        exit_code,
+        render_table,
+        write_html,
+        write_json,
+        write_junit,
+    )
 
     if args.jobs < 1:
         raise UsageError(f"-j must be at least 1, got {args.jobs}")
@@ -93,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
                 write_json(reports, args.json)
             if args.junitxml:
                 write_junit(reports, args.junitxml)
+            if args.html or args.plot:
+                write_html(reports, args.html, args.plot, getattr(args, "argv", None))
     if len(targets) == 1 and reports and not reports[0].error:
         render_table(reports, verbose=args.verbose)
     elif len(targets) > 1 or args.scheduler:

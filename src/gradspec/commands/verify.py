@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         exit_code,
         overall_verdict,
         render_table,
+        write_html,
         write_json,
         write_junit,
     )
@@ -89,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 write_json(reports, args.json)
             if args.junitxml:
                 write_junit(reports, args.junitxml)
+            if args.html or args.plot:
+                write_html(reports, args.html, args.plot, getattr(args, "argv", None))
     render_table(reports, verbose=args.verbose)
     if len(reports) > 1:
         verdict = overall_verdict(reports)
