@@ -41,23 +41,39 @@ def extreme_points(dtype: np.dtype) -> np.ndarray:
 
 
 def numeric_jacobian(ctx: Ctx, fn: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """d f_i / d z_j per row by Ridders, one column j at a time."""
+    """d f_i / d z_j per row by Ridders: column j from f at z +- h e_j.
+
+    For a batch of rows (the checks' inputs) the K columns are differenced together: the K
+    perturbed batches are stacked into one batch of K * rows rows, so each step of the table
+    costs one call of the candidate instead of K.  Rows do not interact and every column
+    keeps its own table, so the result is the column-by-column one; a candidate behind a
+    process boundary pays one round trip per step instead of K (a torch log_softmax spent
+    27 of its 32 s here)."""
     z64 = np.asarray(z, dtype=np.float64)
     k = z64.shape[-1]
-    jac = np.empty((*z64.shape, k))
-    err = np.empty_like(jac)
+    eye = np.eye(k)
+    # h0[j] is column j's first step, per row, broadcast over the row (as phi expects)
+    h0 = np.stack([numeric.initial_step(z64[..., j : j + 1]) * np.ones_like(z64) for j in range(k)])
 
     def f(x: np.ndarray) -> np.ndarray:
         return as_array(fn, call(ctx.ns, fn, x), x.shape)
 
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = 1.0
-        h0 = numeric.initial_step(z64[..., j : j + 1]) * np.ones_like(z64)
-        d, er = numeric.ridders(lambda t, e=e: f(z64 + t[..., :1] * e), h0)
-        jac[..., :, j] = d
-        err[..., :, j] = er
-    return jac, err
+    if z64.ndim == 2:
+        rows = z64.shape[0]
+
+        def phi(t: np.ndarray) -> np.ndarray:
+            # t: (K, rows, K); batch j is z + t_j e_j, as one (K * rows, K) call
+            x = z64[None] + t[..., :1] * eye[:, None, :]
+            return f(x.reshape(k * rows, k)).reshape(k, rows, k)
+
+        d, er = numeric.ridders(phi, h0)
+    else:  # other shapes keep their own rank: one column at a time
+        pairs = [
+            numeric.ridders(lambda t, e=eye[j]: f(z64 + t[..., :1] * e), h0[j]) for j in range(k)
+        ]
+        d, er = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    # d[j, ..., i] = d f_i / d z_j  ->  jac[..., i, j]
+    return np.moveaxis(d, 0, -1), np.moveaxis(er, 0, -1)
 
 
 class ActivationSubject:
