@@ -11,7 +11,9 @@
 * ``reference``: with ``ARCH``, loss and gradients equal the reference network's.
 * ``determinism_mutation``: same call twice gives the same bits; arguments left untouched.
 
-Numeric references run the candidate's loss on float64 copies of the parameters.
+Numeric references run the candidate's loss on float64 copies of the parameters.  A failing
+(or beyond-budget) ``gradient`` or ``reference`` result carries its error per parameter
+tensor (``tensors``, :mod:`.nettensors`) for the report's figures.
 """
 
 from __future__ import annotations

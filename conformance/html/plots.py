@@ -8,7 +8,10 @@
 * per failing or warned ``derivative_numeric`` check (its ``steps``): the error of a plain
   central difference at the worst input against the step, with the error of the Ridders
   extrapolation the check used and its own error estimate: why the check trusts its
-  numeric reference.
+  numeric reference;
+* per failing or warned network ``gradient`` or ``reference`` check (its ``tensors``): one
+  panel per parameter tensor, a weight matrix as a heatmap of its gradient's error in
+  eps-units, a bias as bars, on one log colour scale with the wrong-math threshold marked.
 
 The number of figures is bounded (:data:`MAX_FIGURES` per page, :data:`MAX_PER_IMPLEMENTATION`
 per implementation): the page says how many were left out.
