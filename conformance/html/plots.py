@@ -225,6 +225,7 @@ def network_figure(r: dict[str, Any]) -> bytes | None:
     if not tensors:
         return None
     from matplotlib.colors import LogNorm
+    from matplotlib.ticker import MaxNLocator
 
     shown = tensors
     if len(tensors) > MAX_PANELS:  # the worst ones, in the network's order
@@ -263,9 +264,10 @@ def network_figure(r: dict[str, Any]) -> bytes | None:
                     ink = "white" if norm(vals[i, j]) > 0.55 else "black"
                     label = _short(v) + ("\n> thr" if bad[i, j] else "")
                     ax.text(j, i, label, ha="center", va="center", fontsize=7, color=ink)
-            elif bad.any():
-                ii, jj = np.nonzero(bad)
-                ax.plot(jj, ii, "x", color="#1f6feb", ms=4, mew=1)
+            elif bad.any() and not bad.all():
+                # The border of the cells beyond the threshold (marks on every cell would
+                # hide their colours).
+                ax.contour(bad.astype(float), levels=[0.5], colors="#1f6feb", linewidths=1.2)
         else:
             v = vals.ravel()
             x = np.arange(v.size)
@@ -278,6 +280,9 @@ def network_figure(r: dict[str, Any]) -> bytes | None:
             ax.set_ylabel("eps-units", fontsize=8)
             ax.set_xlim(-0.6, v.size - 0.4)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(t["shape"]) >= 2:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if g.shape[-1] <= 12:
             ax.set_xticks(range(g.shape[-1]))
         if len(t["shape"]) >= 2 and g.shape[0] <= 12:
