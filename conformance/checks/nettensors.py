@@ -27,9 +27,10 @@ from gradspec.conformance.engine.errormodel import compare
 
 #: The largest side of a recorded tensor; a longer axis is reduced by block maxima.
 MAX_SIDE = 64
-#: Elementwise numeric gradients (2 x Ridders' rows loss evaluations each) only up to this
-#: many parameters: the summary is drawn after a failure and must stay cheap.
-MAX_NUMERIC_ELEMENTS = 1024
+#: Elementwise numeric gradients (a full Ridders table each: 20 loss evaluations, each a
+#: round trip to the candidate's worker, ~1 ms) only up to this many parameters: the summary
+#: follows a failure and must stay cheap (~2 s at this bound; 18 s at 1,008 parameters).
+MAX_NUMERIC_ELEMENTS = 100
 
 
 def _round3(a: np.ndarray) -> list:
