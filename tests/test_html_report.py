@@ -452,6 +452,8 @@ def test_the_network_figure_fits_the_window(browser, pages, shots, width) -> Non
     try:
         fig = page.locator("figure:has(img[alt$='per parameter tensor'])").first
         fig.scroll_into_view_if_needed()
+        img = "document.querySelector(\"img[alt$='per parameter tensor']\")"
+        page.wait_for_function(f"{img}.complete", timeout=10_000)  # loading="lazy"
         natural, shown, window = page.evaluate(
             """() => { const i = document.querySelector("img[alt$='per parameter tensor']");
             return [i.naturalWidth, i.clientWidth, window.innerWidth]; }"""
