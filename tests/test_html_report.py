@@ -313,6 +313,28 @@ def test_tensor_summaries_are_bounded_by_block_maxima() -> None:
     assert bias["units"] == [1.23, 1.23, 1.23]  # 3 significant digits
 
 
+def test_a_network_figure_is_drawn_for_many_large_tensors() -> None:
+    from gradspec.conformance.checks import nettensors
+    from gradspec.conformance.html import plots
+
+    big = np.full((100, 70), 3.0)
+    big[5, 3], big[99, 69] = 1e9, np.nan
+    tensors = [nettensors.summary("hidden.weight", big, 6.55e4, 64.0, "reference network")]
+    tensors += [
+        nettensors.summary(
+            f"layers[{i}].b", np.full(4, float(i)), 6.55e4, 64.0, "reference network"
+        )
+        for i in range(plots.MAX_PANELS + 3)
+    ]
+    r = {"id": "reference[net:float64]", "check": "reference", "subject": "net",
+         "status": "fail", "tensors": tensors}  # fmt: skip
+    png = plots.network_figure(r)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+    impl = {"implementation": "net.py", "results": [r]}
+    figures, left_out = plots.draw([impl])
+    assert [f.filename.endswith("-tensors.png") for f in figures] == [True] and left_out == 0
+
+
 def test_a_large_network_gets_one_directional_error_per_tensor(monkeypatch) -> None:
     from gradspec.conformance.checks import nettensors
 
