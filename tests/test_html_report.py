@@ -13,10 +13,12 @@ import html
 import json
 import os
 import re
+import runpy
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gradspec.cli import main
@@ -29,6 +31,10 @@ CATALOG = ROOT / "examples" / "candidates"
 BUGGY = CATALOG / "bug_tanh_sign.py"  # tanh' with its sign flipped
 CORRECT = CATALOG / "good_float32.py"
 OTHERS = [CATALOG / "bug_cost_sign.py", CATALOG / "bug_net_hidden_der_omitted.py"]
+#: A network whose hidden layer's tanh' factor is left out (W0, b0 wrong; W1, b1 right), and
+#: a correct one.
+NET_BUGGY = CATALOG / "bug_net_hidden_der_omitted.py"
+NET_CORRECT = CATALOG / "good_net_tanh.py"
 UNLOADABLE = ROOT / "tests" / "candidates" / "hostile" / "import_raises.py"
 CHROMIUM = os.environ.get("GRADSPEC_CHROMIUM", "/usr/bin/chromium")
 #: Chromium in a closed network: no sandbox (root in a container), nothing phoned home.
@@ -103,6 +109,11 @@ def pages(tmp_path_factory) -> dict[str, dict]:
         "verify": _run(
             tmp, "verify", ["verify", "--backend", "numpy", *acts, "--dtype", "float64"]
         ),
+        "net": _run(
+            tmp,
+            "net",
+            ["check", str(NET_BUGGY), str(NET_CORRECT), *jobs, "--only", "network"],
+        ),
     }
 
 
@@ -152,7 +163,7 @@ def _planned(path: Path, options: Options) -> list[str]:
 # -- the page against the JSON, without a browser ------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["buggy", "correct", "many", "verify"])
+@pytest.mark.parametrize("name", ["buggy", "correct", "many", "verify", "net"])
 def test_every_result_of_the_json_is_a_cell_with_its_status(pages, name) -> None:
     page = pages[name]
     cells = parse(page["html"].read_text()).cells
@@ -236,6 +247,115 @@ def test_samples_and_steps_are_in_the_json_of_failures_only(pages) -> None:
     assert min(err[0], err[-1]) > abs(num["ridders"] - num["truth"])
 
 
+def _net_results(pages, candidate: Path) -> list[dict]:
+    (impl,) = [
+        i
+        for i in pages["net"]["json"]["implementations"]
+        if Path(i["implementation"]).name == candidate.name
+    ]
+    return impl["results"]
+
+
+def test_a_failing_network_records_its_error_per_tensor(pages) -> None:
+    results = {r["check"]: r for r in _net_results(pages, NET_BUGGY)}
+    params = runpy.run_path(str(NET_BUGGY))["init_params"](0)
+    shapes = {k: list(np.shape(v)) for k, v in params.items()}
+    for check in ("gradient", "reference"):
+        r = results[check]
+        assert r["status"] == "fail", check
+        tensors = {t["name"]: t for t in r["tensors"]}
+        assert {k: t["shape"] for k, t in tensors.items()} == shapes  # the candidate's names
+        for k, t in tensors.items():
+            flat = [u for row in t["units"] for u in (row if isinstance(row, list) else [row])]
+            assert len(flat) == int(np.prod(t["shape"])), k  # small: not downsampled
+            assert t["block"] == [1] * len(t["shape"]), k
+            assert max(flat) == t["max_units"], k
+        # The hidden layer's tanh' is left out: its tensors are wrong, the output layer's are
+        # right (its gradient does not pass through the hidden derivative).
+        for k in ("W0", "b0"):
+            assert tensors[k]["max_units"] > tensors[k]["threshold"], (check, k)
+        for k in ("W1", "b1"):
+            assert tensors[k]["max_units"] <= tensors[k]["budget"], (check, k)
+    # Checks that pass record nothing.
+    assert results["determinism_mutation"]["status"] == "pass"
+    assert "tensors" not in results["determinism_mutation"]
+
+
+def test_a_correct_network_records_no_tensor_errors(pages) -> None:
+    results = _net_results(pages, NET_CORRECT)
+    assert results and all(r["status"] == "pass" for r in results)
+    assert not [r["id"] for r in results if "tensors" in r]
+
+
+def test_the_network_figure_is_in_the_page_and_the_plot_folder(pages) -> None:
+    page = pages["net"]
+    text = page["html"].read_text()
+    failing = [r for r in _net_results(pages, NET_BUGGY) if r.get("tensors")]
+    pngs = sorted(page["plots"].glob("*-tensors.png"))
+    assert len(pngs) == len(failing) == 2
+    for r in failing:
+        caption = html.escape(f"{r['id']}: gradient error in eps-units per parameter tensor")
+        assert text.count(caption) == 2  # the image's alt text and its caption
+    assert text.count('src="data:image/png;base64,') == len(list(page["plots"].glob("*.png")))
+
+
+def test_tensor_summaries_are_bounded_by_block_maxima() -> None:
+    from gradspec.conformance.checks import nettensors
+
+    units = np.zeros((100, 70))
+    units[5, 3], units[99, 69] = 1e9, np.nan
+    t = nettensors.summary("hidden.weight", units, 6.55e4, 64.0, "reference network")
+    assert t["shape"] == [100, 70] and t["block"] == [2, 2]
+    assert len(t["units"]) == 50 and {len(row) for row in t["units"]} == {35}
+    assert t["units"][2][1] == 1e9 and t["units"][-1][-1] == "inf"  # a NaN shows as worst
+    assert sum(u != 0 for row in t["units"] for u in row) == 2
+    bias = nettensors.summary("b", np.full(3, 1.23456), 6.55e4, 64.0, "reference network")
+    assert bias["units"] == [1.23, 1.23, 1.23]  # 3 significant digits
+
+
+def test_a_network_figure_is_drawn_for_many_large_tensors() -> None:
+    from gradspec.conformance.checks import nettensors
+    from gradspec.conformance.html import plots
+
+    big = np.full((100, 70), 3.0)
+    big[5, 3], big[99, 69] = 1e9, np.nan
+    tensors = [nettensors.summary("hidden.weight", big, 6.55e4, 64.0, "reference network")]
+    tensors += [
+        nettensors.summary(
+            f"layers[{i}].b", np.full(4, float(i)), 6.55e4, 64.0, "reference network"
+        )
+        for i in range(plots.MAX_PANELS + 3)
+    ]
+    r = {"id": "reference[net:float64]", "check": "reference", "subject": "net",
+         "status": "fail", "tensors": tensors}  # fmt: skip
+    png = plots.network_figure(r)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+    impl = {"implementation": "net.py", "results": [r]}
+    figures, left_out = plots.draw([impl])
+    assert [f.filename.endswith("-tensors.png") for f in figures] == [True] and left_out == 0
+
+
+def test_a_large_network_gets_one_directional_error_per_tensor(monkeypatch) -> None:
+    from gradspec.conformance.checks import nettensors
+
+    # loss = |x|^2 / 2, whose gradient is x; the second tensor's is off by 1%.
+    x = np.linspace(-1.0, 1.0, 10)
+    g = x.copy()
+    g[6:] *= 1.01
+    layout = [("W0", (2, 3)), ("b0", (4,))]
+    args = (lambda p: 0.5 * float(p @ p), x, g, layout, np.dtype(np.float64), 64.0, 6.55e4)
+    v = np.random.default_rng(0).choice([-1.0, 1.0], 10) / np.sqrt(10)
+    per_element = nettensors.against_numeric(*args, 1e-2, v)
+    assert [t["kind"] for t in per_element] == ["numeric gradient of its loss"] * 2
+    assert per_element[0]["max_units"] <= 64 and per_element[1]["max_units"] > 6.55e4
+    assert all(u > 6.55e4 for u in per_element[1]["units"])
+    monkeypatch.setattr(nettensors, "MAX_NUMERIC_ELEMENTS", 5)
+    directional = nettensors.against_numeric(*args, 1e-2, v)
+    assert [t["kind"] for t in directional] == ["random direction in the tensor"] * 2
+    assert [t["shape"] for t in directional] == [[2, 3], [4]]
+    assert directional[0]["max_units"] <= 64 and directional[1]["max_units"] > 6.55e4
+
+
 def test_many_candidates_summary_and_diagnosis_counts(pages) -> None:
     page = pages["many"]
     text = page["html"].read_text()
@@ -313,7 +433,7 @@ def _open(browser, path: Path, width: str, hash_: str = ""):
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-@pytest.mark.parametrize("name", ["buggy", "correct", "many", "verify"])
+@pytest.mark.parametrize("name", ["buggy", "correct", "many", "verify", "net"])
 def test_page_loads_in_chromium(browser, pages, shots, name, width) -> None:
     _in_browser(browser, pages[name], shots, name, width)
 
@@ -343,6 +463,26 @@ def _in_browser(browser, run: dict, shots: Path, name: str, width: str) -> None:
         if page.locator("pre[id$='-code']").count():
             assert page.locator("button.copy").first.is_visible()
         page.screenshot(path=str(shots / f"{name}-{width}.png"))
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_the_network_figure_fits_the_window(browser, pages, shots, width) -> None:
+    page, errors = _open(browser, pages["net"]["html"], width)
+    try:
+        fig = page.locator("figure:has(img[alt$='per parameter tensor'])").first
+        fig.scroll_into_view_if_needed()
+        img = "document.querySelector(\"img[alt$='per parameter tensor']\")"
+        page.wait_for_function(f"{img}.complete", timeout=10_000)  # loading="lazy"
+        natural, shown, window = page.evaluate(
+            """() => { const i = document.querySelector("img[alt$='per parameter tensor']");
+            return [i.naturalWidth, i.clientWidth, window.innerWidth]; }"""
+        )
+        assert natural > 0  # the PNG decoded
+        assert 0 < shown <= min(natural, window)  # shrunk to a phone's width, never blown up
+        fig.screenshot(path=str(shots / f"net-figure-{width}.png"))
         assert errors == []
     finally:
         page.close()

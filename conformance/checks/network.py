@@ -11,18 +11,22 @@
 * ``reference``: with ``ARCH``, loss and gradients equal the reference network's.
 * ``determinism_mutation``: same call twice gives the same bits; arguments left untouched.
 
-Numeric references run the candidate's loss on float64 copies of the parameters.
+Numeric references run the candidate's loss on float64 copies of the parameters.  A failing
+(or beyond-budget) ``gradient`` or ``reference`` result carries its error per parameter
+tensor (``tensors``, :mod:`.nettensors`) for the report's figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 from gradspec import spec
 from gradspec import strategies as gst
+from gradspec.conformance.checks import nettensors
 from gradspec.conformance.checks.common import Ctx, run, single, with_notes, worst_at
 from gradspec.conformance.checks.plan import PlannedCheck
 from gradspec.conformance.engine import numeric
@@ -200,6 +204,7 @@ def check_gradient(
 def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     arch = target.arch
     kinked = has_kinks(arch)
+    seen = _WorstExample()
 
     def measure(ex: tuple[int, tuple[np.ndarray, np.ndarray]]) -> Measurement:
         seed, (X, Y) = ex
@@ -231,7 +236,7 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                     w,
                     ex,
                 )
-        return Measurement(worst)
+        return seen.note(Measurement(worst), ex)
 
     strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target, p0, ctx.dtype))
 
@@ -251,7 +256,55 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     res = run(ctx, "gradient", target.label, strategy, measure, repro)
     if res.status == "fail" and res.worst is not None and "seed" in res.worst.inputs:
         res.message += "; " + _localise_example(ctx, target, res, kinked)
+    example = seen.of(res)
+    if example is not None:
+        res.tensors = _courtesy(lambda: _gradient_tensors(ctx, target, example, kinked))
     return res
+
+
+class _WorstExample:
+    """The example a check's result reports, for its per-tensor figure: the minimal failing
+    one, else the one of the largest error (the result's worst, as the property keeps it)."""
+
+    def __init__(self) -> None:
+        self.units = -1.0
+        self.example: Any = None
+
+    def note(self, m: Measurement, ex: Any) -> Measurement:
+        if m.worst is not None and m.units > self.units:
+            self.units, self.example = m.units, ex
+        return m
+
+    def of(self, res: CheckResult) -> Any:
+        """The example to summarise, or None when the result has no error to show (a pass, or
+        a warning within the budget)."""
+        beyond = res.worst is not None and not res.worst.units <= res.worst.budget
+        if res.status == "fail":
+            return res.failing_example
+        return self.example if res.status == "warn" and beyond else None
+
+
+def _courtesy(make: Callable[[], list]) -> list | None:
+    """A figure's data is a courtesy: never fail a run over it."""
+    try:
+        return make()
+    except Exception:
+        return None
+
+
+def _gradient_tensors(ctx: Ctx, target: NetTarget, example: Any, kinked: bool) -> list:
+    """The per-tensor error of ``grads`` against the numeric gradient of its own loss on
+    ``example`` (see :mod:`nettensors`)."""
+    seed, (X, Y) = example
+    loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
+    f_err = _loss_noise(loss, flat)
+    h0 = NET_STEP / 100 if kinked else (NET_STEP if f_err is None else NET_STEP_F32)
+    v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
+    threshold = fail_units(ctx.np_dtype, "numeric")
+    budget = BUDGETS["network"]
+    return nettensors.against_numeric(
+        loss, flat, gflat, layout, ctx.np_dtype, budget, threshold, h0, v, f_err
+    )
 
 
 def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float | None:
@@ -397,6 +450,13 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     gradient is mapped back, so messages name the network's own tensors)."""
     arch = target.arch
     pmap = target.param_map
+    seen = _WorstExample()
+
+    def reference_grads(params: dict, X: np.ndarray, Y: np.ndarray) -> dict:
+        ref = pmap.to_reference(params) if pmap else params
+        p64 = {k: v.astype(np.float64) for k, v in ref.items()}
+        want = mlp.grads(arch, p64, X.astype(np.float64), Y.astype(np.float64))
+        return pmap.from_reference(want) if pmap else want
 
     def measure(ex) -> Measurement:
         seed, (X, Y) = ex
@@ -420,8 +480,7 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                 ex,
             )
         g = _grads(ctx, params, X, Y)
-        want = mlp.grads(arch, p64, X64, Y64)
-        want = pmap.from_reference(want) if pmap else want
+        want = reference_grads(params, X, Y)
         worst = None
         for k in sorted(want):
             scale = np.abs(want[k]) + np.max(np.abs(want[k]))
@@ -442,10 +501,21 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                 )
             if worst is None or cmp.worst_units > worst.units:
                 worst = worst_at(cmp, cmp.worst_index, {"tensor": k})
-        return Measurement(worst)
+        return seen.note(Measurement(worst), ex)
+
+    def tensors(example: Any) -> list:
+        seed, (X, Y) = example
+        params = _params(ctx, target, seed)
+        got = _grads(ctx, params, X, Y)
+        want = reference_grads(params, X, Y)
+        return nettensors.against_reference(got, want, ctx.np_dtype, BUDGETS["network"])
 
     strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target, p0, ctx.dtype))
-    return run(ctx, "reference", target.label, strategy, measure)
+    res = run(ctx, "reference", target.label, strategy, measure)
+    example = seen.of(res)
+    if example is not None:
+        res.tensors = _courtesy(lambda: tensors(example))
+    return res
 
 
 def determinism_mutation(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:

@@ -170,6 +170,9 @@ class CheckResult:
     #: The numeric derivative at the worst element over a range of steps
     #: (:func:`numeric.step_sweep`; a failing or warned ``derivative_numeric`` only).
     steps: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    #: Per parameter tensor, the error of a network gradient in eps-units (a failing or
+    #: beyond-budget network check only; see :mod:`conformance.checks.nettensors`).
+    tensors: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -205,6 +208,8 @@ class CheckResult:
             d["samples"] = self.samples.as_dict()
         if self.steps is not None:
             d["steps"] = {k: _jsonable(v) for k, v in self.steps.items()}
+        if self.tensors:
+            d["tensors"] = self.tensors
         return d
 
 

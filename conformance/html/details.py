@@ -5,6 +5,8 @@ warnings folded (``<details>``: readable without JavaScript)."""
 
 from __future__ import annotations
 
+import base64
+import struct
 from typing import Any
 
 from gradspec.conformance.html._util import esc, result_anchor, units_text
@@ -19,6 +21,18 @@ def _value(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_value(x) for x in v[:12]) + (", ...]" if len(v) > 12 else "]")
     return str(v)
+
+
+def _png_size(uri: str) -> str:
+    """The ``width``/``height`` attributes of a PNG data URI (from its IHDR chunk): the page
+    keeps the figure's room before the lazily loaded image arrives, so that nothing below it
+    moves (a link to a later section would otherwise land in the wrong place)."""
+    try:
+        head = base64.b64decode(uri.split(",", 1)[1][:32])
+        w, h = struct.unpack(">II", head[16:24])
+    except (IndexError, ValueError, struct.error):
+        return ""
+    return f' width="{w}" height="{h}"'
 
 
 def worst_table(w: dict[str, Any]) -> str:
@@ -61,8 +75,9 @@ def render_result(
             f'<pre id="{anchor}-code"><code>{esc(repro)}</code></pre></div>'
         )
     for caption, uri in figures:
+        size = _png_size(uri)
         parts.append(
-            f'<figure><img src="{uri}" alt="{esc(caption)}" loading="lazy">'
+            f'<figure><img src="{uri}" alt="{esc(caption)}" loading="lazy"{size}>'
             f"<figcaption>{esc(caption)}</figcaption></figure>"
         )
     opened = " open" if status in ("fail", "error") else ""

@@ -8,7 +8,10 @@
 * per failing or warned ``derivative_numeric`` check (its ``steps``): the error of a plain
   central difference at the worst input against the step, with the error of the Ridders
   extrapolation the check used and its own error estimate: why the check trusts its
-  numeric reference.
+  numeric reference;
+* per failing or warned network ``gradient`` or ``reference`` check (its ``tensors``): one
+  panel per parameter tensor, a weight matrix as a heatmap of its gradient's error in
+  eps-units, a bias as bars, on one log colour scale with the wrong-math threshold marked.
 
 The number of figures is bounded (:data:`MAX_FIGURES` per page, :data:`MAX_PER_IMPLEMENTATION`
 per implementation): the page says how many were left out.
@@ -195,6 +198,125 @@ def steps_figure(r: dict[str, Any]) -> bytes | None:
     return _png(fig)
 
 
+#: At most this many tensor panels in one network figure (the worst tensors; the figure
+#: says how many it left out).
+MAX_PANELS = 8
+#: Heatmap cells written out as numbers up to this many per panel.
+_LABELLED_CELLS = 24
+
+
+def _tensor_grid(t: dict[str, Any]) -> np.ndarray:
+    """A tensor's recorded error as a 2-D array (a vector as one row)."""
+    u = t["units"]
+    rows = u if u and isinstance(u[0], list) else [u]
+    return np.array([[as_float(v) for v in row] for row in rows])
+
+
+def _short(v: float) -> str:
+    return "0" if v == 0 else ("inf" if not math.isfinite(v) else f"{v:.2g}")
+
+
+def network_figure(r: dict[str, Any]) -> bytes | None:
+    """One panel per parameter tensor of a network (its ``tensors``): a weight matrix as a
+    heatmap of its gradient's error in eps-units (log colour scale, one for all panels), a
+    bias as bars on the same scale; the wrong-math threshold on the colour bar and on the
+    bars, elements beyond it marked."""
+    tensors = r.get("tensors")
+    if not tensors:
+        return None
+    from matplotlib.colors import LogNorm
+    from matplotlib.ticker import MaxNLocator
+
+    shown = tensors
+    if len(tensors) > MAX_PANELS:  # the worst ones, in the network's order
+        worst = sorted(range(len(tensors)), key=lambda i: -as_float(tensors[i]["max_units"]))
+        shown = [tensors[i] for i in sorted(worst[:MAX_PANELS])]
+    grids = [_tensor_grid(t) for t in shown]
+    thr = as_float(shown[0]["threshold"])
+    budget = as_float(shown[0]["budget"])
+    finite = [g[np.isfinite(g)] for g in grids]
+    top = max([float(f.max()) for f in finite if f.size] + [thr, budget, 1.0])
+    cap = min(10 * top, CAP_UNITS)
+    norm = LogNorm(vmin=ZERO_UNITS, vmax=cap)
+    cmap = _plt().get_cmap("magma_r")
+    cols = 1 if len(shown) == 1 else 2
+    rows = -(-len(shown) // cols)
+    plt = _plt()
+    inch = 1 / (1.1 + 2.0 * rows)  # one inch of the figure's height
+    fig, axes = plt.subplots(rows, cols, figsize=(7.0, 1.1 + 2.0 * rows), squeeze=False)
+    fig.subplots_adjust(left=0.1, right=0.84, top=1 - 0.6 * inch, bottom=0.75 * inch,
+                        hspace=0.6, wspace=0.35)  # fmt: skip
+    for ax, t, g in zip(axes.ravel(), shown, grids, strict=False):
+        vals = np.where(np.isfinite(g), np.clip(g, ZERO_UNITS, cap), cap)
+        bad = ~(g <= thr)
+        shape = "x".join(str(n) for n in t["shape"]) or "scalar"
+        block = [int(b) for b in t.get("block", [])]
+        title = f"{t['name']} ({shape})"
+        if any(b > 1 for b in block):
+            title += f", max over {'x'.join(map(str, block))} blocks"
+        ax.set_title(title, fontsize=9)
+        if len(t["shape"]) >= 2:
+            ax.imshow(vals, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+            ax.set_xlabel("column", fontsize=8)
+            ax.set_ylabel("row", fontsize=8)
+            if g.size <= _LABELLED_CELLS:
+                for (i, j), v in np.ndenumerate(g):
+                    ink = "white" if norm(vals[i, j]) > 0.55 else "black"
+                    label = _short(v) + ("\n> thr" if bad[i, j] else "")
+                    ax.text(j, i, label, ha="center", va="center", fontsize=7, color=ink)
+            elif bad.any() and not bad.all():
+                # The border of the cells beyond the threshold (marks on every cell would
+                # hide their colours).
+                ax.contour(bad.astype(float), levels=[0.5], colors="#1f6feb", linewidths=1.2)
+        else:
+            v = vals.ravel()
+            x = np.arange(v.size)
+            ax.bar(x, v, color=cmap(norm(v)), edgecolor="#444", lw=0.5, bottom=ZERO_UNITS / 2)
+            ax.set_yscale("log")
+            ax.set_ylim(ZERO_UNITS / 2, cap * 2)
+            ax.axhline(thr, color="#cf222e", ls=":", lw=1.3)
+            ax.axhline(budget, color="#1a7f37", ls="--", lw=1.0)
+            ax.set_xlabel("element", fontsize=8)
+            ax.set_ylabel("eps-units", fontsize=8)
+            ax.set_xlim(-0.6, v.size - 0.4)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(t["shape"]) >= 2:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if g.shape[-1] <= 12:
+            ax.set_xticks(range(g.shape[-1]))
+        if len(t["shape"]) >= 2 and g.shape[0] <= 12:
+            ax.set_yticks(range(g.shape[0]))
+    for ax in axes.ravel()[len(shown) :]:
+        ax.axis("off")
+    height = min(1 - 1.35 * inch, 4.2 * inch)  # at most two rows' height, from the top
+    cax = fig.add_axes((0.88, 1 - 0.6 * inch - height, 0.025, height))
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    for level, colour, ls in ((thr, "#cf222e", ":"), (budget, "#1a7f37", "--")):
+        # White beneath: the line shows on the dark end of the scale as on the light one.
+        bar.ax.axhline(level, color="white", lw=4)
+        bar.ax.axhline(level, color=colour, ls=ls, lw=2)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("error (eps-units)", fontsize=8)
+    kind = shown[0].get("kind", "")
+    what = {
+        "reference network": "against the reference network's gradient (ARCH)",
+        "numeric gradient of its loss": "against the numeric gradient of its own loss",
+        "random direction in the tensor": "one number per tensor: a random direction "
+        "restricted to it, against its loss's numeric slope",
+    }.get(kind, kind)
+    fig.text(0.01, 1 - 0.08 * inch, f"{r['id']}\ngradient error per tensor, {what}",
+             fontsize=8, va="top")  # fmt: skip
+    foot = (
+        f"wrong-math threshold {thr:.3g} (red, dotted): fail beyond; budget {budget:g} "
+        f"(green, dashed): pass up to; 0 is drawn at {ZERO_UNITS:g}"
+    )
+    if len(shown) < len(tensors):
+        foot += f"\n{len(tensors) - len(shown)} tensors with smaller errors left out"
+    fig.text(0.01, 0.01, foot, fontsize=7, color="#555")
+    return _png(fig)
+
+
 def _priority(r: dict[str, Any]) -> tuple[int, float]:
     w = r.get("worst") or {}
     ratio = as_float(w.get("ratio_to_fail_threshold", 0.0))
@@ -221,7 +343,7 @@ def _wanted(impl: dict[str, Any]) -> list[tuple[int, dict[str, Any], str]]:
         (j, r)
         for j, r in enumerate(impl["results"])
         if r["status"] in ("fail", "warn", "error", "xfail")
-        and (r.get("samples") or r.get("steps"))
+        and (r.get("samples") or r.get("steps") or r.get("tensors"))
     ]
     results.sort(key=lambda jr: _priority(jr[1]))
     first: dict[str, int] = {}
@@ -230,11 +352,23 @@ def _wanted(impl: dict[str, Any]) -> list[tuple[int, dict[str, Any], str]]:
     results.sort(key=lambda jr: first[jr[1]["subject"]] != jr[0])
     out, seen = [], set()
     for j, r in results:
-        for kind, wanted in (("values", _error_to_show(r)), ("steps", bool(r.get("steps")))):
+        for kind, wanted in (
+            ("values", _error_to_show(r)),
+            ("steps", bool(r.get("steps"))),
+            ("tensors", bool(r.get("tensors"))),
+        ):
             if wanted and (r["subject"], r["check"], kind) not in seen:
                 seen.add((r["subject"], r["check"], kind))
                 out.append((j, r, kind))
     return out
+
+
+_DRAW = {"values": function_figure, "steps": steps_figure, "tensors": network_figure}
+_CAPTIONS = {
+    "values": ": values and error in eps-units at the tested inputs",
+    "steps": ": numeric derivative's error against the step",
+    "tensors": ": gradient error in eps-units per parameter tensor",
+}
 
 
 def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
@@ -254,18 +388,14 @@ def draw(impls: list[dict[str, Any]]) -> tuple[list[Figure], int]:
     for i, rank in sorted(chosen):
         j, r, kind = wanted[i][rank]
         try:
-            png = (function_figure if kind == "values" else steps_figure)(r)
+            png = _DRAW[kind](r)
         except Exception:  # a figure is a courtesy: never lose the report over one
             _plt().close("all")
             png = None
         if png is None:
             left_out += 1
             continue
-        caption = (
-            f"{r['id']}: values and error in eps-units at the tested inputs"
-            if kind == "values"
-            else f"{r['id']}: numeric derivative's error against the step"
-        )
+        caption = r["id"] + _CAPTIONS[kind]
         name = f"{i:03d}-{slug(impls[i]['implementation'])}-{slug(r['id'])}-{kind}.png"
         figures.append(Figure(i, j, caption, png, name))
     return figures, left_out
