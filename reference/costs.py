@@ -23,7 +23,7 @@ import scipy.special as sc
 from numpy.typing import ArrayLike
 
 from gradspec import spec
-from gradspec.spec import HUBER_DELTA
+from gradspec.spec import default
 
 from . import activations as act
 from ._util import (
@@ -35,6 +35,9 @@ from ._util import (
     underflow_ok,
     via_float32,
 )
+
+#: Parameter default, read from the registry (the one place it is written).
+_DELTA = default("huber", "delta")
 
 
 def _pair(a: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -118,30 +121,33 @@ def absolute_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 
 @underflow_ok
-def huber(a: ArrayLike, y: ArrayLike) -> np.ndarray:
-    """C = r^2/2 if |r| <= delta else delta (|r| - delta/2), r = a - y, delta = HUBER_DELTA.
+def huber(a: ArrayLike, y: ArrayLike, delta: float = _DELTA) -> np.ndarray:
+    """C = r^2/2 if |r| <= delta else delta (|r| - delta/2), r = a - y (delta: the registry's
+    parameter, default 1).
 
     Quadratic near 0, linear in the tails, C and C' continuous at |r| = delta.
     """
     a, y = _pair(a, y)
+    delta = float(delta)
     r = a - y
-    linear = HUBER_DELTA * (np.abs(r) - HUBER_DELTA / 2)
-    return like(np.where(np.abs(r) <= HUBER_DELTA, 0.5 * r * r, linear), a.dtype)
+    linear = delta * (np.abs(r) - delta / 2)
+    return like(np.where(np.abs(r) <= delta, 0.5 * r * r, linear), a.dtype)
 
 
 @underflow_ok
-def huber_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+def huber_der(a: ArrayLike, y: ArrayLike, delta: float = _DELTA) -> np.ndarray:
     """dC/da = clip(r, -delta, delta): r inside, delta sign(r) outside (continuous)."""
     a, y = _pair(a, y)
-    return like(np.clip(a - y, -HUBER_DELTA, HUBER_DELTA), a.dtype)
+    delta = float(delta)
+    return like(np.clip(a - y, -delta, delta), a.dtype)
 
 
 @underflow_ok
-def huber_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+def huber_der2(a: ArrayLike, y: ArrayLike, delta: float = _DELTA) -> np.ndarray:
     """d2C/da2 = 1 if |r| <= delta else 0; 1 at the kinks |r| = delta (closed quadratic piece)."""
     a, y = _pair(a, y)
     r = a - y
-    return like(keep_nan(np.where(np.abs(r) <= HUBER_DELTA, 1.0, 0.0), r), a.dtype)
+    return like(keep_nan(np.where(np.abs(r) <= float(delta), 1.0, 0.0), r), a.dtype)
 
 
 # --------------------------------------------------------------------------- log_loss

@@ -159,8 +159,12 @@ def probe(ns: Namespace, cb: CostBinding, dtype: np.dtype, kind: str) -> Probe |
         return None
     a, y = probe_inputs(c, dtype)
     a64, y64 = a.astype(np.float64), y.astype(np.float64)
-    value = getattr(ref, c.name)(a64, y64)
-    der = chain.dC_da(c.name, a64, y64)
+    if c.explicit:  # a declared parameter value: the reference at it
+        value = getattr(ref, c.name)(a64, y64, **c.values)
+        der = getattr(ref, f"{c.name}_der")(a64, y64, **c.values)
+    else:
+        value = getattr(ref, c.name)(a64, y64)
+        der = chain.dC_da(c.name, a64, y64)
     if kind == "value":
         if not cb.value:
             return None

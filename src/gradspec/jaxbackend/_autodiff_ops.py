@@ -32,10 +32,10 @@ PRECISION_NOTES = {
 
 
 def d1(f):
-    """Elementwise f' by forward mode: jvp along ones."""
+    """Elementwise f' by forward mode: jvp along ones (parameters: keyword constants)."""
 
-    def der(z):
-        return jax.jvp(f, (z,), (jnp.ones_like(z),))[1]
+    def der(z, **params):
+        return jax.jvp(lambda z_: f(z_, **params), (z,), (jnp.ones_like(z),))[1]
 
     return der
 
@@ -47,8 +47,8 @@ def d2(f):
 def d1_cost(c):
     """dC/da of an elementwise cost: jvp in a along ones, y held fixed."""
 
-    def der(a, y):
-        return jax.jvp(lambda a_: c(a_, y), (a,), (jnp.ones_like(a),))[1]
+    def der(a, y, **params):
+        return jax.jvp(lambda a_: c(a_, y, **params), (a,), (jnp.ones_like(a),))[1]
 
     return der
 
@@ -58,8 +58,8 @@ def d2_cost(c):
 
 
 def der_output(f, inverse):
-    """f' as a function of the output: d1(f) at the preimage ``inverse(a)``."""
-    return lambda a: d1(f)(inverse(a))
+    """f' as a function of the output: d1(f) at the preimage ``inverse(a, **params)``."""
+    return lambda a, **params: d1(f)(inverse(a, **params), **params)
 
 
 def jacobian(f):

@@ -9,6 +9,7 @@ Constants are Python floats (weakly typed), so float32 inputs stay float32 even 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -18,12 +19,10 @@ from jax.scipy.special import erfc, xlog1py, xlogy
 
 from gradspec import spec
 from gradspec.spec import (
-    ELU_ALPHA,
     GELU_TANH_CUBIC,
-    HUBER_DELTA,
-    LEAKY_SLOPE,
     SELU_ALPHA,
     SELU_LAMBDA,
+    default,
 )
 
 from . import _sympy
@@ -32,6 +31,12 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_CLIP = 30.0  # sigmoid(2u) is exactly 0 or 1 beyond; no z^3 overflow
+#: Parameter defaults, read from the registry.  Parameters are keyword arguments the
+#: protocol layer passes as static (Python floats, weakly typed: float32 stays float32).
+_SLOPE = default("leaky_relu", "slope")
+_ALPHA = default("elu", "alpha")
+_BETA = default("softplus", "beta")
+_DELTA = default("huber", "delta")
 
 
 def _keep_nan(out, x):
@@ -141,68 +146,83 @@ def relu_der_output(a):
     return _keep_nan(jnp.where(a <= 0, jnp.zeros_like(a), jnp.ones_like(a)), a)
 
 
-def leaky_relu(z):
+def leaky_relu(z, slope=_SLOPE):
     """z if z >= 0 else slope z; autodiff picks the z >= 0 branch at 0: derivative 1."""
-    return jnp.where(z >= 0, z, LEAKY_SLOPE * z)
+    return jnp.where(z >= 0, z, slope * z)
 
 
-def leaky_relu_der(z):
-    return _keep_nan(jnp.where(z >= 0, jnp.ones_like(z), jnp.full_like(z, LEAKY_SLOPE)), z)
+def leaky_relu_der(z, slope=_SLOPE):
+    return _keep_nan(jnp.where(z >= 0, jnp.ones_like(z), jnp.full_like(z, slope)), z)
 
 
-leaky_relu_der2 = identity_der2
+def leaky_relu_der2(z, slope=_SLOPE):
+    return identity_der2(z)
 
 
-def leaky_relu_der_output(a):
-    return _keep_nan(jnp.where(a < 0, jnp.full_like(a, LEAKY_SLOPE), jnp.ones_like(a)), a)
+def leaky_relu_der_output(a, slope=_SLOPE):
+    return _keep_nan(jnp.where(a < 0, jnp.full_like(a, slope), jnp.ones_like(a)), a)
 
 
 # ---------------------------------------------------------------- softplus
-@jax.custom_jvp
-def softplus(z):
-    """max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): no overflow; derivative sigma(z)."""
-    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _softplus(z, beta):
+    """(max(u, 0) + log1p(exp(-|u|))) / beta, u = beta z: no overflow; derivative
+    sigma(beta z).  beta is static (a Python float), not differentiated."""
+    u = beta * z
+    return (jnp.maximum(u, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(u)))) / beta
 
 
-@softplus.defjvp
-def _softplus_jvp(primals, tangents):
+@_softplus.defjvp
+def _softplus_jvp(beta, primals, tangents):
     (z,), (t,) = primals, tangents
-    return softplus(z), t * sigmoid(z)
+    return _softplus(z, beta), t * sigmoid(beta * z)
 
 
-softplus_der = sigmoid
-softplus_der2 = sigmoid_der
+def softplus(z, beta=_BETA):
+    return _softplus(z, beta)
 
 
-def softplus_der_output(a):
-    return -jnp.expm1(-a)
+def softplus_der(z, beta=_BETA):
+    return sigmoid(beta * z)
+
+
+def softplus_der2(z, beta=_BETA):
+    return beta * sigmoid_der(beta * z)
+
+
+def softplus_der_output(a, beta=_BETA):
+    return -jnp.expm1(-beta * a)
 
 
 # ---------------------------------------------------------------- elu
-def elu_der(z):
+def elu_der(z, alpha=_ALPHA):
     """alpha exp(z) for z < 0 else 1; exp sees min(z, 0) only, so no overflow in either branch."""
-    return _keep_nan(jnp.where(z < 0, ELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0)), 1.0), z)
+    return _keep_nan(jnp.where(z < 0, alpha * jnp.exp(jnp.minimum(z, 0.0)), 1.0), z)
 
 
-@jax.custom_jvp
-def elu(z):
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _elu(z, alpha):
     """alpha expm1(z) for z < 0 else z; the negative branch only ever sees min(z, 0)."""
-    return jnp.where(z < 0, ELU_ALPHA * jnp.expm1(jnp.minimum(z, 0.0)), z)
+    return jnp.where(z < 0, alpha * jnp.expm1(jnp.minimum(z, 0.0)), z)
 
 
-@elu.defjvp
-def _elu_jvp(primals, tangents):
+@_elu.defjvp
+def _elu_jvp(alpha, primals, tangents):
     (z,), (t,) = primals, tangents
-    return elu(z), t * elu_der(z)
+    return _elu(z, alpha), t * elu_der(z, alpha)
 
 
-def elu_der2(z):
+def elu(z, alpha=_ALPHA):
+    return _elu(z, alpha)
+
+
+def elu_der2(z, alpha=_ALPHA):
     """alpha exp(z) for z < 0 else 0 (at the kink z = 0: 0, inside the accepted [0, alpha])."""
-    return _keep_nan(jnp.where(z < 0, ELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0)), 0.0), z)
+    return _keep_nan(jnp.where(z < 0, alpha * jnp.exp(jnp.minimum(z, 0.0)), 0.0), z)
 
 
-def elu_der_output(a):
-    return _keep_nan(jnp.where(a < 0, a + ELU_ALPHA, jnp.ones_like(a)), a)
+def elu_der_output(a, alpha=_ALPHA):
+    return _keep_nan(jnp.where(a < 0, a + alpha, jnp.ones_like(a)), a)
 
 
 # ---------------------------------------------------------------- gelu
@@ -489,20 +509,20 @@ def absolute_der2(a, y):
     return _keep_nan(_const(a, 0.0), y)
 
 
-def huber(a, y):
+def huber(a, y, delta=_DELTA):
     r = a - y
     ar = _abs(r)
-    return jnp.where(ar <= HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (ar - 0.5 * HUBER_DELTA))
+    return jnp.where(ar <= delta, 0.5 * r * r, delta * (ar - 0.5 * delta))
 
 
-def huber_der(a, y):
-    return jnp.clip(a - y, -HUBER_DELTA, HUBER_DELTA)
+def huber_der(a, y, delta=_DELTA):
+    return jnp.clip(a - y, -delta, delta)
 
 
-def huber_der2(a, y):
+def huber_der2(a, y, delta=_DELTA):
     """1 inside |r| <= delta (including the kinks, inside the accepted [0, 1]), else 0."""
     r = a - y
-    return _keep_nan(jnp.where(jnp.abs(r) <= HUBER_DELTA, jnp.ones_like(r), jnp.zeros_like(r)), r)
+    return _keep_nan(jnp.where(jnp.abs(r) <= delta, jnp.ones_like(r), jnp.zeros_like(r)), r)
 
 
 def log_loss(a, y):

@@ -7,10 +7,28 @@ import math
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from ._types import REALS, A, Activation, Interval, Kink, Z, closed, open_
+from ._types import REALS, A, Activation, Interval, Kink, Param, Z, closed, open_
 
-LEAKY_SLOPE = 0.01
-ELU_ALPHA = 1.0
+#: Parameters of the activations (the defaults are torch's).
+SLOPE = Param(
+    "slope",
+    0.01,
+    open_(0.0, 1.0),
+    "the slope for z < 0 (torch 0.01, Keras 0.3, TensorFlow 0.2)",
+    draw=(0.01, 0.5),
+)
+ELU_ALPHA_PARAM = Param(
+    "alpha", 1.0, open_(0.0, math.inf), "the saturation value -alpha for z -> -inf", draw=(0.1, 2.0)
+)
+SOFTPLUS_BETA = Param(
+    "beta",
+    1.0,
+    open_(0.0, math.inf),
+    "torch's sharpness: log(1 + exp(beta z)) / beta",
+    draw=(0.25, 4.0),
+)
+LEAKY_SLOPE = SLOPE.default
+ELU_ALPHA = ELU_ALPHA_PARAM.default
 
 #: SELU's fixed constants (Klambauer et al. 2017), to the 31 digits the paper and every
 #: library (torch, JAX, Keras) give them; the registry's expression uses them as exact
@@ -44,14 +62,53 @@ def _log_softmax_jacobian(a: object, i: object, j: object) -> sp.Expr:
     return sp.KroneckerDelta(i, j) - sp.exp(a[j])
 
 
-_slope = sp.Float(LEAKY_SLOPE)
+_slope = SLOPE.symbol
 _selu_lambda = sp.Rational(SELU_LAMBDA_DIGITS)
 _selu_alpha = sp.Rational(SELU_ALPHA_DIGITS)
 _gelu_cubic = sp.Rational("0.044715")  # = GELU_TANH_CUBIC exactly
 _relu6 = sp.Piecewise((0, Z < 0), (6, Z > 6), (Z, True))
-_alpha = sp.Float(ELU_ALPHA)
-# a / slope kept as a division (SymPy would fold it into 100.0 a, another rounding)
-_a_over_slope = sp.Mul(A, sp.Pow(_slope, -1, evaluate=False), evaluate=False)
+_alpha = ELU_ALPHA_PARAM.symbol
+_beta = SOFTPLUS_BETA.symbol
+
+
+def _leaky_at(v: dict[str, float]) -> dict:
+    slope = v["slope"]
+    # a / slope kept as a division (SymPy would fold it into 100.0 a, another rounding)
+    a_over_slope = sp.Mul(A, sp.Pow(sp.Float(slope), -1, evaluate=False), evaluate=False)
+    return {
+        "inverse": sp.Piecewise((a_over_slope, A < 0), (A, True)),
+        "kinks": (
+            Kink(
+                at=0.0,
+                order=1,
+                accepted=(slope, 1.0),
+                note="subdifferential [slope, 1]; PyTorch returns the slope, JAX 1",
+            ),
+        ),
+    }
+
+
+def _elu_at(v: dict[str, float]) -> dict:
+    alpha = v["alpha"]
+    if alpha == 1.0:
+        kink = Kink(
+            at=0.0,
+            order=2,
+            accepted=(0.0, alpha),
+            note="f' is continuous at 0 (alpha = 1) but f'' jumps from alpha to 0",
+        )
+    else:
+        kink = Kink(
+            at=0.0,
+            order=1,
+            accepted=(min(alpha, 1.0), max(alpha, 1.0)),
+            note="f' jumps from alpha to 1 at 0 (alpha != 1): the subdifferential is between them",
+        )
+    return {
+        "range": Interval(-alpha, math.inf),
+        "kinks": (kink,),
+    }
+
 
 ACTIVATIONS: tuple[Activation, ...] = (
     Activation(
@@ -119,45 +176,35 @@ ACTIVATIONS: tuple[Activation, ...] = (
     ),
     Activation(
         name="leaky_relu",
-        formula=f"f(z) = z if z >= 0 else {LEAKY_SLOPE:g} z",
+        formula="f(z) = z if z >= 0 else slope z",
         expr=sp.Piecewise((_slope * Z, Z < 0), (Z, True)),
         range=REALS,
-        params={"slope": LEAKY_SLOPE},
-        kinks=(
-            Kink(
-                at=0.0,
-                order=1,
-                accepted=(LEAKY_SLOPE, 1.0),
-                note="subdifferential [slope, 1]; PyTorch returns the slope, JAX 1",
-            ),
-        ),
+        params=(SLOPE,),
+        at=_leaky_at,
         output_derivative=sp.Piecewise((_slope, A < 0), (1, True)),
-        inverse=sp.Piecewise((_a_over_slope, A < 0), (A, True)),
+        inverse=sp.Piecewise((A / _slope, A < 0), (A, True)),
     ),
     Activation(
         name="softplus",
-        formula="f(z) = log(1 + exp(z))",
-        expr=sp.log(1 + sp.exp(Z)),
+        formula="f(z) = log(1 + exp(beta z)) / beta",
+        expr=sp.log(1 + sp.exp(_beta * Z)) / _beta,
         range=open_(0.0, math.inf),
-        output_derivative=1 - sp.exp(-A),
-        inverse=A + sp.log(-expm1(-A)),  # log(expm1(a)) without overflow for large a
-        stability="Evaluate as max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): "
-        "log(1+exp(z)) overflows for z > 709 (float64) / 88 (float32).",
+        params=(SOFTPLUS_BETA,),
+        output_derivative=1 - sp.exp(-_beta * A),
+        # log(expm1(beta a)) / beta without overflow for large a
+        inverse=A + sp.log(-expm1(-_beta * A)) / _beta,
+        stability="Evaluate as max(z, 0) + log1p(exp(-|beta z|)) / beta (= logaddexp(beta z, "
+        "0) / beta): log(1+exp(beta z)) overflows for beta z > 709 (float64) / 88 (float32).  "
+        "PyTorch's softplus is the identity beyond beta z > threshold = 20 (a relative error "
+        "up to 2e-9: a warning in float64).",
     ),
     Activation(
         name="elu",
-        formula=f"f(z) = z if z >= 0 else {ELU_ALPHA:g} (exp(z) - 1)",
+        formula="f(z) = z if z >= 0 else alpha (exp(z) - 1)",
         expr=sp.Piecewise((_alpha * (sp.exp(Z) - 1), Z < 0), (Z, True)),
         range=Interval(-ELU_ALPHA, math.inf),
-        params={"alpha": ELU_ALPHA},
-        kinks=(
-            Kink(
-                at=0.0,
-                order=2,
-                accepted=(0.0, ELU_ALPHA),
-                note="f' is continuous at 0 (alpha = 1) but f'' jumps from alpha to 0",
-            ),
-        ),
+        params=(ELU_ALPHA_PARAM,),
+        at=_elu_at,
         output_derivative=sp.Piecewise((A + _alpha, A < 0), (1, True)),
         # min(a, 0): the unused branch never sees log1p of a large positive a / alpha
         inverse=sp.Piecewise((log1p(sp.Min(A, 0) / _alpha), A < 0), (A, True)),
@@ -197,7 +244,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         f"lambda = {SELU_LAMBDA_DIGITS}, alpha = {SELU_ALPHA_DIGITS}",
         expr=_selu_lambda * sp.Piecewise((_selu_alpha * (sp.exp(Z) - 1), Z < 0), (Z, True)),
         range=Interval(-SELU_LAMBDA * SELU_ALPHA, math.inf),
-        params={"lambda": SELU_LAMBDA, "alpha": SELU_ALPHA},
+        constants={"lambda": SELU_LAMBDA, "alpha": SELU_ALPHA},
         kinks=(
             Kink(
                 at=0.0,

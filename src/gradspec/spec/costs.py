@@ -6,9 +6,16 @@ import math
 
 import sympy as sp
 
-from ._types import REALS, A, Cost, Interval, Kink, Y, Z, closed, open_
+from ._types import REALS, A, Cost, Interval, Kink, Param, Y, Z, closed, open_
 
-HUBER_DELTA = 1.0
+HUBER_DELTA_PARAM = Param(
+    "delta",
+    1.0,
+    open_(0.0, math.inf),
+    "where the quadratic part ends (|a - y| = delta)",
+    draw=(0.25, 4.0),
+)
+HUBER_DELTA = HUBER_DELTA_PARAM.default
 
 #: Inverse links a cost on logits may fuse that are no registry activation, with f(z).
 #: exp is not an output activation of the registry: its value overflows float32 beyond
@@ -22,7 +29,17 @@ FUSED_LINKS: dict[str, sp.Expr] = {"exp": sp.exp(Z)}
 POISSON_LOG_RATE_MAX = 88.0
 
 _r = A - Y
-_delta = sp.Float(HUBER_DELTA)
+_delta = HUBER_DELTA_PARAM.symbol
+
+
+def _huber_at(v: dict[str, float]) -> dict:
+    d = v["delta"]
+    return {
+        "kinks": (
+            Kink(at=-d, order=2, accepted=(0.0, 1.0), note="C'' jumps from 0 to 1"),
+            Kink(at=d, order=2, accepted=(0.0, 1.0), note="C'' jumps from 1 to 0"),
+        ),
+    }
 
 
 def _categorical_logits(k: int) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Symbol]]:
@@ -64,18 +81,14 @@ COSTS: tuple[Cost, ...] = (
     ),
     Cost(
         name="huber",
-        formula=f"C(a, y) = r^2/2 if |r| <= {HUBER_DELTA:g} else "
-        f"{HUBER_DELTA:g} (|r| - {HUBER_DELTA:g}/2),  r = a - y",
+        formula="C(a, y) = r^2/2 if |r| <= delta else delta (|r| - delta/2),  r = a - y",
         expr=sp.Piecewise(
             (_r**2 / 2, sp.Abs(_r) <= _delta), (_delta * (sp.Abs(_r) - _delta / 2), True)
         ),
         pred_domain=REALS,
         target_domain=REALS,
-        params={"delta": HUBER_DELTA},
-        kinks=(
-            Kink(at=-HUBER_DELTA, order=2, accepted=(0.0, 1.0), note="C'' jumps from 0 to 1"),
-            Kink(at=HUBER_DELTA, order=2, accepted=(0.0, 1.0), note="C'' jumps from 1 to 0"),
-        ),
+        params=(HUBER_DELTA_PARAM,),
+        at=_huber_at,
     ),
     Cost(
         name="log_loss",
