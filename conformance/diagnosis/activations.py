@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradspec import spec
-from gradspec.conformance.diagnosis import own
+from gradspec.conformance.diagnosis import own, params
 from gradspec.conformance.diagnosis.catalog import Signature
 from gradspec.conformance.diagnosis.matching import close, matches
 from gradspec.conformance.targets.namespace import ActivationBinding, Namespace
@@ -274,7 +274,31 @@ def _coarse(p: Probe) -> Iterator[str]:
             yield f"{p.where} is a {how}, not the exact f'"
 
 
+def _param_on_value(p: Probe) -> Iterator[str]:
+    if p.b.forward:
+        f = getattr(ref, p.ref.name)
+        yield from params.detect(
+            p.b.entry, p.got, lambda v: f(p.z64, **v), p.dtype, f"{p.b.forward}(z)"
+        )
+
+
+def _param_on_derivative(p: Probe) -> Iterator[str]:
+    if p.b.der_wrt == "input":
+        f = getattr(ref, f"{p.ref.name}_der")
+        yield from params.detect(p.b.entry, p.got, lambda v: f(p.z64, **v), p.dtype, p.where)
+
+
 ENTRIES: tuple[Signature, ...] = (
+    Signature(
+        "parameter_mismatch",
+        "activation",
+        _param_on_value,
+        "the registry's function at another value of one of its parameters than the one "
+        "checked (declared in PARAMS, else the default): the value the code uses is "
+        "estimated by a bounded fit and named only when the code passes at it",
+        kinds=_VALUE,
+    ),
+    Signature("parameter_mismatch", "activation", _param_on_derivative),
     Signature(
         "declared_function_differs",
         "activation",

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.special as sc
 
 from gradspec import spec
-from gradspec.conformance.diagnosis import own
+from gradspec.conformance.diagnosis import own, params
 from gradspec.conformance.diagnosis.catalog import Signature
 from gradspec.conformance.diagnosis.matching import close, matches
 from gradspec.conformance.targets.namespace import CostBinding, Namespace
@@ -269,7 +269,23 @@ def _coarse(p: Probe) -> Iterator[str]:
             yield f"{p.where} is a {how}"
 
 
+def _param_on_value(p: Probe) -> Iterator[str]:
+    if p.cb.value and p.cb.reduction == "none":
+        f = getattr(ref, p.cb.entry.name)
+        where = f"{p.cb.value}(a, y)"
+        yield from params.detect(p.cb.entry, p.got, lambda v: f(p.a64, p.y64, **v), p.dtype, where)
+
+
+def _param_on_derivative(p: Probe) -> Iterator[str]:
+    if p.cb.der and p.cb.reduction == "none":
+        f = getattr(ref, f"{p.cb.entry.name}_der")
+        where = f"{p.cb.der} (dC/da)"
+        yield from params.detect(p.cb.entry, p.got, lambda v: f(p.a64, p.y64, **v), p.dtype, where)
+
+
 ENTRIES: tuple[Signature, ...] = (
+    Signature("parameter_mismatch", "cost", _param_on_value, kinds=_VALUE),
+    Signature("parameter_mismatch", "cost", _param_on_derivative),
     Signature("sign_flipped", "cost", _value_times(-1, "-C (a minus sign missing)"), kinds=_VALUE),
     Signature("factor2_extra", "cost", _value_times(2, "2 C"), kinds=_VALUE),
     Signature("factor2_missing", "cost", _value_times(0.5, "C / 2"), kinds=_VALUE),

@@ -206,8 +206,9 @@ ACTIVATIONS: tuple[Activation, ...] = (
         params=(ELU_ALPHA_PARAM,),
         at=_elu_at,
         output_derivative=sp.Piecewise((A + _alpha, A < 0), (1, True)),
-        # min(a, 0): the unused branch never sees log1p of a large positive a / alpha
-        inverse=sp.Piecewise((log1p(sp.Min(A, 0) / _alpha), A < 0), (A, True)),
+        # min(a, 0): the unused branch never sees log1p of a large positive a / alpha;
+        # max(., -1): a saturated a = -alpha divided by alpha may round below -1 (alpha != 1)
+        inverse=sp.Piecewise((log1p(sp.Max(sp.Min(A, 0) / _alpha, -1)), A < 0), (A, True)),
         stability="Use expm1(z) on the negative branch and evaluate it only on z < 0: "
         "exp of a large positive z overflows in the unused branch (and NaNs its gradient).",
     ),
