@@ -178,7 +178,7 @@ def softmax_display(p: Pair) -> sp.Expr:
     classes K; another vector activation: sum_i C'(a_i, y_i) J_ij in its output form."""
     if p.closed_form:
         return closed_form_expr(p).subs({A: _a[_j], Y: _y[_j]})
-    cprime = sp.diff(p.cost.expr, A)
+    cprime = sp.diff(p.cost.declared("expr"), A)
     term = cprime.subs({A: _a[_i], Y: _y[_i]}, simultaneous=True)
     own = cprime.subs({A: _a[_j], Y: _y[_j]})
     if p.activation.name == "softmax":

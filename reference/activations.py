@@ -55,6 +55,8 @@ _GELU_TANH_CLIP = 30.0
 _SLOPE = default("leaky_relu", "slope")
 _ALPHA = default("elu", "alpha")
 _BETA = default("softplus", "beta")
+_CELU_ALPHA = default("celu", "alpha")
+_HS_SLOPE = default("hard_sigmoid", "slope")
 
 
 # --------------------------------------------------------------------------- identity
@@ -723,6 +725,63 @@ def log_softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
     z = as_float(z)
     g = np.asarray(g, dtype=z.dtype)
     return like(g - softmax(z) * np.sum(g, axis=-1, keepdims=True), z.dtype)
+
+
+# --------------------------------------------------------------------------- celu
+
+
+@underflow_ok
+def celu(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f(z) = max(0, z) + min(0, alpha (exp(z / alpha) - 1)), alpha expm1 on min(z, 0) only
+    (the discarded branch never overflows)."""
+    z, alpha = as_float(z), float(alpha)
+    neg = alpha * np.expm1(np.minimum(z, 0.0) / alpha)
+    return like(np.where(z >= 0, z, neg), z.dtype)
+
+
+@underflow_ok
+def celu_der(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f'(z) = exp(z / alpha) for z < 0, else 1 (continuous at 0)."""
+    z, alpha = as_float(z), float(alpha)
+    return like(np.where(z >= 0, 1.0, np.exp(np.minimum(z, 0.0) / alpha)), z.dtype)
+
+
+@underflow_ok
+def celu_der2(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f''(z) = exp(z / alpha) / alpha for z < 0, else 0 (0 at the kink: the right side)."""
+    z, alpha = as_float(z), float(alpha)
+    return like(np.where(z >= 0, 0.0, np.exp(np.minimum(z, 0.0) / alpha) / alpha), z.dtype)
+
+
+@underflow_ok
+def celu_der_output(a: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f' in terms of the output: a / alpha + 1 if a < 0 else 1 (exp(z / alpha) = 1 + a / alpha)."""
+    a, alpha = as_float(a), float(alpha)
+    return like(np.where(a < 0, a / alpha + 1.0, 1.0), a.dtype)
+
+
+# --------------------------------------------------------------------------- hard_sigmoid
+
+
+@underflow_ok
+def hard_sigmoid(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
+    """f(z) = clip(slope z + 1/2, 0, 1); slope 1/6 (the default) is relu6(z + 3) / 6."""
+    z, slope = as_float(z), float(slope)
+    return like(np.clip(slope * z + 0.5, 0.0, 1.0), z.dtype)
+
+
+@underflow_ok
+def hard_sigmoid_der(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
+    """f'(z) = slope on the open middle piece, 0 outside and at the kinks (as PyTorch)."""
+    z, slope = as_float(z), float(slope)
+    u = slope * z + 0.5
+    return like(keep_nan(np.where((u > 0) & (u < 1), slope, 0.0), z), z.dtype)
+
+
+@underflow_ok
+def hard_sigmoid_der2(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
+    """f''(z) = 0."""
+    return relu_der2(z)
 
 
 # --------------------------------------------------------------------------- aliases

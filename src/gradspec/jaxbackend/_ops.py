@@ -37,6 +37,10 @@ _SLOPE = default("leaky_relu", "slope")
 _ALPHA = default("elu", "alpha")
 _BETA = default("softplus", "beta")
 _DELTA = default("huber", "delta")
+_CELU_ALPHA = default("celu", "alpha")
+_HS_SLOPE = default("hard_sigmoid", "slope")
+_L1_BETA = default("smooth_l1", "beta")
+_GAMMA = default("focal", "gamma")
 
 
 def _keep_nan(out, x):
@@ -397,6 +401,53 @@ def hard_swish_der2(z):
     return _keep_nan(jnp.where((z >= -3.0) & (z <= 3.0), 1.0 / 3.0, 0.0), z)
 
 
+# ---------------------------------------------------------------- celu, hard_sigmoid
+def celu_der(z, alpha=_CELU_ALPHA):
+    """exp(z / alpha) for z < 0 else 1; exp sees min(z, 0) only."""
+    return _keep_nan(jnp.where(z < 0, jnp.exp(jnp.minimum(z, 0.0) / alpha), 1.0), z)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _celu(z, alpha):
+    """alpha expm1(min(z, 0) / alpha) for z < 0 else z (no overflow in the unused branch)."""
+    return jnp.where(z < 0, alpha * jnp.expm1(jnp.minimum(z, 0.0) / alpha), z)
+
+
+@_celu.defjvp
+def _celu_jvp(alpha, primals, tangents):
+    (z,), (t,) = primals, tangents
+    return _celu(z, alpha), t * celu_der(z, alpha)
+
+
+def celu(z, alpha=_CELU_ALPHA):
+    return _celu(z, alpha)
+
+
+def celu_der2(z, alpha=_CELU_ALPHA):
+    """exp(z / alpha) / alpha for z < 0 else 0 (0 at the kink, inside [0, 1/alpha])."""
+    return _keep_nan(jnp.where(z < 0, jnp.exp(jnp.minimum(z, 0.0) / alpha) / alpha, 0.0), z)
+
+
+def celu_der_output(a, alpha=_CELU_ALPHA):
+    return _keep_nan(jnp.where(a < 0, a / alpha + 1.0, jnp.ones_like(a)), a)
+
+
+def hard_sigmoid(z, slope=_HS_SLOPE):
+    """clip(slope z + 1/2, 0, 1) as wheres: autodiff gives the slope at the kinks (inside
+    the accepted [0, slope]); jnp.clip's tie rule would give half of it."""
+    u = slope * z + 0.5
+    return jnp.where(u < 0, 0.0, jnp.where(u > 1, 1.0, u))
+
+
+def hard_sigmoid_der(z, slope=_HS_SLOPE):
+    u = slope * z + 0.5
+    return _keep_nan(jnp.where((u > 0) & (u < 1), jnp.full_like(z, slope), jnp.zeros_like(z)), z)
+
+
+def hard_sigmoid_der2(z, slope=_HS_SLOPE):
+    return identity_der2(z)
+
+
 # ---------------------------------------------------------------- log_sigmoid
 def log_sigmoid(z):
     """-softplus(-z) (never log of an underflowed sigmoid); derivative sigmoid(-z)."""
@@ -523,6 +574,47 @@ def huber_der2(a, y, delta=_DELTA):
     """1 inside |r| <= delta (including the kinks, inside the accepted [0, 1]), else 0."""
     r = a - y
     return _keep_nan(jnp.where(jnp.abs(r) <= delta, jnp.ones_like(r), jnp.zeros_like(r)), r)
+
+
+def smooth_l1(a, y, beta=_L1_BETA):
+    d = a - y
+    ad = _abs(d)
+    return jnp.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+
+
+def smooth_l1_der(a, y, beta=_L1_BETA):
+    return jnp.clip((a - y) / beta, -1.0, 1.0)
+
+
+def smooth_l1_der2(a, y, beta=_L1_BETA):
+    """1/beta inside |r| < beta, else 0 (0 at the kinks, inside the accepted [0, 1/beta])."""
+    r = a - y
+    inside = jnp.full_like(r, 1.0 / beta)
+    return _keep_nan(jnp.where(jnp.abs(r) < beta, inside, jnp.zeros_like(r)), r)
+
+
+def focal(a, y, gamma=_GAMMA):
+    """-y (1-a)^gamma log a - (1-y) a^gamma log1p(-a); xlogy: a zero weight gives 0."""
+    u = 1.0 - a
+    return -(xlogy(y * u**gamma, a) + xlog1py((1.0 - y) * a**gamma, -a))
+
+
+def focal_der(a, y, gamma=_GAMMA):
+    """y (gamma u^gamma (log a / u) - u^gamma / a) + (1-y) (a^gamma / u - gamma a^gamma
+    (log u / a)), u = 1 - a: the modulating factor's derivative included."""
+    u = 1.0 - a
+    pos = gamma * u**gamma * (jnp.log(a) / u) - u**gamma / a
+    neg = a**gamma / u - gamma * a**gamma * (jnp.log1p(-a) / a)
+    return y * pos + (1.0 - y) * neg
+
+
+def focal_der2(a, y, gamma=_GAMMA):
+    u = 1.0 - a
+    g = gamma
+    la, lu = jnp.log(a), jnp.log1p(-a)
+    pos = -g * (g - 1.0) * u**g * la / (u * u) + 2.0 * g * u**g / (u * a) + u**g / (a * a)
+    neg = -g * (g - 1.0) * a**g * lu / (a * a) + 2.0 * g * a**g / (a * u) + a**g / (u * u)
+    return y * pos + (1.0 - y) * neg
 
 
 def log_loss(a, y):

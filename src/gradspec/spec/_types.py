@@ -160,8 +160,11 @@ def format_value(v: float) -> str:
 
 
 def _sympy_value(v: float) -> sp.Expr:
-    """A bound value as a SymPy number: integers exactly, others as the float64 itself."""
-    return sp.Integer(int(v)) if float(v).is_integer() else sp.Float(v)
+    """A bound value as a SymPy number: the simple fraction it is the float64 of (0.2 -> 1/5,
+    1/6, 0.01 -> 1/100: the function the code means, its float constant one rounding away),
+    else the float64 itself."""
+    exact = sp.Rational(float(v)).limit_denominator(1000)
+    return exact if float(exact) == float(v) else sp.Float(v)
 
 
 #: The expression fields of an entry written in its parameters' symbols.

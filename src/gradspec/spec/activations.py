@@ -27,6 +27,20 @@ SOFTPLUS_BETA = Param(
     "torch's sharpness: log(1 + exp(beta z)) / beta",
     draw=(0.25, 4.0),
 )
+CELU_ALPHA = Param(
+    "alpha",
+    1.0,
+    open_(0.0, math.inf),
+    "the saturation value -alpha for z -> -inf, and the scale of z inside exp(z / alpha)",
+    draw=(0.1, 2.0),
+)
+HARD_SIGMOID_SLOPE = Param(
+    "slope",
+    1 / 6,
+    open_(0.0, math.inf),
+    "the slope of the linear middle piece: 1/6 (torch, Keras 3, JAX) or 0.2 (Keras 2, TensorFlow)",
+    draw=(0.1, 0.5),
+)
 LEAKY_SLOPE = SLOPE.default
 ELU_ALPHA = ELU_ALPHA_PARAM.default
 
@@ -69,6 +83,44 @@ _gelu_cubic = sp.Rational("0.044715")  # = GELU_TANH_CUBIC exactly
 _relu6 = sp.Piecewise((0, Z < 0), (6, Z > 6), (Z, True))
 _alpha = ELU_ALPHA_PARAM.symbol
 _beta = SOFTPLUS_BETA.symbol
+_celu_alpha = CELU_ALPHA.symbol
+_hs_slope = HARD_SIGMOID_SLOPE.symbol
+
+
+def _celu_at(v: dict[str, float]) -> dict:
+    alpha = v["alpha"]
+    # a / alpha kept as a division in the stable inverse (no rounded 1 / alpha)
+    a_over = sp.Mul(sp.Min(A, 0), sp.Pow(_sympy_number(alpha), -1, evaluate=False), evaluate=False)
+    return {
+        "range": Interval(-alpha, math.inf),
+        "kinks": (
+            Kink(
+                at=0.0,
+                order=2,
+                accepted=(0.0, 1.0 / alpha),
+                note="f' = exp(z / alpha) is continuous at 0 (1 on both sides) but f'' jumps "
+                "from 1/alpha to 0",
+            ),
+        ),
+        "inverse": sp.Piecewise(
+            (_sympy_number(alpha) * log1p(sp.Max(a_over, -1)), A < 0), (A, True)
+        ),
+    }
+
+
+def _hard_sigmoid_at(v: dict[str, float]) -> dict:
+    edge = 0.5 / v["slope"]
+    note = "subdifferential [0, slope]; PyTorch returns 0 (the slope on the open interval)"
+    return {
+        "kinks": (
+            Kink(at=-edge, order=1, accepted=(0.0, v["slope"]), note=note),
+            Kink(at=edge, order=1, accepted=(0.0, v["slope"]), note=note),
+        )
+    }
+
+
+def _sympy_number(v: float) -> sp.Expr:
+    return sp.Integer(int(v)) if float(v).is_integer() else sp.Float(v)
 
 
 def _leaky_at(v: dict[str, float]) -> dict:
@@ -354,6 +406,35 @@ ACTIVATIONS: tuple[Activation, ...] = (
         stability="Evaluate as -softplus(-z) = min(z, 0) - log1p(exp(-|z|)): log(sigmoid(z)) "
         "gives -inf once sigmoid underflows (z < -745 in float64, -103 in float32) and "
         "log(1 + exp(-z)) overflows; f'(z) = sigmoid(-z) with the stable sigmoid.",
+    ),
+    Activation(
+        name="celu",
+        formula="f(z) = max(0, z) + min(0, alpha (exp(z / alpha) - 1))",
+        expr=sp.Piecewise((_celu_alpha * (sp.exp(Z / _celu_alpha) - 1), Z < 0), (Z, True)),
+        range=Interval(-CELU_ALPHA.default, math.inf),
+        params=(CELU_ALPHA,),
+        at=_celu_at,
+        output_derivative=sp.Piecewise((A / _celu_alpha + 1, A < 0), (1, True)),
+        stability="alpha expm1(min(z, 0) / alpha) on the negative branch (as elu): exp of a "
+        "large positive z / alpha in the unused branch overflows and NaNs the gradient.  "
+        "PyTorch's F.celu and jax.nn.celu; alpha = 1 is elu (with alpha = 1).",
+    ),
+    Activation(
+        name="hard_sigmoid",
+        formula="f(z) = clip(slope z + 1/2, 0, 1)  (slope 1/6: relu6(z + 3) / 6)",
+        expr=sp.Piecewise(
+            (0, _hs_slope * Z + sp.Rational(1, 2) < 0),
+            (1, _hs_slope * Z + sp.Rational(1, 2) > 1),
+            (_hs_slope * Z + sp.Rational(1, 2), True),
+        ),
+        range=closed(0.0, 1.0),
+        params=(HARD_SIGMOID_SLOPE,),
+        at=_hard_sigmoid_at,
+        stability="Exact as written.  The default slope 1/6 is PyTorch's F.hardsigmoid, "
+        "jax.nn.hard_sigmoid and Keras 3 (relu6(z + 3) / 6, kinks at +-3); Keras 2 and "
+        "TensorFlow's hard_sigmoid is slope 0.2 (kinks at +-2.5): declare "
+        'PARAMS = {"hard_sigmoid": {"slope": 0.2}}.  hard_swish is z hard_sigmoid(z) at '
+        "slope 1/6 only.",
     ),
     Activation(
         name="softmax",
