@@ -774,8 +774,9 @@ def hard_sigmoid(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
 def hard_sigmoid_der(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
     """f'(z) = slope on the open middle piece, 0 outside and at the kinks (as PyTorch)."""
     z, slope = as_float(z), float(slope)
-    u = slope * z + 0.5
-    return like(keep_nan(np.where((u > 0) & (u < 1), slope, 0.0), z), z.dtype)
+    # the open middle piece as |z| < 1 / (2 slope): the kinks themselves, not slope z + 1/2
+    # (whose rounding, or a fused multiply-add, moves them by an ulp)
+    return like(keep_nan(np.where(np.abs(z) < 0.5 / slope, slope, 0.0), z), z.dtype)
 
 
 @underflow_ok

@@ -440,8 +440,8 @@ def hard_sigmoid(z, slope=_HS_SLOPE):
 
 
 def hard_sigmoid_der(z, slope=_HS_SLOPE):
-    u = slope * z + 0.5
-    return _keep_nan(jnp.where((u > 0) & (u < 1), jnp.full_like(z, slope), jnp.zeros_like(z)), z)
+    inside = jnp.abs(z) < 0.5 / slope  # the kinks themselves (as the reference)
+    return _keep_nan(jnp.where(inside, jnp.full_like(z, slope), jnp.zeros_like(z)), z)
 
 
 def hard_sigmoid_der2(z, slope=_HS_SLOPE):
