@@ -433,10 +433,11 @@ def celu_der_output(a, alpha=_CELU_ALPHA):
 
 
 def hard_sigmoid(z, slope=_HS_SLOPE):
-    """clip(slope z + 1/2, 0, 1) as wheres: autodiff gives the slope at the kinks (inside
-    the accepted [0, slope]); jnp.clip's tie rule would give half of it."""
-    u = slope * z + 0.5
-    return jnp.where(u < 0, 0.0, jnp.where(u > 1, 1.0, u))
+    """clip(slope z + 1/2, 0, 1) with the middle piece on the open |z| < 1 / (2 slope):
+    autodiff gives 0 at the kinks, as the hand-written derivative and the reference (inside
+    the accepted [0, slope]); jnp.clip's tie rule would give half the slope."""
+    inside = jnp.abs(z) < 0.5 / slope
+    return jnp.where(inside, slope * z + 0.5, jnp.where(z < 0, 0.0, 1.0))
 
 
 def hard_sigmoid_der(z, slope=_HS_SLOPE):
