@@ -19,21 +19,31 @@ from gradspec.conformance.targets.namespace import DRAWS, draw_values
 from gradspec.derivations import load
 from gradspec.derivations import truth as T
 
-PARAMETERISED = {"leaky_relu": "slope", "elu": "alpha", "softplus": "beta", "huber": "delta"}
+PARAMETERISED = {
+    "leaky_relu": "slope",
+    "softplus": "beta",
+    "elu": "alpha",
+    "celu": "alpha",
+    "hard_sigmoid": "slope",
+    "huber": "delta",
+    "smooth_l1": "beta",
+    "focal": "gamma",
+}
 
 
 def test_the_parameterised_entries_and_their_defaults():
     got = {e.name: tuple(p.name for p in e.params) for e in spec.parameterised()}
     assert got == {k: (v,) for k, v in PARAMETERISED.items()}
-    # torch's defaults
-    assert [spec.default(n, p) for n, p in PARAMETERISED.items()] == [0.01, 1.0, 1.0, 1.0]
+    # torch's defaults (hard_sigmoid: relu6(z + 3) / 6; focal: the paper's gamma)
+    defaults = [spec.default(n, p) for n, p in PARAMETERISED.items()]
+    assert defaults == [0.01, 1.0, 1.0, 1.0, 1 / 6, 1.0, 1.0, 2.0]
     assert "lambda" in spec.activation("selu").constants and not spec.activation("selu").params
 
 
 def test_bind_evaluates_expression_kinks_and_range_at_the_values():
     e = spec.activation("leaky_relu").bind({"slope": 0.2})
     assert e.id == "leaky_relu[slope=0.2]" and e.values == {"slope": 0.2}
-    assert e.expr.subs(spec.Z, -1) == sp.Float(-0.2)
+    assert e.expr.subs(spec.Z, -1) == sp.Rational(-1, 5)  # the fraction 0.2 is the float of
     assert e.kinks[0].accepted == (0.2, 1.0)
     assert spec.activation("leaky_relu[slope=0.2]").kinks == e.kinks
     elu = spec.activation("elu[alpha=0.5]")

@@ -122,6 +122,11 @@ def _softplus_poisson_of_z(z, y):
 
 #: The cost as a function of z rewritten in log space, for pairs where a = f(z) saturates:
 #: an implementation choice of this backend.  A pair without one composes C(f(z), y).
+def _focal_of_logs(la, lu, y, g=_ops._GAMMA):
+    """-y (1-a)^g log a - (1-y) a^g log(1-a) from log a and log(1 - a) (powers as exp)."""
+    return -y * jnp.exp(g * lu) * la - (1.0 - y) * jnp.exp(g * la) * lu
+
+
 _STABLE_COST_OF_Z = {
     "sigmoid+log_loss": _ops.log_loss_logits,  # -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
     "sigmoid+cross_entropy": lambda z, y: y * _ops.softplus(-z),  # -y log s(z)
@@ -132,6 +137,10 @@ _STABLE_COST_OF_Z = {
     "softplus+poisson_nll": _softplus_poisson_of_z,
     "softmax+kl_div": lambda z, y: xlogy(y, y) - y * _ops.log_softmax(z),
     "softmax+poisson_nll": lambda z, y: _ops.softmax(z) - y * _ops.log_softmax(z),
+    "sigmoid+focal": lambda z, y: _focal_of_logs(-_ops.softplus(-z), -_ops.softplus(z), y),
+    "softmax+focal": lambda z, y: _focal_of_logs(
+        _ops.log_softmax(z), _ops._log_one_minus_softmax(z), y
+    ),
 }
 
 

@@ -847,6 +847,43 @@ def _softmax_poisson_delta(z, y):
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
 
+def _focal_own(la, lu, y, g):
+    """The focal loss's dC/da times a (1 - a), from log a and log(1 - a): finite where a or
+    1 - a rounds to 0 (the division by them cancelled by hand)."""
+    a, u = jnp.exp(la), jnp.exp(lu)
+    u_lu = jnp.where(u > 0, u * lu, 0.0)
+    pos = g * u**g * a * la - u ** (g + 1.0)
+    return y * pos + (1.0 - y) * (a ** (g + 1.0) - g * a**g * u_lu)
+
+
+def _sigmoid_focal_delta(z, y):
+    # log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z)
+    return _focal_own(-softplus(-z), -softplus(z), y, _GAMMA)
+
+
+def _log_one_minus_softmax(z):
+    """log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp z (no 1 - a rounding)."""
+    k = z.shape[-1]
+    others = jnp.where(jnp.eye(k, dtype=bool), -jnp.inf, z[..., None, :])
+    return jax.nn.logsumexp(others, axis=-1) - jax.nn.logsumexp(z, axis=-1, keepdims=True)
+
+
+def _softmax_focal_delta(z, y):
+    """sum_i C'(a_i) a_i (delta_ij - a_j): the i = j term is the sigmoid one; for i != j,
+    a_j / (1 - a_i) <= 1 is formed in logs, so no term divides by a rounded 1 - a_i."""
+    g = _GAMMA
+    la, lu = log_softmax(z), _log_one_minus_softmax(z)
+    a, u = jnp.exp(la), jnp.exp(lu)
+    own = _focal_own(la, lu, y, g)
+    base = y * (g * u**g * a * la - u ** (g + 1.0)) + (1.0 - y) * a ** (g + 1.0)
+    ratio = jnp.exp(la[..., None, :] - lu[..., :, None])  # [i, j] = a_j / (1 - a_i)
+    cross = (
+        -ratio * base[..., :, None] + a[..., None, :] * ((1.0 - y) * g * a**g * lu)[..., :, None]
+    )
+    cross = jnp.where(jnp.eye(z.shape[-1], dtype=bool), 0.0, cross)
+    return own + jnp.sum(cross, axis=-2)
+
+
 #: This backend's own stable forms of dC/dz for some pairs (an implementation choice); they
 #: take precedence over the registry's closed form.  Any other pair uses its closed form where
 #: the registry claims one, else the chain rule.
@@ -859,6 +896,8 @@ _STABLE_DELTA = {
     "sigmoid+poisson_nll": _sigmoid_poisson_delta,
     "softplus+poisson_nll": _softplus_poisson_delta,
     "softmax+poisson_nll": _softmax_poisson_delta,
+    "sigmoid+focal": _sigmoid_focal_delta,
+    "softmax+focal": _softmax_focal_delta,
 }
 
 
