@@ -757,7 +757,7 @@ def celu_der2(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
 def celu_der_output(a: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
     """f' in terms of the output: a / alpha + 1 if a < 0 else 1 (exp(z / alpha) = 1 + a / alpha)."""
     a, alpha = as_float(a), float(alpha)
-    return like(np.where(a < 0, a / alpha + 1.0, 1.0), a.dtype)
+    return like(np.where(a < 0, (a + alpha) / alpha, 1.0), a.dtype)  # 0 at a = -alpha
 
 
 # --------------------------------------------------------------------------- hard_sigmoid

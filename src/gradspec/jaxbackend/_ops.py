@@ -429,7 +429,9 @@ def celu_der2(z, alpha=_CELU_ALPHA):
 
 
 def celu_der_output(a, alpha=_CELU_ALPHA):
-    return _keep_nan(jnp.where(a < 0, a / alpha + 1.0, jnp.ones_like(a)), a)
+    # (a + alpha) / alpha, not a / alpha + 1: a static alpha's division becomes a product
+    # with a rounded 1 / alpha, and a saturated a = -alpha would leave 1e-17 instead of 0
+    return _keep_nan(jnp.where(a < 0, (a + alpha) / alpha, jnp.ones_like(a)), a)
 
 
 def hard_sigmoid(z, slope=_HS_SLOPE):
@@ -437,7 +439,7 @@ def hard_sigmoid(z, slope=_HS_SLOPE):
     autodiff gives 0 at the kinks, as the hand-written derivative and the reference (inside
     the accepted [0, slope]); jnp.clip's tie rule would give half the slope."""
     inside = jnp.abs(z) < 0.5 / slope
-    return jnp.where(inside, slope * z + 0.5, jnp.where(z < 0, 0.0, 1.0))
+    return _keep_nan(jnp.where(inside, slope * z + 0.5, jnp.where(z < 0, 0.0, 1.0)), z)
 
 
 def hard_sigmoid_der(z, slope=_HS_SLOPE):
