@@ -267,7 +267,9 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
                 if any(r.status in ("fail", "error") for r in rs)
                 else ("yellow" if any(r.status == "warn" for r in rs) else "green")
             )
-            table.add_row(subject, f"[{style}]{passed}/{len(rs)}[/]", worst, warned, " ".join(bad))
+            table.add_row(
+                escape(subject), f"[{style}]{passed}/{len(rs)}[/]", worst, warned, " ".join(bad)
+            )
         if rep.results:
             console.print(table)
             console.print(
@@ -285,7 +287,7 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
         for note in rep.notes:
             console.print(f"note: {note}", markup=False, highlight=False)
         for p in rep.problems:
-            console.print(f"[red]problem:[/] {p}")
+            console.print(f"[red]problem:[/] {escape(p)}")
         if rep.error:
             console.print(f"[red]error:[/] {rep.error}")
         for r in rep.results:
@@ -294,7 +296,7 @@ def render_table(reports: list[Report], *, console: Any = None, verbose: bool = 
                 if r.message:
                     console.print(f"  {r.message}", markup=False, highlight=False)
                 for d in r.diagnosis:
-                    console.print(f"  [bold]diagnosis:[/] {d}")
+                    console.print(f"  [bold]diagnosis:[/] {escape(d)}")
                 if r.reproducer:
                     console.print("  reproduce:", highlight=False)
                     for line in r.reproducer.splitlines():

@@ -10,6 +10,7 @@ failures of third-party code are then diagnosed, and expected failures (xfail fi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from gradspec.conformance.diagnosis import diagnose_report
 from gradspec.conformance.engine.results import CheckResult
 from gradspec.conformance.options import DTYPES, GROUPS, Options
 from gradspec.conformance.report import Report
+from gradspec.conformance.targets.namespace import drawn
 from gradspec.conformance.targets.target import Target
 
 Progress = Callable[[PlannedCheck, int, int], None]
@@ -32,9 +34,15 @@ def plan(target: Target, options: Options) -> list[PlannedCheck]:
     (activations, costs, reductions, pairs), then the networks."""
     dtypes = options.dtypes_for(target.declared_dtypes)
     groups = set(options.only)
-    out = table.plan(
-        target.ns, target.bindings, profile=options.profile, dtypes=dtypes, groups=groups
-    )
+    bindings = target.bindings
+    if target.draws_params:
+        extra = drawn(bindings, options.profile)
+        bindings = dataclasses.replace(
+            bindings,
+            activations=[*bindings.activations, *(b for b in extra if b.entry.kind != "cost")],
+            costs=[*bindings.costs, *(b for b in extra if b.entry.kind == "cost")],
+        )
+    out = table.plan(target.ns, bindings, profile=options.profile, dtypes=dtypes, groups=groups)
     # A pair whose activation or cost the target lacks (listed missing) is not its to answer.
     lacking = set(target.missing)
     out = [pc for pc in out if pc.group != "pairs" or not lacking & set(pc.subject.split("+"))]

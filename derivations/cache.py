@@ -1,7 +1,8 @@
 """Caching of :func:`derive_all`: derivation takes seconds, loading the cache milliseconds.
 
 The cache is a JSON file of ``srepr`` strings keyed by a fingerprint of everything the result
-depends on: each registry entry's expressions, parameters and kinks, the source of
+depends on: each registry entry's expressions (symbolic in its parameters), parameters and
+kinks at the defaults, the source of
 ``derive.py`` and the SymPy version.  The copy shipped in the package (``derived.json``) is
 tested to be in step with the registry (``tests/test_derivations.py`` re-derives and compares).
 When the fingerprint does not match (a registry edit not yet re-rendered), gradspec derives
@@ -50,10 +51,11 @@ def _fingerprint() -> str:
     for entry in (*ACTIVATIONS, *COSTS):
         h.update(entry.name.encode())
         for attr in ("expr", "output_derivative"):
-            h.update(sp.srepr(getattr(entry, attr, None)).encode())
+            declared = entry.declared(attr) if hasattr(entry, attr) else None
+            h.update(sp.srepr(declared).encode())
         if entry.vector_expr is not None:
             h.update(sp.srepr(entry.vector_expr(derive.SYMBOLIC_K)).encode())
-        h.update(repr((sorted(entry.params.items()), entry.kinks)).encode())
+        h.update(repr((entry.params, entry.kinks)).encode())
     for p in PAIRS:
         h.update(repr((p.name, p.valid, p.closed_form)).encode())
     return h.hexdigest()[:16]

@@ -92,24 +92,44 @@ def derive_activation(act: Activation) -> tuple[dict[str, sp.Expr], bool | None]
         )
         out["d1_output"] = general
         return out, proved
-    d1 = sp.diff(act.expr, Z)
+    # Symbolic in the entry's parameters (leaky_relu's slope): the truth substitutes values.
+    f = act.declared("expr")
+    d1 = sp.diff(f, Z)
     d2 = sp.diff(d1, Z)
     # d3 only feeds the error model (the condition of f'' at z), it is not a spec claim.
-    out = {"f": act.expr, "d1": d1, "d2": d2, "d3": sp.diff(d2, Z)}
+    out = {"f": f, "d1": d1, "d2": d2, "d3": sp.diff(d2, Z)}
     proved = None
     if act.output_derivative is not None:
-        out["d1_output"] = act.output_derivative
+        out["d1_output"] = act.declared("output_derivative")
         proved = _output_form_holds(act, d1)
     return out, proved
 
 
 def _output_form_holds(act: Activation, d1: sp.Expr) -> bool:
-    diff = act.output_derivative.subs(A, act.expr) - d1
+    diff = act.declared("output_derivative").subs(A, act.declared("expr")) - d1
     if not diff.has(sp.Piecewise):
         return sp.simplify(diff) == 0
     # Piecewise: compare on each side of 0 (the only kink location in the registry).
     pos = sp.Symbol("p", positive=True)
-    return all(sp.simplify(diff.subs(Z, s * pos)) == 0 for s in (1, -1))
+    return all(sp.simplify(_branch(act, diff.subs(Z, s * pos), pos)) == 0 for s in (1, -1))
+
+
+def _branch(act: Activation, expr: sp.Expr, pos: sp.Symbol) -> sp.Expr:
+    """``expr`` with each Piecewise replaced by the branch it takes on this side of 0.
+
+    SymPy cannot always decide a condition in the parameters (alpha (exp(-p) - 1) < 0 for
+    alpha > 0); the condition is on the sign of f(z), which is the same on all of one side of
+    0, so the branch is chosen at p = 1 and the parameters' defaults, and the identity is then
+    proved symbolically on it."""
+    at = {pos: 1, **act.substitutions()}
+
+    def choose(pw: sp.Piecewise) -> sp.Expr:
+        for e, cond in pw.args:
+            if cond == sp.true or bool(cond.subs(at)):
+                return e
+        return pw
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), choose)
 
 
 def vector_cost(c: Cost, k: int) -> dict[str, sp.Expr]:
@@ -123,16 +143,17 @@ def derive_cost(c: Cost) -> dict[str, sp.Expr]:
     if c.vector:
         return vector_cost(c, SYMBOLIC_K)
     var = Z if c.inputs == "logits" else A
-    d1 = sp.diff(c.expr, var)
+    expr = c.declared("expr")
+    d1 = sp.diff(expr, var)
     d2 = sp.diff(d1, var)
     # The y-derivatives (and d3) only feed the error model: how a rounding of the inputs
     # propagates to C, C' and C''.
     return {
-        "f": c.expr,
+        "f": expr,
         "d1": d1,
         "d2": d2,
         "d3": sp.diff(d2, var),
-        "dy": sp.diff(c.expr, Y),
+        "dy": sp.diff(expr, Y),
         "d1dy": sp.diff(d1, Y),
         "d2dy": sp.diff(d2, Y),
     }
@@ -157,7 +178,7 @@ def softmax_display(p: Pair) -> sp.Expr:
     classes K; another vector activation: sum_i C'(a_i, y_i) J_ij in its output form."""
     if p.closed_form:
         return closed_form_expr(p).subs({A: _a[_j], Y: _y[_j]})
-    cprime = sp.diff(p.cost.expr, A)
+    cprime = sp.diff(p.cost.declared("expr"), A)
     term = cprime.subs({A: _a[_i], Y: _y[_i]}, simultaneous=True)
     own = cprime.subs({A: _a[_j], Y: _y[_j]})
     if p.activation.name == "softmax":
@@ -185,14 +206,15 @@ def derive_pair(p: Pair) -> tuple[dict[str, sp.Expr], bool | None]:
         out = _softmax_pair(p)
         proved = _softmax_closed_form_holds(p, out["d1"]) if p.closed_form else None
         return out, proved
-    dC = sp.diff(c.expr, A)
+    dC = sp.diff(c.declared("expr"), A)
     d2C = sp.diff(dC, A)
-    f, f1 = act.expr, sp.diff(act.expr, Z)
+    f = act.declared("expr")
+    f1 = sp.diff(f, Z)
     f2 = sp.diff(f1, Z)
     raw = dC.subs(A, f) * f1
     raw2 = d2C.subs(A, f) * f1**2 + dC.subs(A, f) * f2
     if act.output_derivative is not None:
-        display = _simplify_rational(dC * act.output_derivative)
+        display = _simplify_rational(dC * act.declared("output_derivative"))
     else:
         display = dC * sp.Symbol("f'(z)")
     out = {"d1": raw, "d2": raw2, "d1dy": sp.diff(raw, Y), "display": display}

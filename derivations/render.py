@@ -6,7 +6,16 @@ import json
 
 import sympy as sp
 
-from gradspec.spec import ACTIVATIONS, COSTS, PAIRS, REDUCTIONS, Kink
+from gradspec.spec import (
+    ACTIVATIONS,
+    COSTS,
+    PAIRS,
+    REDUCTIONS,
+    Activation,
+    Cost,
+    Kink,
+    format_value,
+)
 
 from .cache import fingerprint, load
 from .derive import SYMBOLIC_K, Derived
@@ -37,6 +46,29 @@ def _md(expr: object) -> str:
     return "`" + _s(expr).replace("|", "\\|") + "`"
 
 
+def _params_data(entry: Activation | Cost) -> list[dict]:
+    return [
+        {"name": p.name, "default": p.default, "valid": str(p.valid), "doc": p.doc}
+        for p in entry.params
+    ]
+
+
+def _params_md(entry: Activation | Cost) -> list[str]:
+    """The parameters line: each with its default and valid range (expressions above are
+    symbolic in them; domains and kinks are shown at the defaults)."""
+    out = []
+    if entry.params:
+        shown = "; ".join(
+            f"{p.name} = {format_value(p.default)} by default, in {p.valid}: {p.doc}"
+            for p in entry.params
+        )
+        out.append(f"- parameters (the kinks and domain above at the defaults): {shown}")
+    if getattr(entry, "constants", None):
+        fixed = ", ".join(f"{k} = {v!r}" for k, v in entry.constants.items())
+        out.append(f"- constants (fixed, not parameters): {fixed}")
+    return out
+
+
 def as_dict(d: Derived | None = None) -> dict:
     """The spec as plain data (the JSON format)."""
     d = d or load()
@@ -56,7 +88,8 @@ def as_dict(d: Derived | None = None) -> dict:
                 "output_form_proved": d.output_forms.get(act.name),
                 "domain": str(act.domain),
                 "range": str(act.range),
-                "params": act.params,
+                "params": _params_data(act),
+                "constants": act.constants,
                 "kinks": [k.__dict__ | {"accepted": list(k.accepted)} for k in act.kinks],
                 "stability": act.stability,
             }
@@ -77,7 +110,7 @@ def as_dict(d: Derived | None = None) -> dict:
                 "pred_domain": str(c.pred_domain),
                 "target_domain": str(c.target_domain),
                 "target_simplex": c.target_simplex,
-                "params": c.params,
+                "params": _params_data(c),
                 "kinks": [k.__dict__ | {"accepted": list(k.accepted)} for k in c.kinks],
                 "kink_variable": c.kink_label,
                 "stability": c.stability,
@@ -150,8 +183,7 @@ def to_markdown(d: Derived | None = None) -> str:
             f"- domain: z in {act.domain}; range: {act.range}",
             f"- kinks: {_kinks(act.kinks, 'z')}",
         ]
-        if act.params:
-            out.append(f"- parameters: {act.params}")
+        out += _params_md(act)
         if act.stability:
             out.append(f"- stable evaluation: {act.stability}")
         out.append("")
@@ -183,6 +215,7 @@ def to_markdown(d: Derived | None = None) -> str:
             f"- domain: {var} in {c.pred_domain}; y in {c.target_domain}{simplex}",
             f"- kinks: {_kinks(c.kinks, c.kink_label)}",
         ]
+        out += _params_md(c)
         if c.stability:
             out.append(f"- stable evaluation: {c.stability}")
         out.append("")

@@ -77,6 +77,9 @@ _MODULES = [{"DiracDelta": lambda *args: mpmath.mpf(0)}, "mpmath"]
 
 @functools.cache
 def _lambdified(key: tuple) -> Callable[..., object]:
+    """The derived expression of ``key`` = (kind, entry id or (activation id, cost id), order,
+    K) as an mpmath function; the derivation is symbolic in the parameters, the function is
+    at the values the ids bind (``leaky_relu[slope=0.2]``; a plain name: the defaults)."""
     kind, name, order, k = key
     d = cache.load()
     if kind == "activation":
@@ -84,7 +87,8 @@ def _lambdified(key: tuple) -> Callable[..., object]:
         if act.vector:
             expr = derive.vector_activation(act, k)[_ORDER_KEY[order]]
             return sp.lambdify(sp.symbols(f"z0:{k}", real=True), expr, modules=_MODULES)
-        return sp.lambdify((Z,), d.activations[act.name][_ORDER_KEY[order]], modules=_MODULES)
+        expr = d.activations[act.name][_ORDER_KEY[order]].subs(act.substitutions())
+        return sp.lambdify((Z,), expr, modules=_MODULES)
     if kind == "cost":
         c = cost(name)
         if c.vector:
@@ -92,14 +96,17 @@ def _lambdified(key: tuple) -> Callable[..., object]:
             args = (*sp.symbols(f"z0:{k}", real=True), *sp.symbols(f"y0:{k}", real=True))
             return sp.lambdify(args, expr, modules=_MODULES)
         var = Z if c.inputs == "logits" else A
-        return sp.lambdify((var, Y), d.costs[c.name][_ORDER_KEY[order]], modules=_MODULES)
+        expr = d.costs[c.name][_ORDER_KEY[order]].subs(c.substitutions())
+        return sp.lambdify((var, Y), expr, modules=_MODULES)
     act_name, cost_name = name
     p = pair(act_name, cost_name)
     if p.activation.vector:
         expr = derive.vector_pair(p, k)
         args = (*sp.symbols(f"z0:{k}", real=True), *sp.symbols(f"y0:{k}", real=True))
         return sp.lambdify(args, expr, modules=_MODULES)
-    return sp.lambdify((Z, Y), d.pairs[p.name][_ORDER_KEY[order]], modules=_MODULES)
+    values = {**p.activation.substitutions(), **p.cost.substitutions()}
+    expr = d.pairs[p.name][_ORDER_KEY[order]].subs(values)
+    return sp.lambdify((Z, Y), expr, modules=_MODULES)
 
 
 #: Memo of element evaluations: checks of several implementations and dtypes, and hypothesis'
@@ -149,6 +156,9 @@ def _rowwise(key: tuple, tail: tuple[int, ...], *arrays: np.ndarray) -> np.ndarr
 def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
     """f (order 0), f' (1), f'' (2) or the third derivative (3) of ``name`` at ``z``, as float64.
 
+    ``name`` is a registry name (the parameters at their defaults) or a bound entry's id
+    (``leaky_relu[slope=0.2]``); the values are part of every memo and store key.
+
     Vector activations act along the last axis; their order-1 value is the Jacobian
     ``(..., K, K)`` with ``J[..., i, j] = d a_i / d z_j``.
     """
@@ -159,8 +169,8 @@ def activation_value(name: str, z: np.ndarray, order: int = 0) -> np.ndarray:
             raise ValueError(f"{act.name}: only orders 0 and 1 are specified")
         k = z.shape[-1]
         tail = (k,) if order == 0 else (k, k)
-        return _rowwise(("activation", act.name, order, k), tail, z)
-    return _elementwise(("activation", act.name, order, 0), z)
+        return _rowwise(("activation", act.id, order, k), tail, z)
+    return _elementwise(("activation", act.id, order, 0), z)
 
 
 def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int | str = 0) -> np.ndarray:
@@ -176,8 +186,8 @@ def cost_value(name: str, a: np.ndarray, y: np.ndarray, order: int | str = 0) ->
     if c.vector:
         k = a.shape[-1]
         tail = {0: (), 1: (k,), 2: (k, k)}[order]
-        return _rowwise(("cost", c.name, order, k), tail, a, y)
-    return _elementwise(("cost", c.name, order, 0), a, y)
+        return _rowwise(("cost", c.id, order, k), tail, a, y)
+    return _elementwise(("cost", c.id, order, 0), a, y)
 
 
 def pair_value(
@@ -195,7 +205,7 @@ def pair_value(
         if order != 1:
             raise ValueError(f"{p.name}: only the first derivative is specified")
         k = z.shape[-1]
-        key = ("pair", (p.activation.name, p.cost.name), 1, k)
+        key = ("pair", (p.activation.id, p.cost.id), 1, k)
         return _rowwise(key, (k,), z, y)
-    key = ("pair", (p.activation.name, p.cost.name), order, 0)
+    key = ("pair", (p.activation.id, p.cost.id), order, 0)
     return _elementwise(key, z, y)

@@ -34,11 +34,10 @@ from numpy.typing import ArrayLike
 
 from gradspec.spec import (
     ACTIVATIONS,
-    ELU_ALPHA,
     GELU_TANH_CUBIC,
-    LEAKY_SLOPE,
     SELU_ALPHA,
     SELU_LAMBDA,
+    default,
 )
 
 from ._util import as_float, in_float32, keep_nan, like, registry_aliases, underflow_ok
@@ -52,6 +51,12 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 #: |z| beyond which sigmoid(2u) of gelu_tanh is exactly 0 or 1 in every dtype (|2u| > 1900):
 #: u is computed on the clipped z, so z^3 cannot overflow (float16 overflows at |z| = 40).
 _GELU_TANH_CLIP = 30.0
+#: Parameter defaults, read from the registry (the one place they are written).
+_SLOPE = default("leaky_relu", "slope")
+_ALPHA = default("elu", "alpha")
+_BETA = default("softplus", "beta")
+_CELU_ALPHA = default("celu", "alpha")
+_HS_SLOPE = default("hard_sigmoid", "slope")
 
 
 # --------------------------------------------------------------------------- identity
@@ -228,106 +233,111 @@ def relu_der_output(a: ArrayLike) -> np.ndarray:
 
 
 @underflow_ok
-def leaky_relu(z: ArrayLike) -> np.ndarray:
-    """f(z) = z if z >= 0 else slope z, slope = ``gradspec.spec.LEAKY_SLOPE``."""
-    z = as_float(z)
-    return like(np.where(z >= 0, z, LEAKY_SLOPE * z), z.dtype)
+def leaky_relu(z: ArrayLike, slope: float = _SLOPE) -> np.ndarray:
+    """f(z) = z if z >= 0 else slope z (slope: the registry's parameter, default 0.01)."""
+    z, slope = as_float(z), float(slope)
+    return like(np.where(z >= 0, z, slope * z), z.dtype)
 
 
 @underflow_ok
-def leaky_relu_der(z: ArrayLike) -> np.ndarray:
+def leaky_relu_der(z: ArrayLike, slope: float = _SLOPE) -> np.ndarray:
     """f'(z) = 1 if z >= 0 else slope; at the kink 1 (right derivative, as JAX).
 
     Chosen so it equals the registry's output form (1 at a = 0).
     """
-    z = as_float(z)
-    return like(LEAKY_SLOPE + (1.0 - LEAKY_SLOPE) * np.heaviside(z, 1.0), z.dtype)
+    z, slope = as_float(z), float(slope)
+    return like(slope + (1.0 - slope) * np.heaviside(z, 1.0), z.dtype)
 
 
 @underflow_ok
-def leaky_relu_der2(z: ArrayLike) -> np.ndarray:
+def leaky_relu_der2(z: ArrayLike, slope: float = _SLOPE) -> np.ndarray:
     """f''(z) = 0."""
     return relu_der2(z)
 
 
 @underflow_ok
-def leaky_relu_der_output(a: ArrayLike) -> np.ndarray:
+def leaky_relu_der_output(a: ArrayLike, slope: float = _SLOPE) -> np.ndarray:
     """f' in terms of the output: slope if a < 0 else 1 (a has the sign of z)."""
-    return leaky_relu_der(a)
+    return leaky_relu_der(a, slope)
 
 
 # --------------------------------------------------------------------------- softplus
 
 
 @underflow_ok
-def softplus(z: ArrayLike) -> np.ndarray:
-    """f(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)).
+def softplus(z: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """f(z) = log(1 + exp(beta z)) / beta = (max(u, 0) + log1p(exp(-|u|))) / beta, u = beta z.
 
-    The textbook form overflows for z > 709 (float64) / 88 (float32); here the exponent is
-    never positive, and log1p keeps accuracy when exp(-|z|) is tiny.
+    The textbook form overflows for beta z > 709 (float64) / 88 (float32); here the exponent
+    is never positive, and log1p keeps accuracy when exp(-|u|) is tiny.  beta = 1 multiplies
+    and divides by 1, exactly.
     """
+    z, beta = as_float(z), float(beta)
+    u = beta * z
+    return like((np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u)))) / beta, z.dtype)
+
+
+@underflow_ok
+def softplus_der(z: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """f'(z) = sigmoid(beta z)."""
     z = as_float(z)
-    return like(np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z))), z.dtype)
+    return sigmoid(float(beta) * z)
 
 
 @underflow_ok
-def softplus_der(z: ArrayLike) -> np.ndarray:
-    """f'(z) = sigmoid(z)."""
-    return sigmoid(z)
+def softplus_der2(z: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """f''(z) = beta sigmoid'(beta z)."""
+    z, beta = as_float(z), float(beta)
+    return like(beta * sigmoid_der(beta * z), z.dtype)
 
 
 @underflow_ok
-def softplus_der2(z: ArrayLike) -> np.ndarray:
-    """f''(z) = sigmoid'(z)."""
-    return sigmoid_der(z)
-
-
-@underflow_ok
-def softplus_der_output(a: ArrayLike) -> np.ndarray:
-    """f' in terms of the output a = softplus(z): 1 - exp(-a) = -expm1(-a).
+def softplus_der_output(a: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """f' in terms of the output a = softplus(z): 1 - exp(-beta a) = -expm1(-beta a).
 
     expm1 keeps relative accuracy for small a (large negative z), where 1 - exp(-a) cancels.
     """
-    a = as_float(a)
-    return like(-np.expm1(-a), a.dtype)
+    a, beta = as_float(a), float(beta)
+    return like(-np.expm1(-beta * a), a.dtype)
 
 
 # --------------------------------------------------------------------------- elu
 
 
 @underflow_ok
-def elu(z: ArrayLike) -> np.ndarray:
-    """f(z) = z if z >= 0 else alpha (exp(z) - 1), alpha = ``gradspec.spec.ELU_ALPHA``.
+def elu(z: ArrayLike, alpha: float = _ALPHA) -> np.ndarray:
+    """f(z) = z if z >= 0 else alpha (exp(z) - 1) (alpha: the registry's parameter, default 1).
 
     expm1 avoids cancellation near 0; its argument is clipped to <= 0 so the branch that
     ``np.where`` discards never evaluates exp of a large positive z (which would overflow).
     """
-    z = as_float(z)
-    neg = ELU_ALPHA * np.expm1(np.minimum(z, 0.0))
+    z, alpha = as_float(z), float(alpha)
+    neg = alpha * np.expm1(np.minimum(z, 0.0))
     return like(np.where(z >= 0, z, neg), z.dtype)
 
 
 @underflow_ok
-def elu_der(z: ArrayLike) -> np.ndarray:
-    """f'(z) = 1 if z >= 0 else alpha exp(z); f'(0) = 1 (continuous when alpha = 1)."""
-    z = as_float(z)
-    neg = ELU_ALPHA * np.exp(np.minimum(z, 0.0))
+def elu_der(z: ArrayLike, alpha: float = _ALPHA) -> np.ndarray:
+    """f'(z) = 1 if z >= 0 else alpha exp(z); f'(0) = 1 (continuous when alpha = 1; the
+    right derivative, inside [min(alpha, 1), max(alpha, 1)], otherwise)."""
+    z, alpha = as_float(z), float(alpha)
+    neg = alpha * np.exp(np.minimum(z, 0.0))
     return like(np.where(z >= 0, 1.0, neg), z.dtype)
 
 
 @underflow_ok
-def elu_der2(z: ArrayLike) -> np.ndarray:
+def elu_der2(z: ArrayLike, alpha: float = _ALPHA) -> np.ndarray:
     """f''(z) = 0 if z >= 0 else alpha exp(z); at the kink f''(0) = 0 (right side)."""
-    z = as_float(z)
-    neg = ELU_ALPHA * np.exp(np.minimum(z, 0.0))
+    z, alpha = as_float(z), float(alpha)
+    neg = alpha * np.exp(np.minimum(z, 0.0))
     return like(np.where(z >= 0, 0.0, neg), z.dtype)
 
 
 @underflow_ok
-def elu_der_output(a: ArrayLike) -> np.ndarray:
+def elu_der_output(a: ArrayLike, alpha: float = _ALPHA) -> np.ndarray:
     """f' in terms of the output: a + alpha if a < 0 else 1 (alpha exp(z) = a + alpha)."""
-    a = as_float(a)
-    return like(np.where(a < 0, a + ELU_ALPHA, 1.0), a.dtype)
+    a, alpha = as_float(a), float(alpha)
+    return like(np.where(a < 0, a + alpha, 1.0), a.dtype)
 
 
 # --------------------------------------------------------------------------- gelu
@@ -715,6 +725,64 @@ def log_softmax_vjp(z: ArrayLike, g: ArrayLike) -> np.ndarray:
     z = as_float(z)
     g = np.asarray(g, dtype=z.dtype)
     return like(g - softmax(z) * np.sum(g, axis=-1, keepdims=True), z.dtype)
+
+
+# --------------------------------------------------------------------------- celu
+
+
+@underflow_ok
+def celu(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f(z) = max(0, z) + min(0, alpha (exp(z / alpha) - 1)), alpha expm1 on min(z, 0) only
+    (the discarded branch never overflows)."""
+    z, alpha = as_float(z), float(alpha)
+    neg = alpha * np.expm1(np.minimum(z, 0.0) / alpha)
+    return like(np.where(z >= 0, z, neg), z.dtype)
+
+
+@underflow_ok
+def celu_der(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f'(z) = exp(z / alpha) for z < 0, else 1 (continuous at 0)."""
+    z, alpha = as_float(z), float(alpha)
+    return like(np.where(z >= 0, 1.0, np.exp(np.minimum(z, 0.0) / alpha)), z.dtype)
+
+
+@underflow_ok
+def celu_der2(z: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f''(z) = exp(z / alpha) / alpha for z < 0, else 0 (0 at the kink: the right side)."""
+    z, alpha = as_float(z), float(alpha)
+    return like(np.where(z >= 0, 0.0, np.exp(np.minimum(z, 0.0) / alpha) / alpha), z.dtype)
+
+
+@underflow_ok
+def celu_der_output(a: ArrayLike, alpha: float = _CELU_ALPHA) -> np.ndarray:
+    """f' in terms of the output: a / alpha + 1 if a < 0 else 1 (exp(z / alpha) = 1 + a / alpha)."""
+    a, alpha = as_float(a), float(alpha)
+    return like(np.where(a < 0, (a + alpha) / alpha, 1.0), a.dtype)  # 0 at a = -alpha
+
+
+# --------------------------------------------------------------------------- hard_sigmoid
+
+
+@underflow_ok
+def hard_sigmoid(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
+    """f(z) = clip(slope z + 1/2, 0, 1); slope 1/6 (the default) is relu6(z + 3) / 6."""
+    z, slope = as_float(z), float(slope)
+    return like(np.clip(slope * z + 0.5, 0.0, 1.0), z.dtype)
+
+
+@underflow_ok
+def hard_sigmoid_der(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
+    """f'(z) = slope on the open middle piece, 0 outside and at the kinks (as PyTorch)."""
+    z, slope = as_float(z), float(slope)
+    # the open middle piece as |z| < 1 / (2 slope): the kinks themselves, not slope z + 1/2
+    # (whose rounding, or a fused multiply-add, moves them by an ulp)
+    return like(keep_nan(np.where(np.abs(z) < 0.5 / slope, slope, 0.0), z), z.dtype)
+
+
+@underflow_ok
+def hard_sigmoid_der2(z: ArrayLike, slope: float = _HS_SLOPE) -> np.ndarray:
+    """f''(z) = 0."""
+    return relu_der2(z)
 
 
 # --------------------------------------------------------------------------- aliases

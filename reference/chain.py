@@ -35,6 +35,23 @@ def _closed_form(activation: str, cost: str) -> Callable[[np.ndarray, np.ndarray
     return sp.lambdify((spec.A, spec.Y), expr, modules="numpy")
 
 
+def _sigmoid_focal_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dC/dz of sigmoid + focal with a (1 - a) multiplied in by hand, from log a and
+    log(1 - a) (-softplus(-z), -softplus(z)): C'(a) divides by 1 - a, which rounds to 0 for
+    large z (float32: z > 17) while the product stays finite."""
+    g = spec.default("focal", "gamma")
+    la, lu = -acts.softplus(-z), -acts.softplus(z)
+    a, u = np.exp(la), np.exp(lu)
+    pos = g * u**g * a * la - u ** (g + 1.0)
+    neg = a ** (g + 1.0) - g * a**g * u * lu
+    return (y * pos + (1.0 - y) * neg).astype(z.dtype)
+
+
+#: Pairs whose chain-rule product 0 * inf at saturation is written out by hand (no closed
+#: form: the registry claims none for them).
+_STABLE_DELTA = {"sigmoid+focal": _sigmoid_focal_delta}
+
+
 def _activation(name: str) -> spec.Activation:
     return spec.activation(name)  # raises UnknownName listing the valid names
 
@@ -103,6 +120,8 @@ def delta(activation: str, cost: str, z: ArrayLike, y: ArrayLike) -> np.ndarray:
     a = getattr(acts, act_entry.name)(z)
     if p.closed_form is not None:
         return _closed_form(act_entry.name, cost_entry.name)(a, y)
+    if p.name in _STABLE_DELTA:
+        return _STABLE_DELTA[p.name](z, y)
     return dC_dz(act_entry.name, z, dC_da(cost_entry.name, a, y))
 
 

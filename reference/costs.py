@@ -23,7 +23,7 @@ import scipy.special as sc
 from numpy.typing import ArrayLike
 
 from gradspec import spec
-from gradspec.spec import HUBER_DELTA
+from gradspec.spec import default
 
 from . import activations as act
 from ._util import (
@@ -35,6 +35,11 @@ from ._util import (
     underflow_ok,
     via_float32,
 )
+
+#: Parameter default, read from the registry (the one place it is written).
+_DELTA = default("huber", "delta")
+_BETA = default("smooth_l1", "beta")
+_GAMMA = default("focal", "gamma")
 
 
 def _pair(a: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -118,30 +123,33 @@ def absolute_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 
 @underflow_ok
-def huber(a: ArrayLike, y: ArrayLike) -> np.ndarray:
-    """C = r^2/2 if |r| <= delta else delta (|r| - delta/2), r = a - y, delta = HUBER_DELTA.
+def huber(a: ArrayLike, y: ArrayLike, delta: float = _DELTA) -> np.ndarray:
+    """C = r^2/2 if |r| <= delta else delta (|r| - delta/2), r = a - y (delta: the registry's
+    parameter, default 1).
 
     Quadratic near 0, linear in the tails, C and C' continuous at |r| = delta.
     """
     a, y = _pair(a, y)
+    delta = float(delta)
     r = a - y
-    linear = HUBER_DELTA * (np.abs(r) - HUBER_DELTA / 2)
-    return like(np.where(np.abs(r) <= HUBER_DELTA, 0.5 * r * r, linear), a.dtype)
+    linear = delta * (np.abs(r) - delta / 2)
+    return like(np.where(np.abs(r) <= delta, 0.5 * r * r, linear), a.dtype)
 
 
 @underflow_ok
-def huber_der(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+def huber_der(a: ArrayLike, y: ArrayLike, delta: float = _DELTA) -> np.ndarray:
     """dC/da = clip(r, -delta, delta): r inside, delta sign(r) outside (continuous)."""
     a, y = _pair(a, y)
-    return like(np.clip(a - y, -HUBER_DELTA, HUBER_DELTA), a.dtype)
+    delta = float(delta)
+    return like(np.clip(a - y, -delta, delta), a.dtype)
 
 
 @underflow_ok
-def huber_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
+def huber_der2(a: ArrayLike, y: ArrayLike, delta: float = _DELTA) -> np.ndarray:
     """d2C/da2 = 1 if |r| <= delta else 0; 1 at the kinks |r| = delta (closed quadratic piece)."""
     a, y = _pair(a, y)
     r = a - y
-    return like(keep_nan(np.where(np.abs(r) <= HUBER_DELTA, 1.0, 0.0), r), a.dtype)
+    return like(keep_nan(np.where(np.abs(r) <= float(delta), 1.0, 0.0), r), a.dtype)
 
 
 # --------------------------------------------------------------------------- log_loss
@@ -365,6 +373,77 @@ def log_cosh_der2(a: ArrayLike, y: ArrayLike) -> np.ndarray:
     """d2C/da2 = sech^2(a - y), in the tail-accurate form of tanh'."""
     a, y = _pair(a, y)
     return act.tanh_der(a - y)
+
+
+# --------------------------------------------------------------------------- smooth_l1
+
+
+@underflow_ok
+def smooth_l1(a: ArrayLike, y: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """C = r^2 / (2 beta) if |r| < beta else |r| - beta/2, r = a - y (PyTorch's
+    smooth_l1_loss; beta: the registry's parameter, default 1)."""
+    a, y = _pair(a, y)
+    beta = float(beta)
+    r = np.abs(a - y)
+    return like(np.where(r < beta, 0.5 * r * r / beta, r - 0.5 * beta), a.dtype)
+
+
+@underflow_ok
+def smooth_l1_der(a: ArrayLike, y: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """dC/da = clip(r / beta, -1, 1): r / beta inside, sign(r) outside (continuous)."""
+    a, y = _pair(a, y)
+    return like(np.clip((a - y) / float(beta), -1.0, 1.0), a.dtype)
+
+
+@underflow_ok
+def smooth_l1_der2(a: ArrayLike, y: ArrayLike, beta: float = _BETA) -> np.ndarray:
+    """d2C/da2 = 1/beta if |r| < beta else 0 (0 at the kinks |r| = beta, as PyTorch)."""
+    a, y = _pair(a, y)
+    r = a - y
+    beta = float(beta)
+    return like(keep_nan(np.where(np.abs(r) < beta, 1.0 / beta, 0.0), r), a.dtype)
+
+
+# --------------------------------------------------------------------------- focal
+
+
+@underflow_ok
+def focal(a: ArrayLike, y: ArrayLike, gamma: float = _GAMMA) -> np.ndarray:
+    """Binary focal loss C = -y (1 - a)^gamma log a - (1 - y) a^gamma log(1 - a) (Lin et al.
+    2017), a in (0, 1); log1p(-a) for log(1 - a), xlogy so a 0 weight gives 0."""
+    a, y = _pair(a, y)
+    g = float(gamma)
+    u = 1.0 - a
+    return like(-(sc.xlogy(y * u**g, a) + sc.xlog1py((1.0 - y) * a**g, -a)), a.dtype)
+
+
+@underflow_ok
+def focal_der(a: ArrayLike, y: ArrayLike, gamma: float = _GAMMA) -> np.ndarray:
+    """dC/da = y (gamma (1-a)^(gamma-1) log a - (1-a)^gamma / a)
+    + (1 - y) (a^gamma / (1 - a) - gamma a^(gamma-1) log(1 - a)).
+
+    The gamma terms are the derivative of the modulating factor; (1-a)^(gamma-1) log a is
+    written (1-a)^gamma (log a / (1 - a)) so gamma < 1 never forms an infinite power."""
+    a, y = _pair(a, y)
+    g = float(gamma)
+    u = 1.0 - a
+    la, lu = np.log(a), np.log1p(-a)
+    pos = g * u**g * (la / u) - u**g / a
+    neg = a**g / u - g * a**g * (lu / a)
+    return like(y * pos + (1.0 - y) * neg, a.dtype)
+
+
+@underflow_ok
+def focal_der2(a: ArrayLike, y: ArrayLike, gamma: float = _GAMMA) -> np.ndarray:
+    """d2C/da2 = y (-g(g-1) u^(g-2) log a + 2 g u^(g-1) / a + u^g / a^2)
+    + (1 - y) (-g(g-1) a^(g-2) log u + 2 g a^(g-1) / u + a^g / u^2),  u = 1 - a, g = gamma."""
+    a, y = _pair(a, y)
+    g = float(gamma)
+    u = 1.0 - a
+    la, lu = np.log(a), np.log1p(-a)
+    pos = -g * (g - 1.0) * u**g * la / (u * u) + 2.0 * g * u**g / (u * a) + u**g / (a * a)
+    neg = -g * (g - 1.0) * a**g * lu / (a * a) + 2.0 * g * a**g / (a * u) + a**g / (u * u)
+    return like(y * pos + (1.0 - y) * neg, a.dtype)
 
 
 # --------------------------------------------------------------------------- log_loss_logits

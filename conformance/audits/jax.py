@@ -13,7 +13,7 @@ it its entries are reported as not installed.
 
 from __future__ import annotations
 
-from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE, default
 
 #: The name of the library (``gradspec audit jax``) and the FRAMEWORK its functions use.
 LIBRARY = "jax"
@@ -59,6 +59,9 @@ CALLS: dict[str, str] = {
     "hard_swish": "jax.nn.hard_swish(z)",
     "log_sigmoid": "jax.nn.log_sigmoid(z)",
     "log_softmax": "jax.nn.log_softmax(z, axis=-1)",
+    "celu": f"jax.nn.celu(z, alpha={default('celu', 'alpha')!r})",
+    # jax.nn.hard_sigmoid is relu6(z + 3) / 6: the registry's default slope 1/6
+    "hard_sigmoid": "jax.nn.hard_sigmoid(z)",
     # optax.losses.l2_loss is 0.5 * (a - y)**2 (its docstring: Bishop's convention).
     "half_squared": "optax.losses.l2_loss(a, y)",
     "squared": "optax.losses.squared_error(a, y)",
@@ -81,4 +84,8 @@ NOT_IN_LIBRARY: dict[str, str] = {
     "squared_hinge": "no squared hinge loss in optax",
     "poisson_nll": "no Poisson negative log-likelihood in optax (nor in jax.nn)",
     "poisson_nll_log": "no Poisson negative log-likelihood in optax (nor in jax.nn)",
+    "smooth_l1": "no smooth L1 loss: optax.losses.huber_loss(a, y, delta=beta) / beta equals "
+    "it (audited as huber)",
+    "focal": "optax.losses.sigmoid_focal_loss takes logits (the pair sigmoid + focal here) "
+    "and adds a class weight alpha: no focal loss on probabilities",
 }

@@ -11,7 +11,7 @@ Derivatives are not listed: they are torch.autograd's (the library's real backwa
 
 from __future__ import annotations
 
-from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE
+from gradspec.spec import ELU_ALPHA, HUBER_DELTA, LEAKY_SLOPE, default
 
 #: The name of the library (``gradspec audit torch``) and the FRAMEWORK its functions use.
 LIBRARY = "torch"
@@ -41,7 +41,7 @@ CALLS: dict[str, str] = {
     "leaky_relu": f"F.leaky_relu(z, negative_slope={LEAKY_SLOPE!r})",
     # beta and threshold are torch's defaults, written out: above z = 20 torch returns z
     # itself, a kink of its own that the spec does not have.
-    "softplus": "F.softplus(z, beta=1.0, threshold=20.0)",
+    "softplus": f"F.softplus(z, beta={default('softplus', 'beta')!r}, threshold=20.0)",
     "elu": f"F.elu(z, alpha={ELU_ALPHA!r})",
     "gelu": 'F.gelu(z, approximate="none")',
     "swish": "F.silu(z)",
@@ -55,9 +55,13 @@ CALLS: dict[str, str] = {
     "hard_swish": "F.hardswish(z)",
     "log_sigmoid": "F.logsigmoid(z)",
     "log_softmax": "F.log_softmax(z, dim=-1)",
+    "celu": f"F.celu(z, alpha={default('celu', 'alpha')!r})",
+    # torch's hardsigmoid is relu6(z + 3) / 6: the registry's default slope 1/6
+    "hard_sigmoid": "F.hardsigmoid(z)",
     "squared": 'F.mse_loss(a, y, reduction="none")',
     "absolute": 'F.l1_loss(a, y, reduction="none")',
     "huber": f'F.huber_loss(a, y, reduction="none", delta={HUBER_DELTA!r})',
+    "smooth_l1": f'F.smooth_l1_loss(a, y, reduction="none", beta={default("smooth_l1", "beta")!r})',
     "log_loss": 'F.binary_cross_entropy(a, y, reduction="none")',
     "log_loss_logits": 'F.binary_cross_entropy_with_logits(z, y, reduction="none")',
     # Probability targets (not class indices); torch's class axis is dim 1, which is the
@@ -81,4 +85,6 @@ NOT_IN_LIBRARY: dict[str, str] = {
     "(a for y = 1, max(0, margin - a) for y = -1), F.multi_margin_loss is multi-class",
     "squared_hinge": "no squared hinge (F.multi_margin_loss(p=2) is multi-class)",
     "log_cosh": "no log-cosh loss",
+    "focal": "no focal loss in torch itself: torchvision.ops.sigmoid_focal_loss takes logits "
+    "(the pair sigmoid + focal here) and adds a class weight alpha",
 }

@@ -87,7 +87,7 @@ class ActivationSubject:
     def __init__(self, b: ActivationBinding):
         self.b = b
         self.entry = b.entry
-        self.name = b.entry.name
+        self.name = b.entry.id  # the id: the truth is at the entry's parameter values
         self.label = b.subject
         self.derivatives_only = b.derivatives_only
         self.rows = b.entry.vector

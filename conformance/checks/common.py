@@ -47,7 +47,10 @@ def literal(x: np.ndarray) -> str:
 def reproducer(ns: Namespace, fn: str, args: dict[str, np.ndarray], note: str = "") -> str:
     lines = ["import numpy as np", ns.import_line(fn)]
     lines += [f"{k} = {literal(v)}" for k, v in args.items()]
-    call_line = f"print({fn}({', '.join(args)}))"
+    # a built-in's function at drawn parameter values: leaky_relu_der[slope=0.2]
+    base, values = spec.parse_id(fn)
+    call_args = [*args, *(f"{k}={v}" for k, v in values.items())]
+    call_line = f"print({base}({', '.join(call_args)}))"
     lines.append(call_line + (f"  # {note}" if note else ""))
     return "\n".join(lines)
 

@@ -90,7 +90,7 @@ class CostSubject:
     def __init__(self, b: CostBinding):
         self.b = b
         self.entry = b.entry
-        self.name = b.entry.name
+        self.name = b.entry.id  # the id: the truth is at the entry's parameter values
         self.label = b.subject
         self.derivatives_only = b.derivatives_only
         self.rows = b.entry.vector

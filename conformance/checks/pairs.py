@@ -34,7 +34,7 @@ def in_cost_domain(p: spec.Pair, z: np.ndarray, ctx: Ctx) -> np.ndarray:
     """
     if p.closed_form:
         return np.ones(np.shape(z), dtype=bool)
-    a = T.activation_value(p.activation.name, z, 0).astype(ctx.np_dtype).astype(np.float64)
+    a = T.activation_value(p.activation.id, z, 0).astype(ctx.np_dtype).astype(np.float64)
     dom = p.cost.pred_domain
     ok = (a > dom.lo) | ((a == dom.lo) & dom.lo_closed)
     ok &= (a < dom.hi) | ((a == dom.hi) & dom.hi_closed)
@@ -66,7 +66,7 @@ def off_cost_kinks(p: spec.Pair, z: np.ndarray, y: np.ndarray, ctx: Ctx) -> np.n
     (absolute, huber) have targets on the whole line, so y + 0.5 stays a valid target."""
     if not dtypes.is_low(ctx.dtype) or not p.cost.kinks or p.closed_form or p.activation.vector:
         return y
-    exact = T.activation_value(p.activation.name, z, 0)
+    exact = T.activation_value(p.activation.id, z, 0)
     a = exact.astype(ctx.np_dtype).astype(np.float64)
     y64 = np.asarray(y, dtype=np.float64)
     on = np.zeros(np.shape(y), dtype=bool)
@@ -83,8 +83,8 @@ class PairSubject:
     def __init__(self, p: spec.Pair, delta: str = "delta"):
         self.p = p
         self.delta = delta
-        self.name = p.name
-        self.label = p.name
+        self.name = p.id
+        self.label = p.id
         self.derivatives_only = False
         self.rows = p.activation.vector
         self.prefix = (p.activation.name, p.cost.name)
@@ -112,7 +112,7 @@ class PairSubject:
 
     def truth(self, inputs: Inputs, order: int) -> np.ndarray:
         z, y = inputs
-        return T.pair_value(self.p.activation.name, self.p.cost.name, z, y, order)
+        return T.pair_value(self.p.activation.id, self.p.cost.id, z, y, order)
 
     def expect(
         self, inputs: Inputs, args: Sequence[np.ndarray], order: int, *, wrt: str | None = None
@@ -120,7 +120,7 @@ class PairSubject:
         z, y = inputs
         g = self.truth(inputs, order)
         budget = BUDGETS["vector"] if self.p.activation.vector else BUDGETS["derivative"]
-        natural = N.pair(self.p.activation.name, self.p.cost.name)
+        natural = N.pair(self.p.activation.id, self.p.cost.id)
         return Expect(g, scales.pair_scale(self.p, z, y, g), budget, natural)
 
     def out_shape(self, inputs: Inputs, order: int) -> tuple[int, ...]:

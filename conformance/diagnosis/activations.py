@@ -11,13 +11,14 @@ entry; a mistake about one function (tanh's ``1 - a``) names that function in it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gradspec import spec
-from gradspec.conformance.diagnosis import own
+from gradspec.conformance.diagnosis import own, params
 from gradspec.conformance.diagnosis.catalog import Signature
 from gradspec.conformance.diagnosis.matching import close, matches
 from gradspec.conformance.targets.namespace import ActivationBinding, Namespace
@@ -43,9 +44,16 @@ class Reference:
 
     @classmethod
     def of(cls, name: str) -> Reference:
+        """The reference of ``name``, a registry name or a bound id (its functions called at
+        the bound values)."""
         entry = spec.activation(name)
-        out = getattr(ref, f"{entry.name}_der_output") if entry.output_derivative else None
-        return cls(entry, getattr(ref, entry.name), getattr(ref, f"{entry.name}_der"), out)
+
+        def fn(suffix: str) -> Callable[[np.ndarray], np.ndarray]:
+            f = getattr(ref, entry.name + suffix)
+            return functools.partial(f, **entry.values) if entry.explicit else f
+
+        out = fn("_der_output") if entry.output_derivative else None
+        return cls(entry, fn(""), fn("_der"), out)
 
     @property
     def name(self) -> str:
@@ -117,8 +125,8 @@ def layer_factors(act: Reference, sig: str) -> Iterator[tuple[str, Callable]]:
     """(text, factor(z, a)) for every wrong da/dz of ``act`` that signature ``sig`` names in a
     network layer."""
     if sig == "wrong_leaky_slope":
-        if "slope" in act.entry.params:
-            spec_slope = act.entry.params["slope"]
+        if "slope" in act.entry.values:
+            spec_slope = act.entry.values["slope"]
             for s in WRONG_SLOPES:
                 yield (
                     f"uses slope {s:g} for z < 0 (spec {spec_slope:g})",
@@ -165,7 +173,7 @@ def probe(ns: Namespace, b: ActivationBinding, dtype: np.dtype, kind: str) -> Pr
     """The probe of a failing ``kind`` check of ``b`` (None: nothing to diagnose)."""
     if b.entry.vector:
         return None
-    r = Reference.of(b.entry.name)
+    r = Reference.of(b.entry.id)
     z = np.asarray(PROBE).astype(dtype)
     z64 = z.astype(np.float64)
     a64 = r.f(z64)
@@ -216,11 +224,11 @@ def _factor(sig: str) -> Callable[[Probe], Iterator[str]]:
 
 def _leaky_slope(p: Probe) -> Iterator[str]:
     # The slope is read off the candidate (one constant for z < 0), not tried from a list.
-    if "slope" not in p.ref.entry.params:
+    if "slope" not in p.ref.entry.values:
         return
     g = np.asarray(p.got, np.float64)
     neg = g[p.z64 < 0]
-    slope = p.ref.entry.params["slope"]
+    slope = p.ref.entry.values["slope"]
     if (
         neg.size
         and np.ptp(neg) < 1e-6
@@ -266,7 +274,31 @@ def _coarse(p: Probe) -> Iterator[str]:
             yield f"{p.where} is a {how}, not the exact f'"
 
 
+def _param_on_value(p: Probe) -> Iterator[str]:
+    if p.b.forward:
+        f = getattr(ref, p.ref.name)
+        yield from params.detect(
+            p.b.entry, p.got, lambda v: f(p.z64, **v), p.dtype, f"{p.b.forward}(z)"
+        )
+
+
+def _param_on_derivative(p: Probe) -> Iterator[str]:
+    if p.b.der_wrt == "input":
+        f = getattr(ref, f"{p.ref.name}_der")
+        yield from params.detect(p.b.entry, p.got, lambda v: f(p.z64, **v), p.dtype, p.where)
+
+
 ENTRIES: tuple[Signature, ...] = (
+    Signature(
+        "parameter_mismatch",
+        "activation",
+        _param_on_value,
+        "the registry's function at another value of one of its parameters than the one "
+        "checked (declared in PARAMS, else the default): the value the code uses is "
+        "estimated by a bounded fit and named only when the code passes at it",
+        kinds=_VALUE,
+    ),
+    Signature("parameter_mismatch", "activation", _param_on_derivative),
     Signature(
         "declared_function_differs",
         "activation",

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.special as sc
 
 from gradspec import spec
-from gradspec.conformance.diagnosis import own
+from gradspec.conformance.diagnosis import own, params
 from gradspec.conformance.diagnosis.catalog import Signature
 from gradspec.conformance.diagnosis.matching import close, matches
 from gradspec.conformance.targets.namespace import CostBinding, Namespace
@@ -47,19 +47,40 @@ class WrongCostDerivative:
     applies: Callable[[spec.Cost], bool] = lambda c: True
 
 
+def _value(c: str, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The reference C of cost ``c`` (a name, or a bound id: at its values)."""
+    e = spec.cost(c)
+    return getattr(ref, e.name)(a, y, **(e.values if e.explicit else {}))
+
+
+def _dC_da(c: str, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The reference dC/da of cost ``c`` (a name, or a bound id: at its values)."""
+    e = spec.cost(c)
+    if e.explicit:
+        return getattr(ref, f"{e.name}_der")(a, y, **e.values)
+    return chain.dC_da(c, a, y)
+
+
+def _focal_weight_constant(c: str, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dC/da of focal with (1 - a)^gamma and a^gamma taken as constant weights: the log-loss
+    terms weighted, the derivative of the modulating factor dropped."""
+    g = spec.cost(c).values["gamma"]
+    return -y * (1 - a) ** g / a + (1 - y) * a**g / (1 - a)
+
+
 #: signature id -> the wrong dC/da it names.
 WRONG_DC_DA: dict[str, WrongCostDerivative] = {
     "error_as_derivative": WrongCostDerivative(
-        lambda c, a, y: getattr(ref, c)(a, y),
+        _value,
         "returns the error value C(a, y) itself",
         "the output delta starts from the cost value C(a, y) instead of dC/da (delta = C * sigma')",
         unreduced_too=True,
     ),
     "factor2_missing": WrongCostDerivative(
-        lambda c, a, y: chain.dC_da(c, a, y) / 2, "misses a factor 2", "dC/da misses a factor 2"
+        lambda c, a, y: _dC_da(c, a, y) / 2, "misses a factor 2", "dC/da misses a factor 2"
     ),
     "factor2_extra": WrongCostDerivative(
-        lambda c, a, y: 2 * chain.dC_da(c, a, y),
+        lambda c, a, y: 2 * _dC_da(c, a, y),
         "has an extra factor 2",
         "dC/da has an extra factor 2",
     ),
@@ -82,6 +103,14 @@ WRONG_DC_DA: dict[str, WrongCostDerivative] = {
         "log-probabilities belong (torch's kl_div(input=a, ...) takes log a)",
         "dC/da of kl_div taken as -y (probabilities used as log-probabilities)",
         applies=lambda c: c.name == "kl_div",
+    ),
+    "focal_gamma_term_dropped": WrongCostDerivative(
+        _focal_weight_constant,
+        "treats the modulating factors (1 - a)^gamma and a^gamma as constant weights: "
+        "-y (1-a)^gamma / a + (1-y) a^gamma / (1-a), without their derivative "
+        "(gamma y (1-a)^(gamma-1) log a, -gamma (1-y) a^(gamma-1) log(1-a))",
+        "dC/da of the focal loss with the modulating factor taken as a constant weight",
+        applies=lambda c: c.name == "focal",
     ),
     "fused_delta_as_cost_derivative": WrongCostDerivative(
         lambda c, a, y: a - y,
@@ -159,8 +188,12 @@ def probe(ns: Namespace, cb: CostBinding, dtype: np.dtype, kind: str) -> Probe |
         return None
     a, y = probe_inputs(c, dtype)
     a64, y64 = a.astype(np.float64), y.astype(np.float64)
-    value = getattr(ref, c.name)(a64, y64)
-    der = chain.dC_da(c.name, a64, y64)
+    if c.explicit:  # a declared parameter value: the reference at it
+        value = getattr(ref, c.name)(a64, y64, **c.values)
+        der = getattr(ref, f"{c.name}_der")(a64, y64, **c.values)
+    else:
+        value = getattr(ref, c.name)(a64, y64)
+        der = chain.dC_da(c.name, a64, y64)
     if kind == "value":
         if not cb.value:
             return None
@@ -203,7 +236,7 @@ def _wrong_dC_da(sig: str) -> Callable[[Probe], Iterator[str]]:
         c = p.cb.entry
         if not f.applies(c):
             return
-        w = f.formula(c.name, p.a64, p.y64)
+        w = f.formula(c.id, p.a64, p.y64)
         pairs = _fused_pairs(c)
         pair = f"{pairs[0].activation.name} + {c.name.replace('_', ' ')}" if pairs else ""
         for scaled in (w * p.k, w) if f.unreduced_too else (w * p.k,):
@@ -265,7 +298,23 @@ def _coarse(p: Probe) -> Iterator[str]:
             yield f"{p.where} is a {how}"
 
 
+def _param_on_value(p: Probe) -> Iterator[str]:
+    if p.cb.value and p.cb.reduction == "none":
+        f = getattr(ref, p.cb.entry.name)
+        where = f"{p.cb.value}(a, y)"
+        yield from params.detect(p.cb.entry, p.got, lambda v: f(p.a64, p.y64, **v), p.dtype, where)
+
+
+def _param_on_derivative(p: Probe) -> Iterator[str]:
+    if p.cb.der and p.cb.reduction == "none":
+        f = getattr(ref, f"{p.cb.entry.name}_der")
+        where = f"{p.cb.der} (dC/da)"
+        yield from params.detect(p.cb.entry, p.got, lambda v: f(p.a64, p.y64, **v), p.dtype, where)
+
+
 ENTRIES: tuple[Signature, ...] = (
+    Signature("parameter_mismatch", "cost", _param_on_value, kinds=_VALUE),
+    Signature("parameter_mismatch", "cost", _param_on_derivative),
     Signature("sign_flipped", "cost", _value_times(-1, "-C (a minus sign missing)"), kinds=_VALUE),
     Signature("factor2_extra", "cost", _value_times(2, "2 C"), kinds=_VALUE),
     Signature("factor2_missing", "cost", _value_times(0.5, "C / 2"), kinds=_VALUE),
@@ -332,6 +381,13 @@ ENTRIES: tuple[Signature, ...] = (
         kinds=_VALUE,
     ),
     Signature("kl_div_probabilities_as_log", "cost", _wrong_dC_da("kl_div_probabilities_as_log")),
+    Signature(
+        "focal_gamma_term_dropped",
+        "cost",
+        _wrong_dC_da("focal_gamma_term_dropped"),
+        "focal loss derivative with the modulating factor (1 - a)^gamma treated as a constant "
+        "weight: the gamma terms of its derivative dropped",
+    ),
     Signature("declared_function_differs", "cost", _declared, fallback=True),
     Signature("coarse_numeric_derivative", "cost", _coarse, fallback=True),
 )

@@ -96,7 +96,7 @@ def reduced_cost(c: spec.Cost, reduction: str, shape: tuple[int, ...], order: in
     predictions of ``shape``: a sum over n values is n times the size of one, a mean's
     gradient 1/n of it (n: elements, or rows for a per-row cost)."""
     n = max(int(np.prod(shape[:-1] if c.vector else shape)), 1)
-    n0 = cost(c.name, order)
+    n0 = cost(c.id, order)
     if reduction == "sum" and order == 0:
         return n0 * n
     if reduction == "mean" and order == 1:

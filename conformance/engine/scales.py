@@ -44,7 +44,7 @@ def vector_rows(act: spec.Activation, z: np.ndarray) -> tuple[np.ndarray, np.nda
     (p = softmax(z)), and a_i itself rounds, so s_i = |a_i| + |z_i| + sum_j p_j |z_j|.
     """
     z = np.asarray(z, dtype=np.float64)
-    a = T.activation_value(act.name, z, 0)
+    a = T.activation_value(act.id, z, 0)
     if act.name == "log_softmax":
         p = np.exp(a)
         return a, np.abs(a) + np.abs(z) + np.sum(p * np.abs(z), axis=-1, keepdims=True)
@@ -127,11 +127,11 @@ def activation_scale(
     if act.vector:
         return vector_scale(act, z, 0 if np.ndim(truth) == np.ndim(z) else 1)
     if order == 0:
-        return scale_one(truth, z, T.activation_value(act.name, z, 1))
+        return scale_one(truth, z, T.activation_value(act.id, z, 1))
     if order == 1:
-        return derivative_scale(act.name, z, truth, wrt, arg)
-    scale = scale_one(truth, z, T.activation_value(act.name, z, 3))
-    return scale + output_form_allowance(act.name, z, 2)
+        return derivative_scale(act.id, z, truth, wrt, arg)
+    scale = scale_one(truth, z, T.activation_value(act.id, z, 3))
+    return scale + output_form_allowance(act.id, z, 2)
 
 
 # --- costs ------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def cost_truth_and_scale(
     A sum of n terms adds (n - 1) eps sum|C_i| of its own rounding: S = sum S_i + (n - 1)
     sum |C_i|; a mean divides truth and scale by n (the number of values: elements, or rows).
     """
-    t = T.cost_value(c.name, a, y, order)
+    t = T.cost_value(c.id, a, y, order)
     if c.vector:  # a per-row cost on logits: through its fused (vector) activation
         p, s = vector_rows(fused_activation(c), a)
         if order == 0:
@@ -161,8 +161,8 @@ def cost_truth_and_scale(
         else:
             scale = np.abs(t) + np.abs(y) + s
     else:
-        slope = T.cost_value(c.name, a, y, order + 1)
-        slope_y = T.cost_value(c.name, a, y, "y" if order == 0 else "1y")
+        slope = T.cost_value(c.id, a, y, order + 1)
+        slope_y = T.cost_value(c.id, a, y, "y" if order == 0 else "1y")
         scale = scale_two(t, a, slope, y, slope_y)
         if binary_target(c):
             # A probability target enters through its complement 1 - y as well (torch's
@@ -181,7 +181,7 @@ def cost_truth_and_scale(
 
 def cost_second_scale(c: spec.Cost, a: np.ndarray, y: np.ndarray, d2: np.ndarray) -> np.ndarray:
     """Rounding scale of d2C/da2 (elementwise costs): |C''| + |a C'''| + |y dC''/dy|."""
-    return scale_two(d2, a, T.cost_value(c.name, a, y, 3), y, T.cost_value(c.name, a, y, "2y"))
+    return scale_two(d2, a, T.cost_value(c.id, a, y, 3), y, T.cost_value(c.id, a, y, "2y"))
 
 
 # --- composed pairs ---------------------------------------------------------------------------
@@ -204,29 +204,29 @@ def pair_scale(p: spec.Pair, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.
         base = scale_two(
             g,
             z,
-            T.pair_value(act.name, p.cost.name, z, y, 2),
+            T.pair_value(act.id, p.cost.id, z, y, 2),
             y,
-            T.pair_value(act.name, p.cost.name, z, y, "1y"),
+            T.pair_value(act.id, p.cost.id, z, y, "1y"),
         )
-        a = T.activation_value(act.name, z, 0)
-        c1 = np.abs(T.cost_value(p.cost.name, a, y, 1))
+        a = T.activation_value(act.id, z, 0)
+        c1 = np.abs(T.cost_value(p.cost.id, a, y, 1))
         with np.errstate(invalid="ignore"):
-            return base + np.nan_to_num(c1 * output_form_allowance(act.name, z, 1))
+            return base + np.nan_to_num(c1 * output_form_allowance(act.id, z, 1))
     a, s = vector_rows(act, z)
     if act.name == "log_softmax":
         # g_j = C'_j - q_j sum_i C'_i (q = softmax(z)); each C'_i carries the rounding of its
         # argument a_i (s_i |C''_i|) and its own, the product that of q.
         q, sq = vector_rows(spec.activation("softmax"), z)
-        c1 = T.cost_value(p.cost.name, a, y, 1)
+        c1 = T.cost_value(p.cost.id, a, y, 1)
         w = (
             np.abs(c1)
-            + (s + np.abs(a)) * np.abs(T.cost_value(p.cost.name, a, y, 2))
-            + np.abs(T.cost_value(p.cost.name, a, y, "1y") * y)
+            + (s + np.abs(a)) * np.abs(T.cost_value(p.cost.id, a, y, 2))
+            + np.abs(T.cost_value(p.cost.id, a, y, "1y") * y)
         )
         total = np.sum(c1, axis=-1, keepdims=True)
         return np.abs(g) + w + sq * np.abs(total) + q * np.sum(w, axis=-1, keepdims=True)
-    c1 = np.abs(T.cost_value(p.cost.name, a, y, 1))
-    c2 = np.abs(T.cost_value(p.cost.name, a, y, 2)) * a
-    c3 = np.abs(T.cost_value(p.cost.name, a, y, "1y") * y)
+    c1 = np.abs(T.cost_value(p.cost.id, a, y, 1))
+    c2 = np.abs(T.cost_value(p.cost.id, a, y, 2)) * a
+    c3 = np.abs(T.cost_value(p.cost.id, a, y, "1y") * y)
     weight = c1 + c2 + c3
     return np.abs(g) + np.abs(y) + (s + a) * np.sum(weight, axis=-1, keepdims=True) + s * weight

@@ -21,6 +21,7 @@ autodiff subject for it: the input-form derivative already judges the same backw
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -79,9 +80,13 @@ def _orders(base: str, entry: str, names: set[str], ders: tuple[tuple[str, ...],
     return out
 
 
-def plan(names: set[str], cost_declared: object = None) -> list[Derived]:
-    """The derivatives to take by autodiff for a candidate defining ``names``."""
+def plan(
+    names: set[str], cost_declared: object = None, params: Mapping | None = None
+) -> list[Derived]:
+    """The derivatives to take by autodiff for a candidate defining ``names`` (``params``:
+    its declared parameter values, which the output form's preimage is at)."""
     out: list[Derived] = []
+    params = params or {}
     for act in spec.ACTIVATIONS:
         base = _first(names, act.name, *act.aliases)
         if base is None:
@@ -90,7 +95,8 @@ def plan(names: set[str], cost_declared: object = None) -> list[Derived]:
         if not act.vector:  # no second derivative of softmax in the protocol
             ders += ((f"{base}_der2", f"d2{base}"),)
         out += _orders(base, act.name, names, ders, act.vector)
-        inverse = inverse_source(act.name)
+        at = act.bind(params[act.name]) if act.name in params else act
+        inverse = inverse_source(at.id)
         if inverse is not None and f"{base}_der_output" not in names:
             out.append(Derived(f"{base}_der_output", base, 1, False, act.name, inverse=inverse))
     for c in spec.COSTS:
@@ -125,7 +131,7 @@ def add_extras(b: Bindings, derived: list[Derived]) -> None:
             b.activations.append(
                 dataclasses.replace(
                     ab, der=der or ab.der, der2=der2, der_output=None, der_wrt="input",
-                    wrt_declared=True, wrt_inferred=False, label=ab.entry.name + EXTRA,
+                    wrt_declared=True, wrt_inferred=False, label=ab.entry.id + EXTRA,
                     derivatives_only=True,
                 )
             )  # fmt: skip
@@ -138,7 +144,7 @@ def add_extras(b: Bindings, derived: list[Derived]) -> None:
             der2 = next((d.name for d in extra if d.order == 2), None)
             b.costs.append(
                 dataclasses.replace(
-                    cb, der=der or cb.der, der2=der2, label=cb.entry.name + EXTRA,
+                    cb, der=der or cb.der, der2=der2, label=cb.entry.id + EXTRA,
                     derivatives_only=True,
                 )
             )  # fmt: skip

@@ -35,6 +35,7 @@ def _target(label: str, module: Any, import_path: str, network: Callable) -> Tar
         found=sorted(bindings.found),
         missing=missing,
         problems=list(bindings.problems),
+        draws_params=True,
     )
 
 

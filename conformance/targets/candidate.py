@@ -46,6 +46,7 @@ from gradspec.conformance.targets.isolation import (
     CandidateTimeout,
     LoadError,
 )
+from gradspec.conformance.targets.namespace import read_params
 from gradspec.conformance.targets.target import Target, third_party
 from gradspec.errors import UsageError
 
@@ -216,7 +217,7 @@ def load(
         ns = IsolatedNamespace(proc, info, proc.label)
         if ns.framework is None:
             return third_party(ns, close=proc.close)
-        derived = autodiff.plan(ns.names(), ns.constant("COST"))
+        derived = autodiff.plan(ns.names(), ns.constant("COST"), read_params(ns))
         ns.add_derived(derived)
         route = ROUTES[ns.framework]
         net = None

@@ -37,8 +37,8 @@ def infer(ns: Namespace, b: ActivationBinding) -> None:
     if b.der is None or b.wrt_declared or entry.vector or entry.output_derivative is None:
         return
     z = PROBE
-    d1 = T.activation_value(entry.name, z, 1)
-    a = T.activation_value(entry.name, z, 0)
+    d1 = T.activation_value(entry.id, z, 1)
+    a = T.activation_value(entry.id, z, 0)
     try:
         on_z = as_array(b.der, call(ns, b.der, z), z.shape)
         on_a = as_array(b.der, call(ns, b.der, a), z.shape)

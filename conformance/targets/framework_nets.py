@@ -74,8 +74,8 @@ TORCH_ACTIVATIONS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = 
     "Tanh": ("tanh", _exactly()),
     "Sigmoid": ("sigmoid", _exactly()),
     "ReLU": ("relu", _exactly()),
-    "LeakyReLU": ("leaky_relu", _exactly(negative_slope=spec.activation("leaky_relu").params["slope"])),  # noqa: E501
-    "ELU": ("elu", _exactly(alpha=spec.activation("elu").params["alpha"])),
+    "LeakyReLU": ("leaky_relu", _exactly(negative_slope=spec.activation("leaky_relu").values["slope"])),  # noqa: E501
+    "ELU": ("elu", _exactly(alpha=spec.activation("elu").values["alpha"])),
     "GELU": ("gelu", _exactly(approximate="none")),
     "SiLU": ("swish", _exactly()),
     "Softplus": ("softplus", _exactly(beta=1.0)),

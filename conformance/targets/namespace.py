@@ -15,13 +15,18 @@ Third-party naming, besides the protocol names: ``d<act>`` for ``<act>_der``;
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import random
 import types
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from gradspec import spec
 from gradspec.conformance.engine.calling import Namespace
+from gradspec.errors import UsageError
 from gradspec.spec import Activation, Cost
 
 
@@ -41,15 +46,22 @@ class ModuleNamespace:
         return default if callable(value) or isinstance(value, types.ModuleType) else value
 
     def call(self, name: str, *args: Any) -> Any:
-        return getattr(self.module, name)(*args)
+        return self.function(name)(*args)
 
     def function(self, name: str) -> Callable[..., Any]:
-        return getattr(self.module, name)
+        """The function called ``name``; a bound name ``leaky_relu_der[slope=0.2]`` (the
+        values :func:`drawn` gives a built-in) is the function with those keyword values."""
+        base, values = spec.parse_id(name)
+        fn = getattr(self.module, base)
+        if values:
+            return functools.partial(fn, **{k: float(v) for k, v in values.items()})
+        return fn
 
     def import_line(self, name: str) -> str:
+        base = spec.parse_id(name)[0]
         if self.import_path:
-            return f"from {self.import_path} import {name}"
-        return f"# {name} from {self.label}"
+            return f"from {self.import_path} import {base}"
+        return f"# {base} from {self.label}"
 
 
 @dataclass
@@ -67,7 +79,7 @@ class ActivationBinding:
 
     @property
     def subject(self) -> str:
-        return self.label or self.entry.name
+        return self.label or self.entry.id
 
 
 @dataclass
@@ -82,7 +94,7 @@ class CostBinding:
 
     @property
     def subject(self) -> str:
-        return self.label or self.entry.name
+        return self.label or self.entry.id
 
 
 @dataclass
@@ -98,11 +110,49 @@ def _first(names: set[str], *candidates: str) -> str | None:
     return next((c for c in candidates if c in names), None)
 
 
-def bind(ns: Namespace) -> Bindings:
-    """Map the registry onto the names ``ns`` defines."""
+Params = Mapping[str, Mapping[str, float]]
+
+#: The manifest name a candidate declares its parameter values under.
+PARAMS = "PARAMS"
+
+
+def read_params(ns: Namespace) -> dict[str, dict[str, float]]:
+    """The candidate's ``PARAMS = {"leaky_relu": {"slope": 0.2}}``, validated against the
+    registry: an unknown function or parameter, a non-number, a non-finite or out-of-range
+    value is a :class:`~gradspec.errors.UsageError` (one line, exit 2)."""
+    raw = ns.constant(PARAMS)
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"{ns.label}: {PARAMS} must be a dict, not {type(raw).__name__}")
+    out: dict[str, dict[str, float]] = {}
+    for name, values in raw.items():
+        if not isinstance(values, Mapping):
+            raise UsageError(
+                f"{ns.label}: {PARAMS}[{name!r}] must be a dict of parameter values, "
+                f"not {type(values).__name__}"
+            )
+        try:
+            entry = spec.bind(str(name), values)
+        except (spec.UnknownName, spec.InvalidParameter) as exc:
+            raise UsageError(f"{ns.label}: {PARAMS}: {exc}") from None
+        if entry.name != name:  # an alias: the values belong to the entry
+            raise UsageError(f"{ns.label}: {PARAMS}: use the registry name {entry.name!r}")
+        out[entry.name] = dict(entry.values)
+    return out
+
+
+def bind(ns: Namespace, params: Params | None = None) -> Bindings:
+    """Map the registry onto the names ``ns`` defines; an entry named in ``params`` (a
+    candidate's ``PARAMS``, already validated) is checked at those values."""
     names = ns.names()
     b = Bindings()
-    for act in spec.ACTIVATIONS:
+    params = params or {}
+
+    def at(entry):
+        return entry.bind(params[entry.name]) if entry.name in params else entry
+
+    for act in map(at, spec.ACTIVATIONS):
         for base in (act.name, *act.aliases):
             forward = _first(names, base)
             der = _first(names, f"{base}_der", f"d{base}")
@@ -124,7 +174,7 @@ def bind(ns: Namespace) -> Bindings:
             )
             b.found += [n for n in (forward, der, der2, der_out) if n]
             break
-    for c in spec.COSTS:
+    for c in map(at, spec.COSTS):
         for base in (c.name, *c.aliases):
             value = _first(names, base)
             der = _first(names, f"{base}_der", f"d{base}")
@@ -136,7 +186,7 @@ def bind(ns: Namespace) -> Bindings:
     declared = ns.constant("COST")
     if declared is not None and ("cost" in names or "dcost" in names):
         try:
-            entry = spec.cost(str(declared))
+            entry = at(spec.cost(str(declared)))
         except spec.UnknownName as exc:
             b.problems.append(f"COST: {exc}")
         else:
@@ -155,3 +205,51 @@ def bind(ns: Namespace) -> Bindings:
         b.delta = "delta"
         b.found.append("delta")
     return b
+
+
+#: How many parameter values ``gradspec verify`` draws per parameterised entry, besides the
+#: defaults; quick and ci draw them derandomized (the same values every run).
+DRAWS = {"quick": 1, "ci": 2, "thorough": 4}
+
+
+def draw_values(entry: Activation | Cost, profile: str) -> list[dict[str, float]]:
+    """Parameter values to check ``entry`` at besides its defaults: ``DRAWS[profile]`` points
+    of each parameter's ``draw`` range, log-uniform (scale parameters), three significant
+    digits (readable ids).  Seeded by the entry's name in quick and ci; thorough draws afresh."""
+    seed = zlib.crc32(f"{entry.name}:{profile}".encode()) if profile != "thorough" else None
+    rng = random.Random(seed)
+    out = []
+    for _ in range(DRAWS.get(profile, 1)):
+        values = {}
+        for p in entry.params:
+            lo, hi = p.draw
+            v = lo * (hi / lo) ** rng.random() if lo > 0 else rng.uniform(lo, hi)
+            values[p.name] = float(f"{v:.3g}")
+        if values != entry.defaults:
+            out.append(values)
+    return out
+
+
+def drawn(b: Bindings, profile: str) -> list[ActivationBinding | CostBinding]:
+    """Extra bindings of a built-in implementation: each parameterised entry it binds, at the
+    values :func:`draw_values` gives, its functions called with them as keyword arguments
+    (the bound protocol names ``leaky_relu_der[slope=0.2]`` of :class:`ModuleNamespace`)."""
+    out: list[ActivationBinding | CostBinding] = []
+    for binding in (*b.activations, *b.costs):
+        entry = binding.entry
+        if not entry.params or binding.label or binding.derivatives_only:
+            continue
+        for values in draw_values(entry, profile):
+            bound = entry.bind(values)
+            inner = bound.id[len(bound.name) :]
+
+            def name(fn: str | None, inner: str = inner) -> str | None:
+                return None if fn is None else fn + inner
+
+            changes = {
+                f.name: name(getattr(binding, f.name))
+                for f in dataclasses.fields(binding)
+                if f.name in ("forward", "der", "der2", "der_output", "value")
+            }
+            out.append(dataclasses.replace(binding, entry=bound, **changes))
+    return out

@@ -17,7 +17,7 @@ from gradspec.conformance.targets import autodiff, framework_nets
 from gradspec.conformance.targets.autodiff import Derived, add_extras
 from gradspec.conformance.targets.framework_nets import NetSetup
 from gradspec.conformance.targets.framework_ns import FrameworkNamespace
-from gradspec.conformance.targets.namespace import Bindings, ModuleNamespace, bind
+from gradspec.conformance.targets.namespace import Bindings, ModuleNamespace, bind, read_params
 from gradspec.conformance.targets.networks import (
     NETWORK_NAMES,
     OPTIONAL_NETWORK_NAMES,
@@ -56,6 +56,9 @@ class Target:
     close: Callable[[], None] = _nothing
     routes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Built-ins: besides the defaults, each parameterised entry is checked at values drawn
+    #: per profile (:func:`.namespace.drawn`), its functions called with them.
+    draws_params: bool = False
 
     @property
     def declared_dtypes(self) -> object:
@@ -82,7 +85,8 @@ def third_party(
     are diagnosed.  ``derived``: the derivatives ``ns`` offers by autodiff (``route``).
     ``network``: a torch module or JAX pytree network adapted to the flat protocol
     (:mod:`.framework_nets`).  UsageError (one line) when it offers nothing checkable."""
-    bindings = bind(ns)
+    declared = read_params(ns)
+    bindings = bind(ns, declared)
     add_extras(bindings, list(derived))
     problems = list(bindings.problems)
     names = ns.names()
@@ -121,8 +125,24 @@ def third_party(
         diagnose=True,
         close=close,
         routes=routes,
-        notes=list(network.notes) if network is not None else [],
+        notes=[*(network.notes if network is not None else ()), *_param_notes(bindings)],
     )
+
+
+def _param_notes(b: Bindings) -> list[str]:
+    """What the report says of each parameterised entry checked: the values, and whether
+    they were declared (``PARAMS``) or are the registry's defaults."""
+    out = []
+    for binding in (*b.activations, *b.costs):
+        e = binding.entry
+        if not e.params or binding.derivatives_only:
+            continue
+        values = ", ".join(f"{k} = {spec.format_value(v)}" for k, v in e.values.items())
+        how = (
+            "declared in PARAMS" if e.explicit else "the registry's default; PARAMS declares others"
+        )
+        out.append(f"{e.name} checked at {values} ({how})")
+    return out
 
 
 def _arch(ns: Namespace, problems: list[str]) -> Arch | None:
@@ -210,7 +230,7 @@ def in_process(code: Any, label: str | None = None, device: str = "cpu") -> Targ
     if framework is None or framework == "numpy":
         return third_party(ns)
     fns = FrameworkNamespace(code, name, framework, device)
-    derived = autodiff.plan(fns.names(), fns.constant("COST"))
+    derived = autodiff.plan(fns.names(), fns.constant("COST"), read_params(fns))
     fns.add_derived(derived)
     net = None
     if framework_nets.wants_network(str(framework), fns.names()):

@@ -1,6 +1,6 @@
 """torch F.elu(alpha=0.5) declared as the spec's elu (alpha 1); the derivative comes from
 torch.autograd (0.5 exp(z) for z < 0)."""
-# expect: fail declared_function_differs
+# expect: fail parameter_mismatch
 # only: activations
 # requires: torch
 

@@ -1,6 +1,6 @@
 """torch F.huber_loss(delta=2.0, reduction="none") declared as the spec's huber (delta 1):
 quadratic up to |r| = 2 and slope 2 beyond.  The derivative comes from torch.autograd."""
-# expect: fail declared_function_differs
+# expect: fail parameter_mismatch
 # only: costs
 # requires: torch
 

@@ -1,6 +1,6 @@
 """torch F.softplus(beta=2) = log(1 + exp(2 z)) / 2 declared as the spec's softplus
 (beta 1); the derivative, sigmoid(2 z), comes from torch.autograd."""
-# expect: fail declared_function_differs
+# expect: fail parameter_mismatch
 # only: activations
 # requires: torch
 

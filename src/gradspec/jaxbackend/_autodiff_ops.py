@@ -32,10 +32,10 @@ PRECISION_NOTES = {
 
 
 def d1(f):
-    """Elementwise f' by forward mode: jvp along ones."""
+    """Elementwise f' by forward mode: jvp along ones (parameters: keyword constants)."""
 
-    def der(z):
-        return jax.jvp(f, (z,), (jnp.ones_like(z),))[1]
+    def der(z, **params):
+        return jax.jvp(lambda z_: f(z_, **params), (z,), (jnp.ones_like(z),))[1]
 
     return der
 
@@ -47,8 +47,8 @@ def d2(f):
 def d1_cost(c):
     """dC/da of an elementwise cost: jvp in a along ones, y held fixed."""
 
-    def der(a, y):
-        return jax.jvp(lambda a_: c(a_, y), (a,), (jnp.ones_like(a),))[1]
+    def der(a, y, **params):
+        return jax.jvp(lambda a_: c(a_, y, **params), (a,), (jnp.ones_like(a),))[1]
 
     return der
 
@@ -58,8 +58,8 @@ def d2_cost(c):
 
 
 def der_output(f, inverse):
-    """f' as a function of the output: d1(f) at the preimage ``inverse(a)``."""
-    return lambda a: d1(f)(inverse(a))
+    """f' as a function of the output: d1(f) at the preimage ``inverse(a, **params)``."""
+    return lambda a, **params: d1(f)(inverse(a, **params), **params)
 
 
 def jacobian(f):
@@ -122,6 +122,11 @@ def _softplus_poisson_of_z(z, y):
 
 #: The cost as a function of z rewritten in log space, for pairs where a = f(z) saturates:
 #: an implementation choice of this backend.  A pair without one composes C(f(z), y).
+def _focal_of_logs(la, lu, y, g=_ops._GAMMA):
+    """-y (1-a)^g log a - (1-y) a^g log(1-a) from log a and log(1 - a) (powers as exp)."""
+    return -y * jnp.exp(g * lu) * la - (1.0 - y) * jnp.exp(g * la) * lu
+
+
 _STABLE_COST_OF_Z = {
     "sigmoid+log_loss": _ops.log_loss_logits,  # -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
     "sigmoid+cross_entropy": lambda z, y: y * _ops.softplus(-z),  # -y log s(z)
@@ -132,6 +137,10 @@ _STABLE_COST_OF_Z = {
     "softplus+poisson_nll": _softplus_poisson_of_z,
     "softmax+kl_div": lambda z, y: xlogy(y, y) - y * _ops.log_softmax(z),
     "softmax+poisson_nll": lambda z, y: _ops.softmax(z) - y * _ops.log_softmax(z),
+    "sigmoid+focal": lambda z, y: _focal_of_logs(-_ops.softplus(-z), -_ops.softplus(z), y),
+    "softmax+focal": lambda z, y: _focal_of_logs(
+        _ops.log_softmax(z), _ops._log_one_minus_softmax(z), y
+    ),
 }
 
 

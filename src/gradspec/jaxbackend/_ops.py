@@ -9,6 +9,7 @@ Constants are Python floats (weakly typed), so float32 inputs stay float32 even 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -18,12 +19,10 @@ from jax.scipy.special import erfc, xlog1py, xlogy
 
 from gradspec import spec
 from gradspec.spec import (
-    ELU_ALPHA,
     GELU_TANH_CUBIC,
-    HUBER_DELTA,
-    LEAKY_SLOPE,
     SELU_ALPHA,
     SELU_LAMBDA,
+    default,
 )
 
 from . import _sympy
@@ -32,6 +31,16 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_CLIP = 30.0  # sigmoid(2u) is exactly 0 or 1 beyond; no z^3 overflow
+#: Parameter defaults, read from the registry.  Parameters are keyword arguments the
+#: protocol layer passes as static (Python floats, weakly typed: float32 stays float32).
+_SLOPE = default("leaky_relu", "slope")
+_ALPHA = default("elu", "alpha")
+_BETA = default("softplus", "beta")
+_DELTA = default("huber", "delta")
+_CELU_ALPHA = default("celu", "alpha")
+_HS_SLOPE = default("hard_sigmoid", "slope")
+_L1_BETA = default("smooth_l1", "beta")
+_GAMMA = default("focal", "gamma")
 
 
 def _keep_nan(out, x):
@@ -141,68 +150,83 @@ def relu_der_output(a):
     return _keep_nan(jnp.where(a <= 0, jnp.zeros_like(a), jnp.ones_like(a)), a)
 
 
-def leaky_relu(z):
+def leaky_relu(z, slope=_SLOPE):
     """z if z >= 0 else slope z; autodiff picks the z >= 0 branch at 0: derivative 1."""
-    return jnp.where(z >= 0, z, LEAKY_SLOPE * z)
+    return jnp.where(z >= 0, z, slope * z)
 
 
-def leaky_relu_der(z):
-    return _keep_nan(jnp.where(z >= 0, jnp.ones_like(z), jnp.full_like(z, LEAKY_SLOPE)), z)
+def leaky_relu_der(z, slope=_SLOPE):
+    return _keep_nan(jnp.where(z >= 0, jnp.ones_like(z), jnp.full_like(z, slope)), z)
 
 
-leaky_relu_der2 = identity_der2
+def leaky_relu_der2(z, slope=_SLOPE):
+    return identity_der2(z)
 
 
-def leaky_relu_der_output(a):
-    return _keep_nan(jnp.where(a < 0, jnp.full_like(a, LEAKY_SLOPE), jnp.ones_like(a)), a)
+def leaky_relu_der_output(a, slope=_SLOPE):
+    return _keep_nan(jnp.where(a < 0, jnp.full_like(a, slope), jnp.ones_like(a)), a)
 
 
 # ---------------------------------------------------------------- softplus
-@jax.custom_jvp
-def softplus(z):
-    """max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): no overflow; derivative sigma(z)."""
-    return jnp.maximum(z, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _softplus(z, beta):
+    """(max(u, 0) + log1p(exp(-|u|))) / beta, u = beta z: no overflow; derivative
+    sigma(beta z).  beta is static (a Python float), not differentiated."""
+    u = beta * z
+    return (jnp.maximum(u, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(u)))) / beta
 
 
-@softplus.defjvp
-def _softplus_jvp(primals, tangents):
+@_softplus.defjvp
+def _softplus_jvp(beta, primals, tangents):
     (z,), (t,) = primals, tangents
-    return softplus(z), t * sigmoid(z)
+    return _softplus(z, beta), t * sigmoid(beta * z)
 
 
-softplus_der = sigmoid
-softplus_der2 = sigmoid_der
+def softplus(z, beta=_BETA):
+    return _softplus(z, beta)
 
 
-def softplus_der_output(a):
-    return -jnp.expm1(-a)
+def softplus_der(z, beta=_BETA):
+    return sigmoid(beta * z)
+
+
+def softplus_der2(z, beta=_BETA):
+    return beta * sigmoid_der(beta * z)
+
+
+def softplus_der_output(a, beta=_BETA):
+    return -jnp.expm1(-beta * a)
 
 
 # ---------------------------------------------------------------- elu
-def elu_der(z):
+def elu_der(z, alpha=_ALPHA):
     """alpha exp(z) for z < 0 else 1; exp sees min(z, 0) only, so no overflow in either branch."""
-    return _keep_nan(jnp.where(z < 0, ELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0)), 1.0), z)
+    return _keep_nan(jnp.where(z < 0, alpha * jnp.exp(jnp.minimum(z, 0.0)), 1.0), z)
 
 
-@jax.custom_jvp
-def elu(z):
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _elu(z, alpha):
     """alpha expm1(z) for z < 0 else z; the negative branch only ever sees min(z, 0)."""
-    return jnp.where(z < 0, ELU_ALPHA * jnp.expm1(jnp.minimum(z, 0.0)), z)
+    return jnp.where(z < 0, alpha * jnp.expm1(jnp.minimum(z, 0.0)), z)
 
 
-@elu.defjvp
-def _elu_jvp(primals, tangents):
+@_elu.defjvp
+def _elu_jvp(alpha, primals, tangents):
     (z,), (t,) = primals, tangents
-    return elu(z), t * elu_der(z)
+    return _elu(z, alpha), t * elu_der(z, alpha)
 
 
-def elu_der2(z):
+def elu(z, alpha=_ALPHA):
+    return _elu(z, alpha)
+
+
+def elu_der2(z, alpha=_ALPHA):
     """alpha exp(z) for z < 0 else 0 (at the kink z = 0: 0, inside the accepted [0, alpha])."""
-    return _keep_nan(jnp.where(z < 0, ELU_ALPHA * jnp.exp(jnp.minimum(z, 0.0)), 0.0), z)
+    return _keep_nan(jnp.where(z < 0, alpha * jnp.exp(jnp.minimum(z, 0.0)), 0.0), z)
 
 
-def elu_der_output(a):
-    return _keep_nan(jnp.where(a < 0, a + ELU_ALPHA, jnp.ones_like(a)), a)
+def elu_der_output(a, alpha=_ALPHA):
+    return _keep_nan(jnp.where(a < 0, a + alpha, jnp.ones_like(a)), a)
 
 
 # ---------------------------------------------------------------- gelu
@@ -377,6 +401,56 @@ def hard_swish_der2(z):
     return _keep_nan(jnp.where((z >= -3.0) & (z <= 3.0), 1.0 / 3.0, 0.0), z)
 
 
+# ---------------------------------------------------------------- celu, hard_sigmoid
+def celu_der(z, alpha=_CELU_ALPHA):
+    """exp(z / alpha) for z < 0 else 1; exp sees min(z, 0) only."""
+    return _keep_nan(jnp.where(z < 0, jnp.exp(jnp.minimum(z, 0.0) / alpha), 1.0), z)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _celu(z, alpha):
+    """alpha expm1(min(z, 0) / alpha) for z < 0 else z (no overflow in the unused branch)."""
+    return jnp.where(z < 0, alpha * jnp.expm1(jnp.minimum(z, 0.0) / alpha), z)
+
+
+@_celu.defjvp
+def _celu_jvp(alpha, primals, tangents):
+    (z,), (t,) = primals, tangents
+    return _celu(z, alpha), t * celu_der(z, alpha)
+
+
+def celu(z, alpha=_CELU_ALPHA):
+    return _celu(z, alpha)
+
+
+def celu_der2(z, alpha=_CELU_ALPHA):
+    """exp(z / alpha) / alpha for z < 0 else 0 (0 at the kink, inside [0, 1/alpha])."""
+    return _keep_nan(jnp.where(z < 0, jnp.exp(jnp.minimum(z, 0.0) / alpha) / alpha, 0.0), z)
+
+
+def celu_der_output(a, alpha=_CELU_ALPHA):
+    # (a + alpha) / alpha, not a / alpha + 1: a static alpha's division becomes a product
+    # with a rounded 1 / alpha, and a saturated a = -alpha would leave 1e-17 instead of 0
+    return _keep_nan(jnp.where(a < 0, (a + alpha) / alpha, jnp.ones_like(a)), a)
+
+
+def hard_sigmoid(z, slope=_HS_SLOPE):
+    """clip(slope z + 1/2, 0, 1) with the middle piece on the open |z| < 1 / (2 slope):
+    autodiff gives 0 at the kinks, as the hand-written derivative and the reference (inside
+    the accepted [0, slope]); jnp.clip's tie rule would give half the slope."""
+    inside = jnp.abs(z) < 0.5 / slope
+    return _keep_nan(jnp.where(inside, slope * z + 0.5, jnp.where(z < 0, 0.0, 1.0)), z)
+
+
+def hard_sigmoid_der(z, slope=_HS_SLOPE):
+    inside = jnp.abs(z) < 0.5 / slope  # the kinks themselves (as the reference)
+    return _keep_nan(jnp.where(inside, jnp.full_like(z, slope), jnp.zeros_like(z)), z)
+
+
+def hard_sigmoid_der2(z, slope=_HS_SLOPE):
+    return identity_der2(z)
+
+
 # ---------------------------------------------------------------- log_sigmoid
 def log_sigmoid(z):
     """-softplus(-z) (never log of an underflowed sigmoid); derivative sigmoid(-z)."""
@@ -489,20 +563,61 @@ def absolute_der2(a, y):
     return _keep_nan(_const(a, 0.0), y)
 
 
-def huber(a, y):
+def huber(a, y, delta=_DELTA):
     r = a - y
     ar = _abs(r)
-    return jnp.where(ar <= HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (ar - 0.5 * HUBER_DELTA))
+    return jnp.where(ar <= delta, 0.5 * r * r, delta * (ar - 0.5 * delta))
 
 
-def huber_der(a, y):
-    return jnp.clip(a - y, -HUBER_DELTA, HUBER_DELTA)
+def huber_der(a, y, delta=_DELTA):
+    return jnp.clip(a - y, -delta, delta)
 
 
-def huber_der2(a, y):
+def huber_der2(a, y, delta=_DELTA):
     """1 inside |r| <= delta (including the kinks, inside the accepted [0, 1]), else 0."""
     r = a - y
-    return _keep_nan(jnp.where(jnp.abs(r) <= HUBER_DELTA, jnp.ones_like(r), jnp.zeros_like(r)), r)
+    return _keep_nan(jnp.where(jnp.abs(r) <= delta, jnp.ones_like(r), jnp.zeros_like(r)), r)
+
+
+def smooth_l1(a, y, beta=_L1_BETA):
+    d = a - y
+    ad = _abs(d)
+    return jnp.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+
+
+def smooth_l1_der(a, y, beta=_L1_BETA):
+    return jnp.clip((a - y) / beta, -1.0, 1.0)
+
+
+def smooth_l1_der2(a, y, beta=_L1_BETA):
+    """1/beta inside |r| < beta, else 0 (0 at the kinks, inside the accepted [0, 1/beta])."""
+    r = a - y
+    inside = jnp.full_like(r, 1.0 / beta)
+    return _keep_nan(jnp.where(jnp.abs(r) < beta, inside, jnp.zeros_like(r)), r)
+
+
+def focal(a, y, gamma=_GAMMA):
+    """-y (1-a)^gamma log a - (1-y) a^gamma log1p(-a); xlogy: a zero weight gives 0."""
+    u = 1.0 - a
+    return -(xlogy(y * u**gamma, a) + xlog1py((1.0 - y) * a**gamma, -a))
+
+
+def focal_der(a, y, gamma=_GAMMA):
+    """y (gamma u^gamma (log a / u) - u^gamma / a) + (1-y) (a^gamma / u - gamma a^gamma
+    (log u / a)), u = 1 - a: the modulating factor's derivative included."""
+    u = 1.0 - a
+    pos = gamma * u**gamma * (jnp.log(a) / u) - u**gamma / a
+    neg = a**gamma / u - gamma * a**gamma * (jnp.log1p(-a) / a)
+    return y * pos + (1.0 - y) * neg
+
+
+def focal_der2(a, y, gamma=_GAMMA):
+    u = 1.0 - a
+    g = gamma
+    la, lu = jnp.log(a), jnp.log1p(-a)
+    pos = -g * (g - 1.0) * u**g * la / (u * u) + 2.0 * g * u**g / (u * a) + u**g / (a * a)
+    neg = -g * (g - 1.0) * a**g * lu / (a * a) + 2.0 * g * a**g / (a * u) + a**g / (u * u)
+    return y * pos + (1.0 - y) * neg
 
 
 def log_loss(a, y):
@@ -734,6 +849,43 @@ def _softmax_poisson_delta(z, y):
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
 
+def _focal_own(la, lu, y, g):
+    """The focal loss's dC/da times a (1 - a), from log a and log(1 - a): finite where a or
+    1 - a rounds to 0 (the division by them cancelled by hand)."""
+    a, u = jnp.exp(la), jnp.exp(lu)
+    u_lu = jnp.where(u > 0, u * lu, 0.0)
+    pos = g * u**g * a * la - u ** (g + 1.0)
+    return y * pos + (1.0 - y) * (a ** (g + 1.0) - g * a**g * u_lu)
+
+
+def _sigmoid_focal_delta(z, y):
+    # log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z)
+    return _focal_own(-softplus(-z), -softplus(z), y, _GAMMA)
+
+
+def _log_one_minus_softmax(z):
+    """log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp z (no 1 - a rounding)."""
+    k = z.shape[-1]
+    others = jnp.where(jnp.eye(k, dtype=bool), -jnp.inf, z[..., None, :])
+    return jax.nn.logsumexp(others, axis=-1) - jax.nn.logsumexp(z, axis=-1, keepdims=True)
+
+
+def _softmax_focal_delta(z, y):
+    """sum_i C'(a_i) a_i (delta_ij - a_j): the i = j term is the sigmoid one; for i != j,
+    a_j / (1 - a_i) <= 1 is formed in logs, so no term divides by a rounded 1 - a_i."""
+    g = _GAMMA
+    la, lu = log_softmax(z), _log_one_minus_softmax(z)
+    a, u = jnp.exp(la), jnp.exp(lu)
+    own = _focal_own(la, lu, y, g)
+    base = y * (g * u**g * a * la - u ** (g + 1.0)) + (1.0 - y) * a ** (g + 1.0)
+    ratio = jnp.exp(la[..., None, :] - lu[..., :, None])  # [i, j] = a_j / (1 - a_i)
+    cross = (
+        -ratio * base[..., :, None] + a[..., None, :] * ((1.0 - y) * g * a**g * lu)[..., :, None]
+    )
+    cross = jnp.where(jnp.eye(z.shape[-1], dtype=bool), 0.0, cross)
+    return own + jnp.sum(cross, axis=-2)
+
+
 #: This backend's own stable forms of dC/dz for some pairs (an implementation choice); they
 #: take precedence over the registry's closed form.  Any other pair uses its closed form where
 #: the registry claims one, else the chain rule.
@@ -746,6 +898,8 @@ _STABLE_DELTA = {
     "sigmoid+poisson_nll": _sigmoid_poisson_delta,
     "softplus+poisson_nll": _softplus_poisson_delta,
     "softmax+poisson_nll": _softmax_poisson_delta,
+    "sigmoid+focal": _sigmoid_focal_delta,
+    "softmax+focal": _softmax_focal_delta,
 }
 
 

@@ -10,6 +10,7 @@ backend does not implement is simply absent (aliases of it too).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -118,13 +119,25 @@ def run_bucketed(
     return res[:n].reshape(lead + res.shape[1:])
 
 
-def _wrap(name: str, jitted: Callable, argnames: tuple[str, ...], vector: bool, device):
-    def fn(*args):
+def _wrap(
+    name: str,
+    jitted: Callable,
+    argnames: tuple[str, ...],
+    vector: bool,
+    device,
+    params: tuple[str, ...] = (),
+):
+    def fn(*args, **values):
         if len(args) != len(argnames):
             raise TypeError(f"{name}() takes {len(argnames)} arguments ({', '.join(argnames)})")
+        unknown = sorted(set(values) - set(params))
+        if unknown:
+            raise TypeError(f"{name}() has no parameter {unknown[0]!r}")
         arrays, dtype = as_arrays(name, argnames, args)
         check_shapes(name, argnames, arrays, vector)
-        return run_bucketed(jitted, arrays, dtype, vector, device)
+        # parameters are static: one compilation per value, the value a weakly typed constant
+        f = functools.partial(jitted, **{k: float(v) for k, v in values.items()})
+        return run_bucketed(f if values else jitted, arrays, dtype, vector, device)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = jitted.__doc__
@@ -189,6 +202,14 @@ def protocol_table(ops: dict[str, Callable]) -> list[tuple[str, Callable, tuple,
     ]
 
 
+def _param_names(name: str) -> tuple[str, ...]:
+    """The registry parameters of the entry a protocol name belongs to (keyword arguments)."""
+    for e in (*spec.ACTIVATIONS, *spec.COSTS):
+        if name in spec.protocol_names(e):
+            return tuple(p.name for p in e.params)
+    return ()
+
+
 def _aliases() -> dict[str, str]:
     """alias protocol name -> canonical protocol name (silu -> swish, bce_der -> log_loss_der)."""
     return {
@@ -203,7 +224,8 @@ def jit_all(ops: dict[str, Callable]) -> dict[str, Callable]:
     """
     raw: dict[str, Callable] = {}
     for name, f, _argn, _vec in protocol_table(ops):
-        raw[name] = jax.jit(f)
+        params = _param_names(name)
+        raw[name] = jax.jit(f, static_argnames=params) if params else jax.jit(f)
     raw["reduce"] = jax.jit(ops["reduce"], static_argnums=1)
     raw["reduce_der"] = jax.jit(ops["reduce_der"], static_argnums=(1, 2))
     raw["delta"] = jax.jit(ops["delta"], static_argnums=(0, 1))
@@ -219,7 +241,7 @@ def wrap_all(ops: dict[str, Callable], raw: dict[str, Callable], device=None) ->
     """NumPy-facing wrappers around ``raw`` (from :func:`jit_all`), optionally on ``device``."""
     wrapped: dict[str, Callable] = {}
     for name, _f, argn, vec in protocol_table(ops):
-        wrapped[name] = _wrap(name, raw[name], argn, vec, device)
+        wrapped[name] = _wrap(name, raw[name], argn, vec, device, _param_names(name))
     for name in ("reduce", "reduce_der"):
         wrapped[name] = _wrap_reduce(name, raw[name], device)
     wrapped["delta"] = _wrap_delta(raw["_delta_zy"], set(ops), device)

@@ -25,10 +25,20 @@ def closed_form(activation: str, cost: str) -> Callable:
     return sp.lambdify((spec.A, spec.Y), expr, modules="jax")
 
 
-@functools.cache
 def inverse(activation: str) -> Callable | None:
-    """z = f^-1(a) from ``Activation.inverse``, or None where the registry declares none."""
-    expr = spec.activation(activation).inverse
-    if expr is None:
+    """z = f^-1(a, **params) from ``Activation.inverse`` at the parameter values (the
+    defaults when none are given), or None where the registry declares none."""
+    entry = spec.activation(activation)
+    if entry.inverse is None:
         return None
-    return sp.lambdify(spec.A, expr, modules="jax")
+
+    def inv(a, **params):
+        bound = entry.bind(params).id if params else entry.name
+        return _inverse_at(bound)(a)
+
+    return inv
+
+
+@functools.cache
+def _inverse_at(activation_id: str) -> Callable:
+    return sp.lambdify(spec.A, spec.activation(activation_id).inverse, modules="jax")

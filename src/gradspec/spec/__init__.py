@@ -12,9 +12,28 @@ allowed (:func:`validate_output_layer`), the inverse used for output-form deriva
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Mapping
+
 import sympy as sp
 
-from ._types import REALS, A, Activation, Cost, Interval, Kink, Pair, Reduction, Y, Z, closed
+from ._types import (
+    REALS,
+    A,
+    Activation,
+    Cost,
+    Interval,
+    InvalidParameter,
+    Kink,
+    Pair,
+    Param,
+    Reduction,
+    Y,
+    Z,
+    closed,
+    format_value,
+)
 from .activations import (
     ACTIVATIONS,
     ELU_ALPHA,
@@ -45,8 +64,10 @@ __all__ = [
     "Activation",
     "Cost",
     "Interval",
+    "InvalidParameter",
     "Kink",
     "Pair",
+    "Param",
     "Reduction",
     "UnknownName",
     "Y",
@@ -54,10 +75,15 @@ __all__ = [
     "activation",
     "alias_names",
     "all_protocol_names",
+    "bind",
     "closed",
     "closed_form_expr",
     "cost",
+    "default",
+    "format_value",
     "pair",
+    "parameterised",
+    "parse_id",
     "protocol_names",
     "reduction",
     "validate_output_layer",
@@ -86,22 +112,75 @@ _COST = _index(COSTS)
 _RED = _index(REDUCTIONS)
 
 
+_ID = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(.*)\]$")
+
+
+def parse_id(text: str) -> tuple[str, dict[str, str]]:
+    """``leaky_relu[slope=0.2]`` -> ("leaky_relu", {"slope": "0.2"}); a plain name has none."""
+    m = _ID.match(text)
+    if m is None:
+        return text, {}
+    values = {}
+    for part in filter(None, (p.strip() for p in m.group(2).split(","))):
+        key, eq, value = part.partition("=")
+        if not eq:
+            raise InvalidParameter(f"{text}: write parameters as name=value, not {part!r}")
+        values[key.strip()] = value.strip()
+    return m.group(1), values
+
+
 def _lookup(table: dict, name: str, what: str):
+    base, values = parse_id(name)
     try:
-        return table[name]
+        entry = table[base]
     except KeyError:
         names = ", ".join(sorted({e.name for e in table.values()}))
-        raise UnknownName(f"unknown {what} {name!r}; known: {names}") from None
+        raise UnknownName(f"unknown {what} {base!r}; known: {names}") from None
+    return _bound(what, entry.name, tuple(values.items())) if values else entry
+
+
+@functools.cache
+def _bound(what: str, name: str, values: tuple) -> Activation | Cost:
+    """Bound entries by name and values (entries themselves are unhashable)."""
+    table = _ACT if what == "activation" else _COST
+    return table[name].bind(dict(values))
 
 
 def activation(name: str) -> Activation:
-    """The activation entry called ``name`` (or one of its aliases)."""
+    """The activation entry called ``name`` (or one of its aliases), or bound at the values an
+    id gives (``leaky_relu[slope=0.2]``)."""
     return _lookup(_ACT, name, "activation")
 
 
 def cost(name: str) -> Cost:
-    """The cost entry called ``name`` (or one of its aliases)."""
+    """The cost entry called ``name`` (or one of its aliases), or bound at the values an id
+    gives (``huber[delta=2]``)."""
     return _lookup(_COST, name, "cost")
+
+
+def default(entry_name: str, param: str) -> float:
+    """The registry's default of one parameter (implementations' keyword defaults read it
+    here, so the value is written once)."""
+    table = _ACT if entry_name in _ACT else _COST
+    for p in table[entry_name].params:
+        if p.name == param:
+            return p.default
+    raise UnknownName(f"{entry_name} has no parameter {param!r}")
+
+
+def parameterised() -> tuple[Activation | Cost, ...]:
+    """The entries with parameters, in registry order."""
+    return tuple(e for e in (*ACTIVATIONS, *COSTS) if e.params)
+
+
+def bind(entry_name: str, values: Mapping[str, object]) -> Activation | Cost:
+    """The activation or cost called ``entry_name`` bound at ``values`` (one-line
+    :class:`InvalidParameter` or :class:`UnknownName` otherwise)."""
+    table = _ACT if entry_name in _ACT else _COST if entry_name in _COST else None
+    if table is None:
+        names = ", ".join(sorted(e.name for e in (*ACTIVATIONS, *COSTS)))
+        raise UnknownName(f"unknown function {entry_name!r}; known: {names}")
+    return table[entry_name].bind(values)
 
 
 def reduction(name: str) -> Reduction:
@@ -141,10 +220,17 @@ _PAIR = {p.name: p for p in PAIRS}
 
 
 def pair(activation_name: str, cost_name: str) -> Pair:
-    """The pair of an output activation and a cost."""
+    """The pair of an output activation and a cost (either may be a bound id)."""
     act = activation(activation_name)
     c = cost(cost_name)
+    if act.explicit or c.explicit:
+        return _bound_pair(act.id, c.id)
     return _PAIR[f"{act.name}+{c.name}"]
+
+
+@functools.cache
+def _bound_pair(activation_id: str, cost_id: str) -> Pair:
+    return _make_pair(activation(activation_id), cost(cost_id))
 
 
 def validate_output_layer(activation_name: str, cost_name: str) -> tuple[Activation, Cost]:
@@ -215,7 +301,14 @@ def closed_form_expr(p: Pair, *, evaluate: bool = True) -> sp.Expr | None:
 
 
 def _check_references() -> None:
-    """Names one entry gives for another must exist (checked once, at import)."""
+    """Names one entry gives for another must exist, and no activation parameter shares its
+    SymPy symbol with a cost parameter (their pairs are derived in both; checked once, at
+    import)."""
+    act_symbols = {p.symbol.name for a in ACTIVATIONS for p in a.params}
+    for c in COSTS:
+        for p in c.params:
+            if p.symbol.name in act_symbols:
+                raise ValueError(f"{c.name}: give parameter {p.name} a symbol_name of its own")
     for c in COSTS:
         for name in (c.fuses, *c.closed_forms):
             if name is not None and name == c.fuses and name in FUSED_LINKS:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import sympy as sp
@@ -100,8 +101,156 @@ class Kink:
 Stability = str  # free-text notes on stable evaluation, rendered into the docs
 
 
+class InvalidParameter(ValueError):
+    """A parameter value an entry does not accept (unknown name, non-finite, out of range)."""
+
+
 @dataclass(frozen=True)
-class Activation:
+class Param:
+    """A named parameter of an entry: its default, the values it may take and what it means.
+
+    The entry's expressions are written in :attr:`symbol` (a SymPy symbol named ``symbol_name``,
+    default the parameter's name, positive where ``valid`` is); the derivations stay symbolic
+    in it and the truth is evaluated at the bound value.  ``draw`` is the range ``gradspec
+    verify`` draws values from (inside ``valid``, which may be unbounded).
+    """
+
+    name: str
+    default: float
+    valid: Interval
+    doc: str
+    draw: tuple[float, float]
+    symbol_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.valid.contains(self.default):
+            raise ValueError(f"{self.name}: default {self.default} outside {self.valid}")
+        if not (self.valid.contains(self.draw[0]) and self.valid.contains(self.draw[1])):
+            raise ValueError(f"{self.name}: draw range {self.draw} outside {self.valid}")
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        positive = self.valid.lo > 0 or (self.valid.lo == 0 and not self.valid.lo_closed)
+        if positive:
+            return sp.Symbol(self.symbol_name or self.name, positive=True)
+        if self.valid.lo >= 0:
+            return sp.Symbol(self.symbol_name or self.name, nonnegative=True)
+        return sp.Symbol(self.symbol_name or self.name, real=True)
+
+    def check(self, entry: str, value: object) -> float:
+        """``value`` as a float, or :class:`InvalidParameter` with a one-line reason."""
+        try:
+            v = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InvalidParameter(
+                f"{entry}: parameter {self.name} must be a number, not {value!r}"
+            ) from None
+        if isinstance(value, bool) or not math.isfinite(v) or not self.valid.contains(v):
+            raise InvalidParameter(
+                f"{entry}: parameter {self.name} = {value!r} is outside its valid range "
+                f"{self.valid} ({self.doc})"
+            )
+        return v
+
+
+def format_value(v: float) -> str:
+    """A parameter value as ids show it: the shortest text that reads back exactly."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _sympy_value(v: float) -> sp.Expr:
+    """A bound value as a SymPy number: the simple fraction it is the float64 of (0.2 -> 1/5,
+    1/6, 0.01 -> 1/100: the function the code means, its float constant one rounding away),
+    else the float64 itself."""
+    exact = sp.Rational(float(v)).limit_denominator(1000)
+    return exact if float(exact) == float(v) else sp.Float(v)
+
+
+#: The expression fields of an entry written in its parameters' symbols.
+_SYMBOLIC_FIELDS = ("expr", "output_derivative", "inverse")
+
+
+def _bind_fields(entry: Any) -> None:
+    """Evaluate a parameterised entry at its values (``__post_init__`` of both entry kinds).
+
+    The expressions as declared (symbolic in the parameters) are kept in ``entry.symbolic``;
+    ``expr``, ``output_derivative`` and ``inverse`` become those expressions at the values,
+    and the fields ``at(values)`` returns (kinks, range, formula, ...) are set from it.
+    """
+    if not entry.params:
+        if entry.values:
+            raise InvalidParameter(f"{entry.name} has no parameters")
+        return
+    names = [p.name for p in entry.params]
+    unknown = sorted(set(entry.values) - set(names))
+    if unknown:
+        raise InvalidParameter(
+            f"{entry.name} has no parameter {unknown[0]!r}; its parameters: {', '.join(names)}"
+        )
+    values = {
+        p.name: p.check(entry.name, entry.values.get(p.name, p.default)) for p in entry.params
+    }
+    symbolic = entry.symbolic
+    if symbolic is None:
+        symbolic = {
+            f: getattr(entry, f) for f in _SYMBOLIC_FIELDS if getattr(entry, f, None) is not None
+        }
+    subs = {p.symbol: _sympy_value(values[p.name]) for p in entry.params}
+    object.__setattr__(entry, "symbolic", symbolic)
+    object.__setattr__(entry, "values", values)
+    for f, e in symbolic.items():
+        object.__setattr__(entry, f, e.subs(subs))
+    if entry.at is not None:
+        for f, v in entry.at(values).items():
+            object.__setattr__(entry, f, v)
+
+
+class _Parameterised:
+    """What both entry kinds share about parameters (fields declared on each dataclass)."""
+
+    name: str
+    params: tuple[Param, ...]
+    values: Mapping[str, float]
+    explicit: bool
+    symbolic: dict[str, sp.Expr] | None
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.params}
+
+    @property
+    def id(self) -> str:
+        """The name, with the values when bound explicitly: ``leaky_relu[slope=0.2]``."""
+        if not self.explicit or not self.params:
+            return self.name
+        inner = ",".join(f"{k}={format_value(v)}" for k, v in self.values.items())
+        return f"{self.name}[{inner}]"
+
+    def bind(self, values: Mapping[str, object]) -> Any:
+        """This entry at ``values`` (the other parameters at their defaults); the result's id
+        shows every value.  :class:`InvalidParameter` for an unknown name or a value out of
+        range."""
+        if not self.params:
+            if values:
+                raise InvalidParameter(f"{self.name} has no parameters")
+            return self
+        merged = {**self.defaults, **dict(values)}
+        return dataclasses.replace(self, values=merged, explicit=True)  # type: ignore[type-var]
+
+    def declared(self, field_name: str) -> Any:
+        """An expression field as declared: symbolic in the parameters."""
+        if self.symbolic and field_name in self.symbolic:
+            return self.symbolic[field_name]
+        return getattr(self, field_name)
+
+    def substitutions(self) -> dict[sp.Symbol, sp.Expr]:
+        """Parameter symbol -> bound value, to evaluate a derived expression."""
+        return {p.symbol: _sympy_value(self.values[p.name]) for p in self.params}
+
+
+@dataclass(frozen=True)
+class Activation(_Parameterised):
     """An activation a = f(z).
 
     Elementwise entries give ``expr`` in the symbol :data:`Z`.  Vector-valued entries (softmax)
@@ -121,7 +270,7 @@ class Activation:
     expr: sp.Expr | None
     range: Interval
     domain: Interval = REALS
-    params: dict[str, float] = field(default_factory=dict)
+    params: tuple[Param, ...] = ()
     kinks: tuple[Kink, ...] = ()
     output_derivative: sp.Expr | None = None
     inverse: sp.Expr | None = None
@@ -133,8 +282,20 @@ class Activation:
     #: ``jacobian_output(a, i, j)`` with ``a`` indexable (symbols or an IndexedBase); the
     #: derivations prove it for K = 3 and render it (softmax: a_i (delta_ij - a_j)).
     jacobian_output: Callable[[object, object, object], sp.Expr] | None = None
+    #: Fixed constants of the definition (selu's lambda and alpha): not parameters.
+    constants: dict[str, float] = field(default_factory=dict)
+    #: The fields that depend on the parameter values: ``at(values)`` -> {field: value}
+    #: (kinks, range, formula, ...).
+    at: Callable[[dict[str, float]], dict[str, Any]] | None = field(default=None, repr=False)
+    #: The bound values, every parameter (defaults filled in); set by binding.
+    values: Mapping[str, float] = field(default_factory=dict)
+    #: Bound by :meth:`bind` (its id shows the values), not the registry's default entry.
+    explicit: bool = False
+    #: The declared expressions, symbolic in the parameters (set on construction).
+    symbolic: dict[str, sp.Expr] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        _bind_fields(self)
         if self.inverse is not None and self.output_derivative is None:
             raise ValueError(f"{self.name}: an inverse only serves the output_derivative form")
 
@@ -148,7 +309,7 @@ class Activation:
 
 
 @dataclass(frozen=True)
-class Cost:
+class Cost(_Parameterised):
     """A cost C(a, y) per element of (prediction a, target y), or per row for vector costs.
 
     ``inputs`` says what the prediction argument is: ``"prediction"`` (an activation output) or
@@ -173,7 +334,7 @@ class Cost:
     expr: sp.Expr | None
     pred_domain: Interval
     target_domain: Interval
-    params: dict[str, float] = field(default_factory=dict)
+    params: tuple[Param, ...] = ()
     kinks: tuple[Kink, ...] = ()
     inputs: Literal["prediction", "logits"] = "prediction"
     fuses: str | None = None
@@ -185,8 +346,20 @@ class Cost:
     kind: Literal["cost"] = "cost"
     kink_variable: Literal["residual", "margin"] = "residual"
     target_labels: tuple[float, ...] = ()
+    #: Fixed constants of the definition (selu's lambda and alpha): not parameters.
+    constants: dict[str, float] = field(default_factory=dict)
+    #: The fields that depend on the parameter values: ``at(values)`` -> {field: value}
+    #: (kinks, range, formula, ...).
+    at: Callable[[dict[str, float]], dict[str, Any]] | None = field(default=None, repr=False)
+    #: The bound values, every parameter (defaults filled in); set by binding.
+    values: Mapping[str, float] = field(default_factory=dict)
+    #: Bound by :meth:`bind` (its id shows the values), not the registry's default entry.
+    explicit: bool = False
+    #: The declared expressions, symbolic in the parameters (set on construction).
+    symbolic: dict[str, sp.Expr] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        _bind_fields(self)
         if (self.inputs == "logits") != (self.fuses is not None):
             raise ValueError(f"{self.name}: a cost on logits (and only one) names what it fuses")
         if self.inputs == "logits" and self.closed_forms:
@@ -250,3 +423,8 @@ class Pair:
     @property
     def name(self) -> str:
         return f"{self.activation.name}+{self.cost.name}"
+
+    @property
+    def id(self) -> str:
+        """The name with the bound values of either entry: ``leaky_relu[slope=0.2]+huber``."""
+        return f"{self.activation.id}+{self.cost.id}"

@@ -7,10 +7,42 @@ import math
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from ._types import REALS, A, Activation, Interval, Kink, Z, closed, open_
+from ._types import REALS, A, Activation, Interval, Kink, Param, Z, closed, open_
 
-LEAKY_SLOPE = 0.01
-ELU_ALPHA = 1.0
+#: Parameters of the activations (the defaults are torch's).
+SLOPE = Param(
+    "slope",
+    0.01,
+    open_(0.0, 1.0),
+    "the slope for z < 0 (torch 0.01, Keras 0.3, TensorFlow 0.2)",
+    draw=(0.01, 0.5),
+)
+ELU_ALPHA_PARAM = Param(
+    "alpha", 1.0, open_(0.0, math.inf), "the saturation value -alpha for z -> -inf", draw=(0.1, 2.0)
+)
+SOFTPLUS_BETA = Param(
+    "beta",
+    1.0,
+    open_(0.0, math.inf),
+    "torch's sharpness: log(1 + exp(beta z)) / beta",
+    draw=(0.25, 4.0),
+)
+CELU_ALPHA = Param(
+    "alpha",
+    1.0,
+    open_(0.0, math.inf),
+    "the saturation value -alpha for z -> -inf, and the scale of z inside exp(z / alpha)",
+    draw=(0.1, 2.0),
+)
+HARD_SIGMOID_SLOPE = Param(
+    "slope",
+    1 / 6,
+    open_(0.0, math.inf),
+    "the slope of the linear middle piece: 1/6 (torch, Keras 3, JAX) or 0.2 (Keras 2, TensorFlow)",
+    draw=(0.1, 0.5),
+)
+LEAKY_SLOPE = SLOPE.default
+ELU_ALPHA = ELU_ALPHA_PARAM.default
 
 #: SELU's fixed constants (Klambauer et al. 2017), to the 31 digits the paper and every
 #: library (torch, JAX, Keras) give them; the registry's expression uses them as exact
@@ -44,14 +76,91 @@ def _log_softmax_jacobian(a: object, i: object, j: object) -> sp.Expr:
     return sp.KroneckerDelta(i, j) - sp.exp(a[j])
 
 
-_slope = sp.Float(LEAKY_SLOPE)
+_slope = SLOPE.symbol
 _selu_lambda = sp.Rational(SELU_LAMBDA_DIGITS)
 _selu_alpha = sp.Rational(SELU_ALPHA_DIGITS)
 _gelu_cubic = sp.Rational("0.044715")  # = GELU_TANH_CUBIC exactly
 _relu6 = sp.Piecewise((0, Z < 0), (6, Z > 6), (Z, True))
-_alpha = sp.Float(ELU_ALPHA)
-# a / slope kept as a division (SymPy would fold it into 100.0 a, another rounding)
-_a_over_slope = sp.Mul(A, sp.Pow(_slope, -1, evaluate=False), evaluate=False)
+_alpha = ELU_ALPHA_PARAM.symbol
+_beta = SOFTPLUS_BETA.symbol
+_celu_alpha = CELU_ALPHA.symbol
+_hs_slope = HARD_SIGMOID_SLOPE.symbol
+
+
+def _celu_at(v: dict[str, float]) -> dict:
+    alpha = v["alpha"]
+    # a / alpha kept as a division in the stable inverse (no rounded 1 / alpha)
+    a_over = sp.Mul(sp.Min(A, 0), sp.Pow(_sympy_number(alpha), -1, evaluate=False), evaluate=False)
+    return {
+        "range": Interval(-alpha, math.inf),
+        "kinks": (
+            Kink(
+                at=0.0,
+                order=2,
+                accepted=(0.0, 1.0 / alpha),
+                note="f' = exp(z / alpha) is continuous at 0 (1 on both sides) but f'' jumps "
+                "from 1/alpha to 0",
+            ),
+        ),
+        "inverse": sp.Piecewise(
+            (_sympy_number(alpha) * log1p(sp.Max(a_over, -1)), A < 0), (A, True)
+        ),
+    }
+
+
+def _hard_sigmoid_at(v: dict[str, float]) -> dict:
+    edge = 0.5 / v["slope"]
+    note = "subdifferential [0, slope]; PyTorch returns 0 (the slope on the open interval)"
+    return {
+        "kinks": (
+            Kink(at=-edge, order=1, accepted=(0.0, v["slope"]), note=note),
+            Kink(at=edge, order=1, accepted=(0.0, v["slope"]), note=note),
+        )
+    }
+
+
+def _sympy_number(v: float) -> sp.Expr:
+    return sp.Integer(int(v)) if float(v).is_integer() else sp.Float(v)
+
+
+def _leaky_at(v: dict[str, float]) -> dict:
+    slope = v["slope"]
+    # a / slope kept as a division (SymPy would fold it into 100.0 a, another rounding)
+    a_over_slope = sp.Mul(A, sp.Pow(sp.Float(slope), -1, evaluate=False), evaluate=False)
+    return {
+        "inverse": sp.Piecewise((a_over_slope, A < 0), (A, True)),
+        "kinks": (
+            Kink(
+                at=0.0,
+                order=1,
+                accepted=(slope, 1.0),
+                note="subdifferential [slope, 1]; PyTorch returns the slope, JAX 1",
+            ),
+        ),
+    }
+
+
+def _elu_at(v: dict[str, float]) -> dict:
+    alpha = v["alpha"]
+    if alpha == 1.0:
+        kink = Kink(
+            at=0.0,
+            order=2,
+            accepted=(0.0, alpha),
+            note="f' is continuous at 0 (alpha = 1) but f'' jumps from alpha to 0",
+        )
+    else:
+        kink = Kink(
+            at=0.0,
+            order=1,
+            accepted=(min(alpha, 1.0), max(alpha, 1.0)),
+            note="f' jumps from alpha to 1 at 0 (alpha != 1): the subdifferential is between them",
+        )
+    return {
+        "range": Interval(-alpha, math.inf),
+        "kinks": (kink,),
+    }
+
 
 ACTIVATIONS: tuple[Activation, ...] = (
     Activation(
@@ -119,48 +228,39 @@ ACTIVATIONS: tuple[Activation, ...] = (
     ),
     Activation(
         name="leaky_relu",
-        formula=f"f(z) = z if z >= 0 else {LEAKY_SLOPE:g} z",
+        formula="f(z) = z if z >= 0 else slope z",
         expr=sp.Piecewise((_slope * Z, Z < 0), (Z, True)),
         range=REALS,
-        params={"slope": LEAKY_SLOPE},
-        kinks=(
-            Kink(
-                at=0.0,
-                order=1,
-                accepted=(LEAKY_SLOPE, 1.0),
-                note="subdifferential [slope, 1]; PyTorch returns the slope, JAX 1",
-            ),
-        ),
+        params=(SLOPE,),
+        at=_leaky_at,
         output_derivative=sp.Piecewise((_slope, A < 0), (1, True)),
-        inverse=sp.Piecewise((_a_over_slope, A < 0), (A, True)),
+        inverse=sp.Piecewise((A / _slope, A < 0), (A, True)),
     ),
     Activation(
         name="softplus",
-        formula="f(z) = log(1 + exp(z))",
-        expr=sp.log(1 + sp.exp(Z)),
+        formula="f(z) = log(1 + exp(beta z)) / beta",
+        expr=sp.log(1 + sp.exp(_beta * Z)) / _beta,
         range=open_(0.0, math.inf),
-        output_derivative=1 - sp.exp(-A),
-        inverse=A + sp.log(-expm1(-A)),  # log(expm1(a)) without overflow for large a
-        stability="Evaluate as max(z, 0) + log1p(exp(-|z|)) (= logaddexp(z, 0)): "
-        "log(1+exp(z)) overflows for z > 709 (float64) / 88 (float32).",
+        params=(SOFTPLUS_BETA,),
+        output_derivative=1 - sp.exp(-_beta * A),
+        # log(expm1(beta a)) / beta without overflow for large a
+        inverse=A + sp.log(-expm1(-_beta * A)) / _beta,
+        stability="Evaluate as max(z, 0) + log1p(exp(-|beta z|)) / beta (= logaddexp(beta z, "
+        "0) / beta): log(1+exp(beta z)) overflows for beta z > 709 (float64) / 88 (float32).  "
+        "PyTorch's softplus is the identity beyond beta z > threshold = 20 (a relative error "
+        "up to 2e-9: a warning in float64).",
     ),
     Activation(
         name="elu",
-        formula=f"f(z) = z if z >= 0 else {ELU_ALPHA:g} (exp(z) - 1)",
+        formula="f(z) = z if z >= 0 else alpha (exp(z) - 1)",
         expr=sp.Piecewise((_alpha * (sp.exp(Z) - 1), Z < 0), (Z, True)),
         range=Interval(-ELU_ALPHA, math.inf),
-        params={"alpha": ELU_ALPHA},
-        kinks=(
-            Kink(
-                at=0.0,
-                order=2,
-                accepted=(0.0, ELU_ALPHA),
-                note="f' is continuous at 0 (alpha = 1) but f'' jumps from alpha to 0",
-            ),
-        ),
+        params=(ELU_ALPHA_PARAM,),
+        at=_elu_at,
         output_derivative=sp.Piecewise((A + _alpha, A < 0), (1, True)),
-        # min(a, 0): the unused branch never sees log1p of a large positive a / alpha
-        inverse=sp.Piecewise((log1p(sp.Min(A, 0) / _alpha), A < 0), (A, True)),
+        # min(a, 0): the unused branch never sees log1p of a large positive a / alpha;
+        # max(., -1): a saturated a = -alpha divided by alpha may round below -1 (alpha != 1)
+        inverse=sp.Piecewise((log1p(sp.Max(sp.Min(A, 0) / _alpha, -1)), A < 0), (A, True)),
         stability="Use expm1(z) on the negative branch and evaluate it only on z < 0: "
         "exp of a large positive z overflows in the unused branch (and NaNs its gradient).",
     ),
@@ -197,7 +297,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         f"lambda = {SELU_LAMBDA_DIGITS}, alpha = {SELU_ALPHA_DIGITS}",
         expr=_selu_lambda * sp.Piecewise((_selu_alpha * (sp.exp(Z) - 1), Z < 0), (Z, True)),
         range=Interval(-SELU_LAMBDA * SELU_ALPHA, math.inf),
-        params={"lambda": SELU_LAMBDA, "alpha": SELU_ALPHA},
+        constants={"lambda": SELU_LAMBDA, "alpha": SELU_ALPHA},
         kinks=(
             Kink(
                 at=0.0,
@@ -306,6 +406,35 @@ ACTIVATIONS: tuple[Activation, ...] = (
         stability="Evaluate as -softplus(-z) = min(z, 0) - log1p(exp(-|z|)): log(sigmoid(z)) "
         "gives -inf once sigmoid underflows (z < -745 in float64, -103 in float32) and "
         "log(1 + exp(-z)) overflows; f'(z) = sigmoid(-z) with the stable sigmoid.",
+    ),
+    Activation(
+        name="celu",
+        formula="f(z) = max(0, z) + min(0, alpha (exp(z / alpha) - 1))",
+        expr=sp.Piecewise((_celu_alpha * (sp.exp(Z / _celu_alpha) - 1), Z < 0), (Z, True)),
+        range=Interval(-CELU_ALPHA.default, math.inf),
+        params=(CELU_ALPHA,),
+        at=_celu_at,
+        output_derivative=sp.Piecewise((A / _celu_alpha + 1, A < 0), (1, True)),
+        stability="alpha expm1(min(z, 0) / alpha) on the negative branch (as elu): exp of a "
+        "large positive z / alpha in the unused branch overflows and NaNs the gradient.  "
+        "PyTorch's F.celu and jax.nn.celu; alpha = 1 is elu (with alpha = 1).",
+    ),
+    Activation(
+        name="hard_sigmoid",
+        formula="f(z) = clip(slope z + 1/2, 0, 1)  (slope 1/6: relu6(z + 3) / 6)",
+        expr=sp.Piecewise(
+            (0, _hs_slope * Z + sp.Rational(1, 2) < 0),
+            (1, _hs_slope * Z + sp.Rational(1, 2) > 1),
+            (_hs_slope * Z + sp.Rational(1, 2), True),
+        ),
+        range=closed(0.0, 1.0),
+        params=(HARD_SIGMOID_SLOPE,),
+        at=_hard_sigmoid_at,
+        stability="Exact as written.  The default slope 1/6 is PyTorch's F.hardsigmoid, "
+        "jax.nn.hard_sigmoid and Keras 3 (relu6(z + 3) / 6, kinks at +-3); Keras 2 and "
+        "TensorFlow's hard_sigmoid is slope 0.2 (kinks at +-2.5): declare "
+        'PARAMS = {"hard_sigmoid": {"slope": 0.2}}.  hard_swish is z hard_sigmoid(z) at '
+        "slope 1/6 only.",
     ),
     Activation(
         name="softmax",

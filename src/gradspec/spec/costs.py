@@ -6,9 +6,31 @@ import math
 
 import sympy as sp
 
-from ._types import REALS, A, Cost, Interval, Kink, Y, Z, closed, open_
+from ._types import REALS, A, Cost, Interval, Kink, Param, Y, Z, closed, open_
 
-HUBER_DELTA = 1.0
+HUBER_DELTA_PARAM = Param(
+    "delta",
+    1.0,
+    open_(0.0, math.inf),
+    "where the quadratic part ends (|a - y| = delta)",
+    draw=(0.25, 4.0),
+)
+SMOOTH_L1_BETA = Param(
+    "beta",
+    1.0,
+    open_(0.0, math.inf),
+    "where the quadratic part ends; beta -> 0 is absolute (L1)",
+    draw=(0.25, 4.0),
+    symbol_name="beta_l1",
+)
+FOCAL_GAMMA = Param(
+    "gamma",
+    2.0,
+    Interval(0.0, math.inf, lo_closed=True),
+    "the focusing exponent; gamma = 0 is log_loss",
+    draw=(0.5, 5.0),
+)
+HUBER_DELTA = HUBER_DELTA_PARAM.default
 
 #: Inverse links a cost on logits may fuse that are no registry activation, with f(z).
 #: exp is not an output activation of the registry: its value overflows float32 beyond
@@ -22,7 +44,31 @@ FUSED_LINKS: dict[str, sp.Expr] = {"exp": sp.exp(Z)}
 POISSON_LOG_RATE_MAX = 88.0
 
 _r = A - Y
-_delta = sp.Float(HUBER_DELTA)
+_delta = HUBER_DELTA_PARAM.symbol
+
+
+def _huber_at(v: dict[str, float]) -> dict:
+    d = v["delta"]
+    return {
+        "kinks": (
+            Kink(at=-d, order=2, accepted=(0.0, 1.0), note="C'' jumps from 0 to 1"),
+            Kink(at=d, order=2, accepted=(0.0, 1.0), note="C'' jumps from 1 to 0"),
+        ),
+    }
+
+
+_beta_l1 = SMOOTH_L1_BETA.symbol
+_gamma = FOCAL_GAMMA.symbol
+
+
+def _smooth_l1_at(v: dict[str, float]) -> dict:
+    b = v["beta"]
+    return {
+        "kinks": (
+            Kink(at=-b, order=2, accepted=(0.0, 1.0 / b), note="C'' jumps from 0 to 1/beta"),
+            Kink(at=b, order=2, accepted=(0.0, 1.0 / b), note="C'' jumps from 1/beta to 0"),
+        )
+    }
 
 
 def _categorical_logits(k: int) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Symbol]]:
@@ -64,18 +110,14 @@ COSTS: tuple[Cost, ...] = (
     ),
     Cost(
         name="huber",
-        formula=f"C(a, y) = r^2/2 if |r| <= {HUBER_DELTA:g} else "
-        f"{HUBER_DELTA:g} (|r| - {HUBER_DELTA:g}/2),  r = a - y",
+        formula="C(a, y) = r^2/2 if |r| <= delta else delta (|r| - delta/2),  r = a - y",
         expr=sp.Piecewise(
             (_r**2 / 2, sp.Abs(_r) <= _delta), (_delta * (sp.Abs(_r) - _delta / 2), True)
         ),
         pred_domain=REALS,
         target_domain=REALS,
-        params={"delta": HUBER_DELTA},
-        kinks=(
-            Kink(at=-HUBER_DELTA, order=2, accepted=(0.0, 1.0), note="C'' jumps from 0 to 1"),
-            Kink(at=HUBER_DELTA, order=2, accepted=(0.0, 1.0), note="C'' jumps from 1 to 0"),
-        ),
+        params=(HUBER_DELTA_PARAM,),
+        at=_huber_at,
     ),
     Cost(
         name="log_loss",
@@ -191,6 +233,38 @@ COSTS: tuple[Cost, ...] = (
         "|r| > 710 (float64) / 89 (float32).  That form cancels for small r (r^2/2 out of "
         "terms of size log 2), as log(cosh r) does: for |r| < 1 use log1p(2 sinh(r/2)^2).  "
         "dC/da = tanh(r), d2C/da2 = sech^2(r) in its tail-accurate form.",
+    ),
+    Cost(
+        name="smooth_l1",
+        formula="C(a, y) = r^2 / (2 beta) if |r| < beta else |r| - beta/2,  r = a - y",
+        expr=sp.Piecewise(
+            (_r**2 / (2 * _beta_l1), sp.Abs(_r) < _beta_l1), (sp.Abs(_r) - _beta_l1 / 2, True)
+        ),
+        pred_domain=REALS,
+        target_domain=REALS,
+        params=(SMOOTH_L1_BETA,),
+        at=_smooth_l1_at,
+        stability="Exact as written.  PyTorch's F.smooth_l1_loss(beta); huber(delta) = "
+        "delta smooth_l1(beta = delta), so they agree only at 1.  The kinks at |r| = beta are "
+        "second-order (C and C' are continuous); beta -> 0 is absolute, which torch computes "
+        "for beta = 0 (declare absolute there: beta = 0 is outside this entry's range).",
+    ),
+    Cost(
+        name="focal",
+        formula="C(a, y) = -y (1 - a)^gamma log a - (1 - y) a^gamma log(1 - a)  "
+        "(binary focal loss on probabilities)",
+        expr=-Y * (1 - A) ** _gamma * sp.log(A) - (1 - Y) * A**_gamma * sp.log(1 - A),
+        pred_domain=open_(0.0, 1.0),
+        target_domain=PROBABILITY_TARGET,
+        params=(FOCAL_GAMMA,),
+        stability="log1p(-a) for log(1 - a), (1 - a)^gamma and a^gamma as powers (gamma = 0 "
+        "gives 1, and is log_loss).  Lin et al. 2017; the default gamma = 2 is the paper's, "
+        "optax's and torchvision's.  Those libraries (optax.sigmoid_focal_loss, "
+        "torchvision.ops.sigmoid_focal_loss) take logits: that is the pair sigmoid + focal "
+        "here, dC/dz through the chain rule (no closed form), not a separate entry.  Their "
+        "optional class weight alpha is not part of this entry.  The classic mistake in "
+        "dC/da is to treat the modulating factor (1 - a)^gamma as a constant weight: "
+        "-y (1 - a)^gamma / a misses gamma y (1 - a)^(gamma - 1) log a.",
     ),
     Cost(
         name="log_loss_logits",
