@@ -112,14 +112,17 @@ def check_many(
     return _in_processes(check_to_report, calls, targets, options, jobs, on_done)
 
 
-def verify_builtin(name: str, options: Options, child: bool = False) -> Report:
+def verify_builtin(
+    name: str, options: Options, child: bool = False, part: tuple[int, int] | None = None
+) -> Report:
     """``gradspec verify`` of one built-in backend (``numpy``, ``jax``, ...), never raising:
-    a backend that cannot run here (``jax:gpu`` without a GPU) gives an error report."""
+    a backend that cannot run here (``jax:gpu`` without a GPU) gives an error report.
+    ``part``: one slice of its plan (:func:`runner.run`)."""
     if child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
     start = time.perf_counter()
     try:
-        report = runner.run(builtin(name), options)
+        report = runner.run(builtin(name), options, part=part)
     except UsageError as exc:
         report = Report(name, options.profile)
         report.error = str(exc)
@@ -134,11 +137,35 @@ def verify_many(
     on_done: Callable[[int, Report], None] | None = None,
     options: Options | None = None,
 ) -> tuple[list[Report], bool]:
-    """Verify several built-in backends, each in its own process, ``jobs`` at a time (the
-    engine is single-threaded: two backends on two cores take the time of the slower)."""
+    """Verify several built-in backends in ``jobs`` processes.
+
+    The engine is single-threaded, and backends differ in cost (JAX compiles): each backend's
+    plan is cut into :data:`PARTS_PER_JOB` x ``jobs`` consecutive parts, taken in turn by
+    whichever process is free, so that the processes finish together instead of waiting for
+    the slowest backend.  Draws do not depend on the process, so the merged report is the one
+    a single process gives.  ``on_done(i, report)`` when backend i's last part is in."""
     options = options or Options()
-    calls = [(n, options, True) for n in names]
-    return _in_processes(verify_builtin, calls, names, options, jobs, on_done)
+    n = 1 if jobs <= 1 else PARTS_PER_JOB * jobs
+    calls = [(name, options, True, (i, n)) for name in names for i in range(n)]
+    labels = [name for name in names for _ in range(n)]
+    parts: dict[int, dict[int, Report]] = {}
+    merged: dict[int, Report] = {}
+
+    def part_done(k: int, rep: Report) -> None:
+        b = k // n
+        parts.setdefault(b, {})[k % n] = rep
+        if len(parts[b]) == n:
+            merged[b] = runner.merge_parts([parts[b][i] for i in range(n)])
+            if on_done is not None:
+                on_done(b, merged[b])
+
+    _, interrupted = _in_processes(verify_builtin, calls, labels, options, jobs, part_done)
+    return [merged[b] for b in sorted(merged)], interrupted
+
+
+#: Parts per process of :func:`verify_many`: enough for the free process to take the
+#: slower backend's remaining work, few enough that each part still reuses its compiles.
+PARTS_PER_JOB = 3
 
 
 def _in_processes(

@@ -100,11 +100,23 @@ def finish(target: Target, options: Options, report: Report) -> Report:
     return report
 
 
-def run(target: Target, options: Options, progress: Progress | None = None) -> Report:
-    """Every applicable check on ``target``: the report (partial when interrupted)."""
+def run(
+    target: Target,
+    options: Options,
+    progress: Progress | None = None,
+    part: tuple[int, int] | None = None,
+) -> Report:
+    """Every applicable check on ``target``: the report (partial when interrupted).
+
+    ``part=(i, n)``: only the i-th of n consecutive slices of the plan (see
+    :func:`merge_parts`); consecutive, because the plan keeps a function's checks together
+    and a JAX function compiled in one process is not compiled again in another."""
     start = time.perf_counter()
     report = new_report(target, options)
     checks = plan(target, options)
+    if part is not None:
+        i, n = part
+        checks = checks[len(checks) * i // n : len(checks) * (i + 1) // n]
     try:
         for i, pc in enumerate(checks):
             if progress is not None:
@@ -117,4 +129,26 @@ def run(target: Target, options: Options, progress: Progress | None = None) -> R
     return report
 
 
-__all__ = ["DTYPES", "GROUPS", "Options", "Progress", "finish", "plan", "run", "run_check"]
+def merge_parts(parts: list[Report]) -> Report:
+    """One report from the reports of ``run(..., part=(i, n))`` for i = 0 .. n-1 (in that
+    order): the results in plan order, the time spent checking summed."""
+    return dataclasses.replace(
+        parts[0],
+        results=[r for p in parts for r in p.results],
+        seconds=sum(p.seconds for p in parts),
+        interrupted=any(p.interrupted for p in parts),
+        error=next((p.error for p in parts if p.error), ""),
+    )
+
+
+__all__ = [
+    "DTYPES",
+    "GROUPS",
+    "Options",
+    "Progress",
+    "finish",
+    "merge_parts",
+    "plan",
+    "run",
+    "run_check",
+]

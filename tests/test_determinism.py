@@ -25,6 +25,18 @@ def test_a_pool_process_draws_what_this_process_draws() -> None:
     assert repr(_drawn(pooled)) == repr(_drawn(here))
 
 
+def test_a_plan_cut_into_parts_over_two_processes_gives_the_same_report() -> None:
+    here = runner.run(builtin("numpy"), OPTIONS)
+    done: list[int] = []
+    (parted,), _ = api.verify_many(
+        ["numpy"], jobs=2, options=OPTIONS, on_done=lambda i, rep: done.append(i)
+    )
+    assert done == [0]  # once per backend, when its last part is in
+    assert not parted.error
+    assert [r.id for r in parted.results] == [r.id for r in here.results]  # plan order
+    assert repr(_drawn(parted)) == repr(_drawn(here))
+
+
 def test_the_literals_of_a_loaded_module_do_not_move_the_draws(tmp_path: Path) -> None:
     before = runner.run(builtin("numpy"), OPTIONS)
     # A module of the kind a checked candidate is: its own constants, loaded from outside
