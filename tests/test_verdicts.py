@@ -124,6 +124,11 @@ def test_working_dtype_evidence_not_error_size() -> None:
     # exact simple values (relu of float32-exact inputs) are no evidence
     ones = np.array([1.0, 0.0, 1.0, 1.0])
     assert working_dtype("f", np.float64, ones, ones, ones)[0] == np.float64
+    # one telling element is evidence (torch's float64 hardsigmoid backward: 0 outside the
+    # middle piece, float32's 1/6 on it)
+    sixth = np.array([0.0, float(np.float32(1 / 6)), 0.0])
+    truth = np.array([0.0, 1 / 6, 0.0])
+    assert working_dtype("f", np.float64, sixth, sixth, truth)[0] == np.float32
 
 
 # --- candidates written the way people write them ------------------------------------------

@@ -18,6 +18,7 @@ from gradspec.conformance.engine import natural as N
 from gradspec.conformance.engine import numeric, scales
 from gradspec.conformance.engine.calling import as_array, call
 from gradspec.conformance.engine.errormodel import BUDGETS, Comparison, compare
+from gradspec.conformance.engine.precision import working_dtype
 from gradspec.conformance.engine.results import Violation, Worst
 from gradspec.conformance.targets.namespace import ActivationBinding
 from gradspec.derivations import truth as T
@@ -248,7 +249,9 @@ class ActivationSubject:
         )
         flushed |= (got[1:] == got[0]) & (k.order >= 1)
         t = np.where(flushed, got[1:], t)
-        cmp: Comparison = compare(got[1:], t, scale, dt, BUDGETS["derivative"])
+        # Judged in the precision the code computes in, as the derivative checks judge it.
+        wdt, _ = working_dtype(fn, dt, got, got[1:], t)
+        cmp: Comparison = compare(got[1:], t, scale, wdt, BUDGETS["derivative"])
         i = cmp.worst_index
         if i is None:
             return None

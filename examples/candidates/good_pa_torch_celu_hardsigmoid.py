@@ -2,7 +2,7 @@
 registry's default slope 1/6, nothing to declare); derivatives from torch.autograd (0 at
 the kinks +-3, inside the accepted [0, 1/6]).  F.hardsigmoid itself is not used: its
 backward in float64 returns float32's 1/6 (0.1666666716337204), which fails
-(bug_pa_torch_hardsigmoid_backward.py)."""
+(good_pa_torch_hardsigmoid_backward.py)."""
 # expect: pass
 # only: activations
 # requires: torch
