@@ -319,3 +319,19 @@ def test_float32_mean_cost_with_large_residuals_passes() -> None:
     cand = Path(__file__).resolve().parents[1] / "examples/candidates/good_rw_f32_mean_squared.py"
     rep = check(str(cand), only="costs", profile="ci")
     assert rep.ok, [(r.id, r.message[:200]) for r in rep.failed]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+def test_a_rounded_activation_on_a_cost_kink_moves_the_target(dtype: str) -> None:
+    """sigmoid(3.9e-37) is 1/2 in every dtype: with y = 1/2 the code answers at absolute's
+    kink while the 40-digit truth is beside it, so such a target is moved off the kink."""
+    from gradspec import spec
+    from gradspec.conformance.checks.common import Ctx
+    from gradspec.conformance.checks.pairs import off_cost_kinks
+
+    pair = spec.pair("sigmoid", "absolute")
+    z = np.array([3.9330600488533965e-37, 2.0], dtype=dtype)
+    y = np.array([0.5, 0.5], dtype=dtype)
+    moved = off_cost_kinks(pair, z, y, Ctx(None, "quick", dtype))
+    assert moved.dtype == y.dtype
+    assert moved[0] != 0.5 and moved[1] == 0.5  # only the target the rounding put on the kink

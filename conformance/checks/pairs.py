@@ -59,12 +59,18 @@ def in_cost_domain(p: spec.Pair, z: np.ndarray, ctx: Ctx) -> np.ndarray:
 
 
 def off_cost_kinks(p: spec.Pair, z: np.ndarray, y: np.ndarray, ctx: Ctx) -> np.ndarray:
-    """In float16/bfloat16, ``y`` moved by 0.5 where f(z) rounded to the dtype sits exactly on
-    a kink of the cost in a - y (sigmoid(8e-38) = 0.5 in bfloat16, and in float64 too, with
-    y = 0.5): the implementation answers at the kink, the truth (at 40 digits) beside it.
-    Coarse rounding makes this likely (bfloat16: every |z| < 0.004); only the costs with kinks
-    (absolute, huber) have targets on the whole line, so y + 0.5 stays a valid target."""
-    if not dtypes.is_low(ctx.dtype) or not p.cost.kinks or p.closed_form or p.activation.vector:
+    """``y`` moved by 0.5 where f(z) rounded to the dtype sits exactly on a kink of the cost
+    in a - y (sigmoid(3.9e-37) = 0.5 in float32, sigmoid(8e-38) in bfloat16 and float64 too,
+    with y = 0.5): the implementation answers at the kink, the truth (at 40 digits) beside it.
+    Coarse rounding makes this likely (bfloat16: every |z| < 0.004), but every dtype rounds
+    sigmoid of a tiny z to 1/2.  Only the costs with kinks in the residual (absolute, huber,
+    smooth_l1) have targets on the whole line, so y + 0.5 stays a valid target."""
+    if (
+        not p.cost.kinks
+        or p.cost.kink_variable != "residual"
+        or p.closed_form
+        or p.activation.vector
+    ):
         return y
     exact = T.activation_value(p.activation.id, z, 0)
     a = exact.astype(ctx.np_dtype).astype(np.float64)
