@@ -12,10 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from gradspec.conformance.diagnosis import activations, costs, networks, state
+from gradspec.conformance.diagnosis import activations, costs, networks, state, vector
 from gradspec.conformance.diagnosis.catalog import Kind, kind_of, run
 
-ENTRIES = (*activations.ENTRIES, *costs.ENTRIES, *networks.ENTRIES, *state.ENTRIES)
+ENTRIES = (
+    *activations.ENTRIES,
+    *vector.ENTRIES,
+    *costs.ENTRIES,
+    *networks.ENTRIES,
+    *state.ENTRIES,
+)
 
 
 def _diagnose(target: Any, subject: str, dtype: np.dtype, kind: Kind) -> list[str]:
@@ -34,7 +40,9 @@ def _diagnose(target: Any, subject: str, dtype: np.dtype, kind: Kind) -> list[st
         else:
             return []
         return [d for p in probes for d in run(state.ENTRIES, p, kind)]
-    if subject in by_act:
+    if subject in by_act and by_act[subject].entry.vector:
+        probe, entries = vector.probe(ns, by_act[subject], dtype, kind), vector.ENTRIES
+    elif subject in by_act:
         probe, entries = activations.probe(ns, by_act[subject], dtype, kind), activations.ENTRIES
     elif subject in by_cost:
         probe, entries = costs.probe(ns, by_cost[subject], dtype, kind), costs.ENTRIES

@@ -1,6 +1,6 @@
 """A right log_softmax whose Jacobian is softmax's, diag(p) - p p^T with p = exp(log_softmax):
 the classic copy of the softmax backward; log_softmax's is I - 1 p^T."""
-# expect: fail -
+# expect: fail log_softmax_jacobian_as_softmax
 # only: activations
 
 import numpy as np
