@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special as sc
 from numpy.typing import ArrayLike
 
 from gradspec.spec import (
@@ -40,7 +39,10 @@ from gradspec.spec import (
     default,
 )
 
+from ._deferred import deferred
 from ._util import as_float, in_float32, keep_nan, like, registry_aliases, underflow_ok
+
+sc = deferred("scipy.special")  # imported on first use: ~0.3 s a one-function check never needs
 
 _SQRT2 = math.sqrt(2.0)  # python floats stay "weak" under NEP 50, so float32 stays float32
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.special as sc
 from numpy.typing import ArrayLike
 
 from gradspec import spec
 from gradspec.spec import default
 
 from . import activations as act
+from ._deferred import deferred
 from ._util import (
     as_float,
     in_float32,
@@ -35,6 +35,8 @@ from ._util import (
     underflow_ok,
     via_float32,
 )
+
+sc = deferred("scipy.special")  # imported on first use: ~0.3 s a one-function check never needs
 
 #: Parameter default, read from the registry (the one place it is written).
 _DELTA = default("huber", "delta")

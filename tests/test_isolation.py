@@ -124,6 +124,43 @@ def test_candidate_exception_names_frame(good: Path) -> None:
         assert cand.pid == pid
 
 
+def test_call_many_is_the_calls_one_by_one(good: Path) -> None:
+    zs = [Z, Z[:5], -Z]
+    with CandidateProcess(str(good), timeout=5) as cand:
+        many = cand.call_many("sigmoid", [(z,) for z in zs], return_args=True)
+        assert [type(r) for r in many] == [CallResult] * 3
+        for z, r in zip(zs, many, strict=True):
+            np.testing.assert_array_equal(r.value, cand.call("sigmoid", z))
+            np.testing.assert_array_equal(r.args[0], z)
+        assert cand.call_many("sigmoid", []) == []
+
+
+def test_call_many_stops_at_the_first_failure(good: Path) -> None:
+    with CandidateProcess(str(good), timeout=5) as cand:
+        cand.load()
+        pid = cand.pid
+        # a raising call is the batch's failure, and the worker is kept
+        with pytest.raises(CandidateError, match="bad shape"):
+            cand.call_many("fails", [(Z,), (Z,), (Z,)])
+        with pytest.raises(CandidateError, match="raised TypeError: bad operand"):
+            cand.call_many("sigmoid", [(Z,), ("text",), (Z,)])
+        assert cand.pid == pid
+        np.testing.assert_allclose(cand.call_many("sigmoid", [(Z,)])[0], sigmoid(Z))
+
+
+@pytest.mark.parametrize("name", ["infinite_loop", "segfault"])
+def test_call_many_times_each_call_and_survives_a_dead_worker(name: str) -> None:
+    with hostile(name, timeout=5) as cand:
+        cand.load()
+        first = cand.pid
+        t0 = time.monotonic()
+        with pytest.raises((CandidateTimeout, CandidateCrashed)):
+            cand.call_many("sigmoid", [(Z,)] * 20, timeout=0.5)
+        assert time.monotonic() - t0 < 3  # one call's limit, not 20
+        assert cand.pid is None and gone(first)
+        assert_usable(cand)
+
+
 def test_raises_value_error() -> None:
     with hostile("raises_value_error") as cand:
         for _ in range(2):

@@ -22,7 +22,7 @@ from gradspec.conformance.checks.common import (
 from gradspec.conformance.checks.subject import Expect, Inputs, ShapeCase
 from gradspec.conformance.engine import natural as N
 from gradspec.conformance.engine import numeric, scales
-from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.calling import as_array, call, call_many
 from gradspec.conformance.engine.errormodel import BUDGETS, Comparison
 from gradspec.conformance.engine.results import Violation, Worst
 from gradspec.conformance.targets.namespace import CostBinding
@@ -40,15 +40,20 @@ def kink_arrays(c: spec.Cost, y: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def numeric_gradient(
-    f: Callable[[np.ndarray], np.ndarray],
+    f_many: Callable[[list[np.ndarray]], list[np.ndarray]],
     a: np.ndarray,
     c: spec.Cost,
     y64: np.ndarray,
     reduction: str,
     f_err: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient of a row-wise or reduced cost, one coordinate direction at a time but all
-    elements of that direction at once (per class j for rows, per element for reductions)."""
+    """Gradient of a row-wise or reduced cost by coordinate differences: per class j for
+    rows (all rows at once), per element for reductions.
+
+    Every coordinate advances through one Ridders table (``numeric.ridders`` keeps each
+    element's own table, so this is each coordinate's table, bit for bit), and each row of
+    the table is one ``f_many`` call: the cost at every coordinate's two offsets, one round
+    trip to a candidate's worker instead of one per offset."""
     a64 = np.asarray(a, dtype=np.float64)
     grad = np.full(a64.shape, np.nan)
     err = np.full(a64.shape, np.nan)
@@ -56,26 +61,33 @@ def numeric_gradient(
     h_all = numeric.initial_step(a64, kinks, c.pred_domain.lo, c.pred_domain.hi)
     skip = numeric.near_kink(a64, kinks)
     if c.vector and reduction == "none":
-        for j in range(a64.shape[-1]):
-            e = np.zeros(a64.shape[-1])
-            e[j] = 1.0
-            h0 = h_all[..., j]
-            d, er = numeric.ridders(lambda t, e=e: f(a64 + t[..., None] * e), h0, f_error=f_err)
-            grad[..., j], err[..., j] = d, er
-    else:
-        for idx in np.ndindex(a64.shape):
-            if skip[idx] or h_all[idx] <= 0:
-                continue
-            e = np.zeros(a64.shape)
-            e[idx] = 1.0
-            # The reduced value carries the rounding of every term: a float32 mean of
-            # squares near 4.6e5 is off by ~0.03 per evaluation, which Ridders must know.
-            d, er = numeric.ridders(
-                lambda t, e=e: np.asarray(np.sum(f(a64 + float(t) * e))),
-                np.asarray(h_all[idx]),
-                f_error=float(np.sum(f_err)),
-            )
-            grad[idx], err[idx] = d, er
+        k = a64.shape[-1]
+        units = np.eye(k)
+
+        def rows(t: np.ndarray) -> np.ndarray:  # t[..., j]: the offset of class j per row
+            outs = f_many([a64 + t[..., j, None] * units[j] for j in range(k)])
+            return np.stack(outs, axis=-1)
+
+        return numeric.ridders(rows, h_all, f_error=f_err[..., None])
+    idxs = [i for i in np.ndindex(a64.shape) if not skip[i] and h_all[i] > 0]
+    if not idxs:
+        return grad, err
+    units = []
+    for i in idxs:
+        e = np.zeros(a64.shape)
+        e[i] = 1.0
+        units.append(e)
+
+    def reduced(t: np.ndarray) -> np.ndarray:  # t[n]: the offset of element idxs[n]
+        outs = f_many([a64 + float(tn) * e for tn, e in zip(t, units, strict=True)])
+        return np.array([np.sum(o) for o in outs])
+
+    # The reduced value carries the rounding of every term: a float32 mean of squares near
+    # 4.6e5 is off by ~0.03 per evaluation, which Ridders must know.
+    h0 = np.array([h_all[i] for i in idxs])
+    d, er = numeric.ridders(reduced, h0, f_error=float(np.sum(f_err)))
+    for n, i in enumerate(idxs):
+        grad[i], err[i] = d[n], er[n]
     return grad, err
 
 
@@ -196,6 +208,19 @@ class CostSubject:
 
         return f
 
+    def forward_many(
+        self, ctx: Ctx, inputs: Inputs
+    ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+        """:meth:`forward` at many x in one call of the implementation's namespace."""
+        fn = self.b.value
+        y64 = inputs[1].astype(np.float64)
+
+        def f_many(xs: list[np.ndarray]) -> list[np.ndarray]:
+            outs = call_many(ctx.ns, fn, [(x, y64) for x in xs])
+            return [as_array(fn, o, self.out_shape((x,), 0)) for x, o in zip(xs, outs, strict=True)]
+
+        return f_many
+
     def numeric_kinks(self, inputs: Inputs) -> tuple:
         return kink_arrays(self.entry, inputs[1].astype(np.float64))
 
@@ -206,8 +231,10 @@ class CostSubject:
         w_eps = working_eps(ctx, self.b.value, a, y)
         _, f_scale = scales.cost_truth_and_scale(self.entry, a, y, 0, self.b.reduction)
         f_err = BUDGETS["value"] * w_eps * f_scale
-        f = self.forward(ctx, inputs)
-        return numeric_gradient(f, a, self.entry, y.astype(np.float64), self.b.reduction, f_err)
+        f_many = self.forward_many(ctx, inputs)
+        return numeric_gradient(
+            f_many, a, self.entry, y.astype(np.float64), self.b.reduction, f_err
+        )
 
     # --- fixed points -------------------------------------------------------------------
 

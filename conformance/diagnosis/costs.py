@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.special as sc
 
 from gradspec import spec
 from gradspec.conformance.diagnosis import own, params
@@ -21,6 +20,9 @@ from gradspec.conformance.diagnosis.matching import close, matches
 from gradspec.conformance.targets.namespace import CostBinding, Namespace
 from gradspec.reference import chain
 from gradspec.reference import costs as ref
+from gradspec.reference._deferred import deferred
+
+sc = deferred("scipy.special")  # imported on first use: ~0.3 s a one-function check never needs
 
 _VALUE = frozenset({"value"})
 

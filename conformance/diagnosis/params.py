@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from gradspec import dtypes, spec
 from gradspec.conformance.engine.errormodel import BUDGETS
@@ -74,6 +73,8 @@ def estimate(
         if not math.isfinite(errs[i]):
             continue
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, GRID - 1)]
+        from scipy.optimize import minimize_scalar  # ~0.2 s to import; only a failure needs it
+
         res = minimize_scalar(err, bounds=(a, b), method="bounded", options={"xatol": 1e-14})
         v = float(res.x) if res.fun <= errs[i] else float(grid[i])
         v = _at_budget(err, v, reference, base, p.name, eps, dtype)

@@ -42,12 +42,45 @@ def call(ns: Namespace, name: str, *args: Any, record: list[str] | None = None) 
         except Exception as exc:  # the candidate's own error: a failed check, not ours
             reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
             raise Violation(f"{name} raised {_one_line(reason)}") from None
+    _record(name, caught, record)
+    return out
+
+
+def call_many(
+    ns: Namespace, name: str, arglist: list[tuple], record: list[str] | None = None
+) -> list[Any]:
+    """``[call(ns, name, *args) for args in arglist]``; one round trip where the namespace
+    offers ``call_many`` (a candidate in its worker), else the calls one by one.  Stops at
+    the first failure, a Violation as from :func:`call`."""
+    many = getattr(ns, "call_many", None)
+    if many is None:
+        return [call(ns, name, *args, record=record) for args in arglist]
+    copies = [
+        tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+        for args in arglist
+    ]
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"),
+    ):
+        warnings.simplefilter("always")
+        try:
+            out = many(name, copies)
+        except Violation:
+            raise
+        except Exception as exc:
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            raise Violation(f"{name} raised {_one_line(reason)}") from None
+    _record(name, caught, record)
+    return out
+
+
+def _record(name: str, caught: list, record: list[str] | None) -> None:
     if record is not None:
         for w in caught:
             text = f"{name}: {type(w.message).__name__}: {w.message}"
             if text not in record:
                 record.append(text)
-    return out
 
 
 def as_array(name: str, out: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -348,6 +348,24 @@ def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: b
         return ("bad_result", f"result cannot be converted: {type(exc).__name__}: {exc}")
 
 
+def _call_many(
+    cand: _Candidate, resp_fd: int, name: str, arglist: list, kwargs: dict, return_args: bool
+) -> None:
+    """One reply per call, sent as each call returns (the parent times each call on its
+    own), stopping after the first reply that is not "ok"."""
+    for args in arglist:
+        try:
+            reply = _call(cand, name, args, kwargs, return_args)
+        except BaseException as exc:  # as in main: a bug here or a hostile __del__
+            reply = ("raised", type(exc).__name__, _describe(exc), "")
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(BaseException):
+                stream.flush()
+        _send(resp_fd, reply)
+        if reply[0] != "ok":
+            return
+
+
 def _warning_texts(caught: list) -> list[tuple[str, str]]:
     """Warnings the call raised, as (category name, message), deduplicated, at most 20."""
     out: list[tuple[str, str]] = []
@@ -375,6 +393,9 @@ def main(argv: list[str]) -> None:
         if msg is None:
             break
         op = msg[0]
+        if op == "call_many":
+            _call_many(cand, resp_fd, *msg[1:])
+            continue
         try:
             if op == "load":
                 reply = _load(cand, *msg[1:])

@@ -135,6 +135,26 @@ class IsolatedNamespace:
     def call(self, name: str, *args: Any) -> Any:
         return self._call(name, args)
 
+    def call_many(self, name: str, arglist: list[tuple]) -> list[Any]:
+        """``[self.call(name, *args) for args in arglist]`` in one round trip to the worker
+        (the numeric gradient of a reduced cost is ~100 calls per example)."""
+        if name in self._poisoned:
+            raise Violation(self._poisoned[name])
+        self.calls += len(arglist)
+        try:
+            results = self.proc.call_many(self.real_name(name), arglist, return_args=True)
+        except (CandidateTimeout, CandidateCrashed) as exc:
+            self._poisoned[name] = f"{exc.reason} (not called again in this run)"
+            raise Violation(exc.reason) from None
+        except CandidateFailure as exc:
+            raise Violation(exc.reason) from None
+        for category, message in self.proc.last_warnings:
+            warnings.warn(message, _CATEGORIES.get(category, RuntimeWarning), stacklevel=2)
+        for args, res in zip(arglist, results, strict=True):
+            for before, after in zip(args, res.args, strict=False):
+                _write_back(before, after)
+        return [res.value for res in results]
+
     def call_with_args(self, name: str, *args: Any) -> tuple[Any, tuple]:
         """The result and the arguments as the candidate left them (mutation checks)."""
         res = self._call(name, args, return_args=True)

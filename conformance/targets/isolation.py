@@ -322,7 +322,15 @@ class _Worker:
 
         Raises _TimedOut or _Died."""
         deadline = time.monotonic() + timeout
+        self.send(msg, deadline)
+        return self.reply(deadline)
+
+    def send(self, msg: tuple | bytes, deadline: float) -> None:
+        """Send one request without waiting for its reply.  Raises _TimedOut or _Died."""
         self._write(memoryview(msg if isinstance(msg, bytes) else _encode(msg)), deadline)
+
+    def reply(self, deadline: float) -> Any:
+        """The next reply.  Raises _TimedOut or _Died."""
         (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
         body = self._read(size, deadline)
         try:
@@ -489,17 +497,53 @@ class CandidateProcess:
         Raises :class:`CandidateError`, :class:`CandidateBadResult`, :class:`CandidateTimeout`,
         :class:`CandidateCrashed` (the next call restarts the worker) or :class:`LoadError`.
         """
+        limit = self._limit(timeout)
+        request = _encode(("call", name, args, kwargs, return_args))  # caller's pickling errors
+        return self._exchange(name, request, 1, limit, return_args)[0]
+
+    def call_many(
+        self,
+        name: str,
+        arglist: Sequence[tuple],
+        *,
+        timeout: float | None = None,
+        return_args: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``[call(name, *args) for args in arglist]`` in one request: the worker answers each
+        call as it returns, so every call keeps its own ``timeout``, and the calls stop at
+        the first failure, which raises as :meth:`call` would.  Saves a round trip per call
+        (~0.3 ms), which is what a numeric gradient of a reduced cost is made of.
+        ``last_warnings`` holds the warnings of all the calls."""
+        limit = self._limit(timeout)
+        if not arglist:
+            return []
+        request = _encode(("call_many", name, [tuple(a) for a in arglist], kwargs, return_args))
+        return self._exchange(name, request, len(arglist), limit, return_args)
+
+    def _limit(self, timeout: float | None) -> float:
         limit = self.timeout if timeout is None else float(timeout)
         if not limit > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
-        request = _encode(("call", name, args, kwargs, return_args))  # caller's pickling errors
+        return limit
+
+    def _exchange(
+        self, name: str, request: bytes, n: int, limit: float, return_args: bool
+    ) -> list[Any]:
+        """Send ``request`` and read its ``n`` replies (fewer when one fails), each within
+        ``limit`` seconds of the one before."""
+        replies = []
         with self._lock:
             self._ensure_loaded()
             worker = self._worker
             assert worker is not None
             start = worker.output.mark(reset=True)
             try:
-                reply = worker.request(request, limit)
+                worker.send(request, time.monotonic() + limit)
+                for _ in range(n):
+                    replies.append(worker.reply(time.monotonic() + limit))
+                    if replies[-1][0] != "ok":
+                        break
             except _TimedOut:
                 out = self._discard(start=start)
                 msg = f"{name}() did not return within {limit:g} s; worker killed"
@@ -510,11 +554,22 @@ class CandidateProcess:
                 self._discard()
                 raise
             self.last_output = out = worker.output.since(start)
+        warned: list = []
+        results = []
+        for reply in replies:
+            if reply[0] != "ok":
+                self.last_warnings = []
+                self._raise_for(name, reply, out)
+            for w in reply[4] if len(reply) > 4 else []:
+                if w not in warned:
+                    warned.append(w)
+            results.append(CallResult(reply[1], reply[2], reply[3]) if return_args else reply[1])
+        self.last_warnings = warned
+        return results
+
+    def _raise_for(self, name: str, reply: tuple, out: OutputStats) -> None:
+        """Raise the failure a reply that is not "ok" stands for."""
         kind = reply[0]
-        if kind == "ok":
-            self.last_warnings = list(reply[4]) if len(reply) > 4 else []
-            return CallResult(reply[1], reply[2], reply[3]) if return_args else reply[1]
-        self.last_warnings = []
         if kind == "raised":
             _, exc_type, message, where = reply
             reason = f"{name}() raised {exc_type}: {_first_line(message)}"
