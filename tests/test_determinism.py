@@ -37,6 +37,12 @@ def test_a_plan_cut_into_parts_over_two_processes_gives_the_same_report() -> Non
     assert repr(_drawn(parted)) == repr(_drawn(here))
 
 
+def test_the_costliest_backend_is_handed_out_first() -> None:
+    assert api.part_order(["numpy", "jax"], 2) == [(1, 0), (1, 1), (0, 0), (0, 1)]
+    assert api.part_order(["jax:cpu", "numpy", "jax-autodiff"], 1) == [(0, 0), (2, 0), (1, 0)]
+    assert api.part_order(["numpy"], 3) == [(0, 0), (0, 1), (0, 2)]
+
+
 def test_the_literals_of_a_loaded_module_do_not_move_the_draws(tmp_path: Path) -> None:
     before = runner.run(builtin("numpy"), OPTIONS)
     # A module of the kind a checked candidate is: its own constants, loaded from outside
