@@ -18,6 +18,7 @@ from collections.abc import Callable
 from gradspec.conformance import xfail
 from gradspec.conformance.checks import network as checks_network
 from gradspec.conformance.checks import table
+from gradspec.conformance.checks.pairs import entry_names
 from gradspec.conformance.checks.plan import PlannedCheck
 from gradspec.conformance.diagnosis import diagnose_report
 from gradspec.conformance.engine.results import CheckResult
@@ -41,11 +42,13 @@ def plan(target: Target, options: Options) -> list[PlannedCheck]:
             bindings,
             activations=[*bindings.activations, *(b for b in extra if b.entry.kind != "cost")],
             costs=[*bindings.costs, *(b for b in extra if b.entry.kind == "cost")],
+            drawn=[b.entry for b in extra],
+            delta_ids=True,
         )
     out = table.plan(target.ns, bindings, profile=options.profile, dtypes=dtypes, groups=groups)
     # A pair whose activation or cost the target lacks (listed missing) is not its to answer.
     lacking = set(target.missing)
-    out = [pc for pc in out if pc.group != "pairs" or not lacking & set(pc.subject.split("+"))]
+    out = [pc for pc in out if pc.group != "pairs" or not lacking & set(entry_names(pc.subject))]
     if "network" in groups:
         for net in target.networks:
             out.extend(checks_network.plan(net, profile=options.profile, dtypes=dtypes))

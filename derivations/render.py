@@ -69,6 +69,12 @@ def _params_md(entry: Activation | Cost) -> list[str]:
     return out
 
 
+def _param_names() -> str:
+    """The registry's parameter names, each once: ``slope, alpha, beta, delta or gamma``."""
+    names = list(dict.fromkeys(p.name for e in (*ACTIVATIONS, *COSTS) for p in e.params))
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def as_dict(d: Derived | None = None) -> dict:
     """The spec as plain data (the JSON format)."""
     d = d or load()
@@ -228,7 +234,11 @@ def to_markdown(d: Derived | None = None) -> str:
         "dC/dz = dC/da * da/dz, written in a = f(z) where the activation has an output form "
         "(f'(z) stands for the activation's derivative otherwise; softmax pairs go through "
         "the Jacobian, per class j of K).  Closed forms are proved by "
-        "`simplify(claim - derived) == 0`.",
+        "`simplify(claim - derived) == 0`.  A parameterised entry's pairs stay symbolic in "
+        f"its parameter ({_param_names()} below) and are checked at bound values: "
+        '`delta("softplus[beta=2]", "squared", z, y)` against this dC/dz at beta = 2 '
+        "(`composed[softplus[beta=2]+squared:float64]`), with the kinks and domains of the "
+        "bound entries.",
         "",
         "| pair | dC/dz | closed form |",
         "|---|---|---|",

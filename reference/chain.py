@@ -8,6 +8,8 @@ Names follow the factors: :func:`dC_da`, :func:`da_dz`, :func:`dz_dw`, :func:`dz
 :func:`dz_da_prev`; :func:`delta` is dC/dz for an output layer (with the registry's closed forms),
 :func:`dC_dz` carries an upstream gradient through an activation (hidden layers), and
 :func:`dC_da_prev` passes it back through W.  Shapes are per batch: rows are examples.
+Activations and costs are named by registry ids: a plain name is the entry at its defaults,
+a bound id (``softplus[beta=2]``, ``huber[delta=0.5]``) the entry at those values.
 """
 
 from __future__ import annotations
@@ -29,17 +31,24 @@ from ._util import as_float, underflow_ok, via_float32
 
 @functools.cache
 def _closed_form(activation: str, cost: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The registry's closed form of dC/dz for the pair as a NumPy function of (a, y),
-    evaluated in the order the registry writes it (``2*(a - y)``, not ``2*a - 2*y``)."""
-    expr = spec.closed_form_expr(spec.pair(activation, cost), evaluate=False)
+    """The registry's closed form of dC/dz for the pair (ids) as a NumPy function of (a, y),
+    evaluated in the order the registry writes it (``2*(a - y)``, not ``2*a - 2*y``); a
+    parameter in it takes the bound value."""
+    p = spec.pair(activation, cost)
+    expr = spec.closed_form_expr(p, evaluate=False)
+    subs = {**p.activation.substitutions(), **p.cost.substitutions()}
+    if subs:
+        expr = expr.subs(subs)
     return sp.lambdify((spec.A, spec.Y), expr, modules="numpy")
 
 
-def _sigmoid_focal_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _sigmoid_focal_delta(
+    z: np.ndarray, y: np.ndarray, act: spec.Activation, cost: spec.Cost
+) -> np.ndarray:
     """dC/dz of sigmoid + focal with a (1 - a) multiplied in by hand, from log a and
     log(1 - a) (-softplus(-z), -softplus(z)): C'(a) divides by 1 - a, which rounds to 0 for
     large z (float32: z > 17) while the product stays finite."""
-    g = spec.default("focal", "gamma")
+    g = cost.values["gamma"]
     la, lu = -acts.softplus(-z), -acts.softplus(z)
     a, u = np.exp(la), np.exp(lu)
     pos = g * u**g * a * la - u ** (g + 1.0)
@@ -48,7 +57,7 @@ def _sigmoid_focal_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 #: Pairs whose chain-rule product 0 * inf at saturation is written out by hand (no closed
-#: form: the registry claims none for them).
+#: form: the registry claims none for them); called with (z, y) and the bound entries.
 _STABLE_DELTA = {"sigmoid+focal": _sigmoid_focal_delta}
 
 
@@ -56,16 +65,22 @@ def _activation(name: str) -> spec.Activation:
     return spec.activation(name)  # raises UnknownName listing the valid names
 
 
+def _call(entry: spec.Activation | spec.Cost, suffix: str, *args: ArrayLike) -> np.ndarray:
+    """The reference function ``<entry><suffix>`` at the entry's bound values (keywords)."""
+    return getattr(acts if entry.kind == "activation" else costs, entry.name + suffix)(
+        *args, **entry.values
+    )
+
+
 def dC_da(cost: str, a: ArrayLike, y: ArrayLike) -> np.ndarray:
-    """dC/da of cost ``cost`` (registry name or alias) elementwise; for a cost on logits, dC/dz."""
-    entry = spec.cost(cost)
-    return getattr(costs, f"{entry.name}_der")(a, y)
+    """dC/da of cost ``cost`` (registry name, alias or bound id) elementwise; for a cost on
+    logits, dC/dz."""
+    return _call(spec.cost(cost), "_der", a, y)
 
 
 def da_dz(activation: str, z: ArrayLike) -> np.ndarray:
     """da/dz: f'(z) elementwise, same shape as z; for softmax the Jacobian (..., K, K)."""
-    entry = _activation(activation)
-    return getattr(acts, f"{entry.name}_der")(z)
+    return _call(_activation(activation), "_der", z)
 
 
 def dz_dw(a_prev: ArrayLike) -> np.ndarray:
@@ -94,8 +109,8 @@ def dC_dz(activation: str, z: ArrayLike, upstream: ArrayLike) -> np.ndarray:
     z = as_float(z)
     g = np.asarray(upstream, dtype=z.dtype)
     if entry.vector:
-        return getattr(acts, f"{entry.name}_vjp")(z, g)
-    return g * getattr(acts, f"{entry.name}_der")(z)
+        return _call(entry, "_vjp", z, g)
+    return g * _call(entry, "_der", z)
 
 
 @via_float32
@@ -110,19 +125,22 @@ def delta(activation: str, cost: str, z: ArrayLike, y: ArrayLike) -> np.ndarray:
     through the Jacobian).  A cost on logits takes z directly and needs
     ``activation == "identity"``; unusable output layers raise ValueError
     (:func:`gradspec.spec.validate_output_layer`).
+
+    ``activation`` and ``cost`` are registry ids: ``delta("softplus[beta=2]",
+    "huber[delta=0.5]", z, y)`` is dC/dz at those values (a plain name: the defaults).
     """
     act_entry, cost_entry = spec.validate_output_layer(activation, cost)
     z = as_float(z)
     y = np.asarray(y, dtype=z.dtype)
     if cost_entry.inputs == "logits":
-        return dC_da(cost_entry.name, z, y)
-    p = spec.pair(act_entry.name, cost_entry.name)
-    a = getattr(acts, act_entry.name)(z)
+        return _call(cost_entry, "_der", z, y)
+    p = spec.pair(act_entry.id, cost_entry.id)
+    a = _call(act_entry, "", z)
     if p.closed_form is not None:
-        return _closed_form(act_entry.name, cost_entry.name)(a, y)
+        return _closed_form(act_entry.id, cost_entry.id)(a, y)
     if p.name in _STABLE_DELTA:
-        return _STABLE_DELTA[p.name](z, y)
-    return dC_dz(act_entry.name, z, dC_da(cost_entry.name, a, y))
+        return _STABLE_DELTA[p.name](z, y, act_entry, cost_entry)
+    return dC_dz(act_entry.id, z, _call(cost_entry, "_der", a, y))
 
 
 def dC_da_prev(delta: ArrayLike, W: ArrayLike) -> np.ndarray:
@@ -167,7 +185,7 @@ def layer_factors(
     W = np.asarray(W, dtype=a_prev.dtype)
     b = np.zeros(W.shape[1], dtype=a_prev.dtype) if b is None else np.asarray(b, a_prev.dtype)
     z = a_prev @ W + b
-    a = getattr(acts, _activation(activation).name)(z)
+    a = _call(_activation(activation), "", z)
     if cost is not None:
         if y is None:
             raise ValueError("an output layer needs the target y")

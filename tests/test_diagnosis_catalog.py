@@ -45,7 +45,7 @@ def named() -> dict[str, set[str]]:
 
 def test_catalog_is_well_formed() -> None:
     assert texts(ENTRIES) == SIGNATURES
-    assert {e.family for e in ENTRIES} == {"activation", "cost", "network", "state"}
+    assert {e.family for e in ENTRIES} == {"activation", "cost", "pair", "network", "state"}
     for e in ENTRIES:
         assert e.kinds and e.kinds <= {"value", "derivative", "minibatch", "gd_update", "state"}
 

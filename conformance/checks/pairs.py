@@ -2,11 +2,19 @@
 implementation's ``delta(activation, cost, z, y)`` returns.  Its one check, ``composed``, is
 the generic derivative check on this subject.
 
-Check ids read ``composed[<activation>+<cost>:<dtype>]``.
+Check ids read ``composed[<activation>+<cost>:<dtype>]`` with the entries' ids:
+``composed[softplus[beta=2]+squared:float64]`` is checked against the truth at beta = 2.
+The pairs of a parameterised entry are checked at its declared values (``PARAMS``, else the
+defaults) and, for the built-ins, at each drawn value with every partner at its own declared
+values (:func:`subjects`).  Built-ins receive the bound ids
+(``delta("softplus[beta=2]", "squared", z, y)``); third-party code receives the registry
+names and computes at the values its ``PARAMS`` declares, as its other functions do.
 """
 
 from __future__ import annotations
 
+import random
+import zlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -19,6 +27,7 @@ from gradspec.conformance.engine import errormodel, scales
 from gradspec.conformance.engine import natural as N
 from gradspec.conformance.engine.errormodel import BUDGETS
 from gradspec.conformance.engine.results import Violation
+from gradspec.conformance.targets.namespace import Bindings
 from gradspec.derivations import truth as T
 
 SHAPE = (8,)
@@ -82,18 +91,20 @@ def off_cost_kinks(p: spec.Pair, z: np.ndarray, y: np.ndarray, ctx: Ctx) -> np.n
 
 
 class PairSubject:
-    """One valid pair, checked through ``delta``: inputs ``(z, y)``; only order 1 exists."""
+    """One valid pair (its entries bound at the values checked), checked through ``delta``:
+    inputs ``(z, y)``; only order 1 exists.  ``ids``: ``delta`` is called with the entries'
+    ids (the values in them), else with their registry names."""
 
     names = ("z", "y")
 
-    def __init__(self, p: spec.Pair, delta: str = "delta"):
+    def __init__(self, p: spec.Pair, delta: str = "delta", *, ids: bool = False):
         self.p = p
         self.delta = delta
         self.name = p.id
         self.label = p.id
         self.derivatives_only = False
         self.rows = p.activation.vector
-        self.prefix = (p.activation.name, p.cost.name)
+        self.prefix = (p.activation.id, p.cost.id) if ids else (p.activation.name, p.cost.name)
 
     def fn(self, order: int | str) -> str | None:
         return self.delta if order == 1 else None
@@ -150,8 +161,66 @@ class PairSubject:
         return make
 
 
-def subjects(delta: str | None) -> list[PairSubject]:
-    """Every valid pair of the registry, in registry order, when ``delta`` is defined."""
-    if delta is None:
+def split_id(subject: str) -> tuple[str, ...]:
+    """A pair's id as its entries' ids: ``softplus[beta=2]+huber`` -> (softplus[beta=2],
+    huber), split at the ``+`` between them, not one inside a value such as ``1e+20``; any
+    other subject as itself."""
+    depth = 0
+    for i, ch in enumerate(subject):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "+" and depth == 0:
+            return subject[:i], subject[i + 1 :]
+    return (subject,)
+
+
+def entry_names(subject: str) -> tuple[str, ...]:
+    """The registry names in a pair's id: ``softplus[beta=2]+huber`` -> (softplus, huber)."""
+    return tuple(spec.parse_id(part)[0] for part in split_id(subject))
+
+
+def _pair(act: spec.Activation, cost: spec.Cost) -> spec.Pair:
+    return spec.pair(act.id, cost.id)
+
+
+#: How many partners each drawn entry is paired with, per drawn value and profile.  Its
+#: pairs at drawn values are a sample: all of them (77 pairs have a parameterised entry)
+#: would add 37% to the examples of ``gradspec verify`` (ci); one partner per value adds 3%.
+#: tests/test_params_pairs.py checks every such pair of the built-ins at a bound value.
+PARTNERS = {"quick": 1, "ci": 1, "thorough": 3}
+
+
+def partners(entry: spec.Activation | spec.Cost, pairs: list[spec.Pair], profile: str) -> list:
+    """The ``PARTNERS[profile]`` pairs of ``pairs`` a drawn ``entry`` is checked in, in their
+    order: seeded by the entry's id in quick and ci (the same every run, as the draws of
+    :func:`~gradspec.conformance.targets.namespace.draw_values`), drawn afresh in thorough."""
+    seed = zlib.crc32(f"{entry.id}:{profile}".encode()) if profile != "thorough" else None
+    k = min(PARTNERS.get(profile, 1), len(pairs))
+    chosen = set(random.Random(seed).sample(range(len(pairs)), k))
+    return [p for i, p in enumerate(pairs) if i in chosen]
+
+
+def subjects(b: Bindings, profile: str = "ci") -> list[PairSubject]:
+    """The pairs ``b.delta`` is checked on, when it is defined: every valid pair of the
+    registry in registry order, each entry at its declared values (``b.params``, else the
+    defaults); then each drawn entry (``b.drawn``, in order) in the pairs :func:`partners`
+    picks among those it forms, the partner at its declared values.  A drawn activation is
+    not paired with a drawn cost: the values of one entry are what its pairs vary."""
+    if b.delta is None:
         return []
-    return [PairSubject(p, delta) for p in spec.PAIRS if p.valid]
+    declared = {name: spec.bind(name, values) for name, values in b.params.items()}
+
+    def at(e):
+        return declared.get(e.name, e)
+
+    base = [_pair(at(p.activation), at(p.cost)) for p in spec.PAIRS if p.valid]
+    base = [p for p in base if p.valid]
+    out = [PairSubject(p, b.delta, ids=b.delta_ids) for p in base]
+    for e in b.drawn:
+        formed = [
+            _pair(e, p.cost) if p.activation.name == e.name else _pair(p.activation, e)
+            for p in base
+            if e.name in (p.activation.name, p.cost.name)
+        ]
+        for q in partners(e, [q for q in formed if q.valid], profile):
+            out.append(PairSubject(q, b.delta, ids=b.delta_ids))
+    return out

@@ -5,7 +5,8 @@ implementation.
 carries, the generic body of :mod:`.elementwise` that runs it, the kinds of subject it is for
 and the rule saying when it applies.  :func:`plan` turns the table into the report-ordered
 list: per dtype every bound activation, every bound cost, the reductions when the
-implementation has ``reduce``, every valid pair when it has ``delta``.
+implementation has ``reduce``, every valid pair when it has ``delta`` (at the declared
+values, then at the drawn ones: :func:`.pairs.subjects`).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def plan(
             convention.infer(ns, b)
     acts = [ActivationSubject(b) for b in bindings.activations]
     costs = [CostSubject(cb) for cb in bindings.costs]
-    pair_subjects = pairs.subjects(bindings.delta)
+    pair_subjects = pairs.subjects(bindings, profile)
     for dtype in dtypes:
         ctx = Ctx(ns, profile, dtype)
         if "activations" in groups:

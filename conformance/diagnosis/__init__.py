@@ -8,8 +8,9 @@ place: which function, which layer, which parameter tensor, which chain-rule fac
 Diagnoses read ``"<signature id>: <what and where>"``.
 
 Modules: :mod:`.catalog` (the entry type and its runner), :mod:`.matching` (closeness),
-one module per family of detectors (:mod:`.activations`, :mod:`.costs`, :mod:`.networks`,
-:mod:`.state`, with :mod:`.own` shared by the first two), :mod:`.attach` (results by id).
+one module per family of detectors (:mod:`.activations`, :mod:`.costs`, :mod:`.pairs`,
+:mod:`.networks`, :mod:`.state`, with :mod:`.own` shared by the first two), :mod:`.attach`
+(results by id).
 """
 
 from __future__ import annotations

@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from gradspec.conformance.diagnosis import activations, costs, networks, state, vector
+from gradspec.conformance.checks.pairs import split_id
+from gradspec.conformance.diagnosis import activations, costs, networks, pairs, state, vector
 from gradspec.conformance.diagnosis.catalog import Kind, kind_of, run
 
 ENTRIES = (
     *activations.ENTRIES,
     *vector.ENTRIES,
     *costs.ENTRIES,
+    *pairs.ENTRIES,
     *networks.ENTRIES,
     *state.ENTRIES,
 )
@@ -48,7 +50,10 @@ def _diagnose(target: Any, subject: str, dtype: np.dtype, kind: Kind) -> list[st
         probe, entries = costs.probe(ns, by_cost[subject], dtype, kind), costs.ENTRIES
     elif subject in by_net:
         probe, entries = networks.probe(by_net[subject], dtype, kind), networks.ENTRIES
-    else:  # pairs, reductions: no catalog
+    elif len(split_id(subject)) == 2:  # a pair, through delta
+        probe = pairs.probe(ns, target.bindings, subject, dtype, kind)
+        entries = pairs.ENTRIES
+    else:  # reductions: no catalog
         return []
     return [] if probe is None else run(entries, probe, kind)
 

@@ -2,7 +2,8 @@
 checks whose failures it explains.
 
 An entry (:class:`Signature`) is an id (``sign_flipped``), the text of the mistake it names,
-its family (``activation``, ``cost``, ``network`` or ``state``: what the detector probes) and
+its family (``activation``, ``cost``, ``pair``, ``network`` or ``state``: what the detector
+probes) and
 its detector.  A detector takes the probe of its family (built once per failing subject and
 dtype by the family module) and yields one "what and where" text per match; the runner
 prefixes each with the id.  Diagnoses read ``"<signature id>: <what and where>"``.
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Family = Literal["activation", "cost", "network", "state"]
+Family = Literal["activation", "cost", "pair", "network", "state"]
 
 #: What a failing check is about, and so which detectors apply: the function's value, its
 #: derivative (for networks: the gradient), a network's minibatches or train_step, or state

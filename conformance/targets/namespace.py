@@ -104,6 +104,13 @@ class Bindings:
     delta: str | None = None
     found: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # declarations that make no sense
+    #: The declared parameter values (``PARAMS``, validated): entry name -> every value.
+    params: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Entries at drawn values (:func:`drawn`), whose pairs ``delta`` is checked at too.
+    drawn: list[Activation | Cost] = field(default_factory=list)
+    #: ``delta`` receives bound ids (``delta("softplus[beta=2]", "squared", z, y)``, the
+    #: built-ins); else registry names, and computes at the declared values.
+    delta_ids: bool = False
 
 
 def _first(names: set[str], *candidates: str) -> str | None:
@@ -146,8 +153,8 @@ def bind(ns: Namespace, params: Params | None = None) -> Bindings:
     """Map the registry onto the names ``ns`` defines; an entry named in ``params`` (a
     candidate's ``PARAMS``, already validated) is checked at those values."""
     names = ns.names()
-    b = Bindings()
     params = params or {}
+    b = Bindings(params={k: dict(v) for k, v in params.items()})
 
     def at(entry):
         return entry.bind(params[entry.name]) if entry.name in params else entry

@@ -142,6 +142,13 @@ def _param_notes(b: Bindings) -> list[str]:
             "declared in PARAMS" if e.explicit else "the registry's default; PARAMS declares others"
         )
         out.append(f"{e.name} checked at {values} ({how})")
+    if b.delta and b.params:
+        names = ", ".join(sorted(b.params))
+        out.append(
+            f"{b.delta}: the pairs of {names} checked at the PARAMS values; {b.delta} is "
+            "called with the registry names and is to compute at those values, as the other "
+            "functions do"
+        )
     return out
 
 

@@ -106,57 +106,72 @@ def reduce_der(grad, reduction: str, n: int | None = None):
     return grad * scale
 
 
-def _softmax_log_loss_of_z(z, y):
+def _softmax_log_loss_of_z(z, y, act, cost):
     la, l1m, _ = _ops.softmax_logs(z)
     return -(y * la + (1.0 - y) * l1m)
 
 
-def _softplus_poisson_of_z(z, y):
-    # a - y log a, a = softplus(z); log softplus(z) = z to every dtype's precision below
-    # z = -40 (where softplus itself later underflows and its log would be -inf)
-    a = _ops.softplus(z)
-    deep = z < -40.0
-    log_a = jnp.where(deep, z, jnp.log(jnp.where(deep, 1.0, a)))
+def _softplus_poisson_of_z(z, y, act, cost):
+    # a - y log a, a = softplus(z) at beta; log a = u - log(beta) (u = beta z) to every
+    # dtype's precision below u = -40 (where softplus itself later underflows and its log
+    # would be -inf)
+    beta = act.values["beta"]
+    a, u = _ops.softplus(z, beta), beta * z
+    deep = u < -40.0
+    log_a = jnp.where(deep, u - jnp.log(beta), jnp.log(jnp.where(deep, 1.0, a)))
     return a - y * log_a
 
 
-#: The cost as a function of z rewritten in log space, for pairs where a = f(z) saturates:
-#: an implementation choice of this backend.  A pair without one composes C(f(z), y).
-def _focal_of_logs(la, lu, y, g=_ops._GAMMA):
+def _focal_of_logs(la, lu, y, g):
     """-y (1-a)^g log a - (1-y) a^g log(1-a) from log a and log(1 - a) (powers as exp)."""
     return -y * jnp.exp(g * lu) * la - (1.0 - y) * jnp.exp(g * la) * lu
 
 
+def _sigmoid_focal_of_z(z, y, act, cost):
+    return _focal_of_logs(-_ops.softplus(-z), -_ops.softplus(z), y, cost.values["gamma"])
+
+
+def _softmax_focal_of_z(z, y, act, cost):
+    la, lu = _ops.log_softmax(z), _ops._log_one_minus_softmax(z)
+    return _focal_of_logs(la, lu, y, cost.values["gamma"])
+
+
+#: The cost as a function of z rewritten in log space, for pairs where a = f(z) saturates:
+#: an implementation choice of this backend, called with (z, y) and the bound entries.  A
+#: pair without one composes C(f(z), y).
 _STABLE_COST_OF_Z = {
-    "sigmoid+log_loss": _ops.log_loss_logits,  # -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
-    "sigmoid+cross_entropy": lambda z, y: y * _ops.softplus(-z),  # -y log s(z)
-    "softmax+cross_entropy": lambda z, y: -y * _ops.log_softmax(z),
+    # -(y log s(z) + (1-y) log s(-z)) = softplus(z) - y z
+    "sigmoid+log_loss": lambda z, y, act, cost: _ops.log_loss_logits(z, y),
+    "sigmoid+cross_entropy": lambda z, y, act, cost: y * _ops.softplus(-z),  # -y log s(z)
+    "softmax+cross_entropy": lambda z, y, act, cost: -y * _ops.log_softmax(z),
     "softmax+log_loss": _softmax_log_loss_of_z,
-    "sigmoid+kl_div": lambda z, y: y * _ops.softplus(-z) + xlogy(y, y),  # y log y - y log s(z)
-    "sigmoid+poisson_nll": lambda z, y: _ops.sigmoid(z) + y * _ops.softplus(-z),
+    # y log y - y log s(z)
+    "sigmoid+kl_div": lambda z, y, act, cost: y * _ops.softplus(-z) + xlogy(y, y),
+    "sigmoid+poisson_nll": lambda z, y, act, cost: _ops.sigmoid(z) + y * _ops.softplus(-z),
     "softplus+poisson_nll": _softplus_poisson_of_z,
-    "softmax+kl_div": lambda z, y: xlogy(y, y) - y * _ops.log_softmax(z),
-    "softmax+poisson_nll": lambda z, y: _ops.softmax(z) - y * _ops.log_softmax(z),
-    "sigmoid+focal": lambda z, y: _focal_of_logs(-_ops.softplus(-z), -_ops.softplus(z), y),
-    "softmax+focal": lambda z, y: _focal_of_logs(
-        _ops.log_softmax(z), _ops._log_one_minus_softmax(z), y
-    ),
+    "softmax+kl_div": lambda z, y, act, cost: xlogy(y, y) - y * _ops.log_softmax(z),
+    "softmax+poisson_nll": lambda z, y, act, cost: _ops.softmax(z) - y * _ops.log_softmax(z),
+    "sigmoid+focal": _sigmoid_focal_of_z,
+    "softmax+focal": _softmax_focal_of_z,
 }
 
 
 def _cost_of_z(activation: str, cost: str):
-    """C(f(z), y) as a function of z: the cost itself for a cost on logits."""
-    if spec.cost(cost).inputs == "logits":
-        return getattr(_ops, cost)
-    stable = _STABLE_COST_OF_Z.get(f"{activation}+{cost}")
+    """C(f(z), y) as a function of z for registry ids (bound ids at their values): the cost
+    itself for a cost on logits."""
+    act, c = spec.activation(activation), spec.cost(cost)
+    av, cv = dict(act.values), dict(c.values)
+    if c.inputs == "logits":
+        return lambda z, y: getattr(_ops, c.name)(z, y, **cv)
+    stable = _STABLE_COST_OF_Z.get(f"{act.name}+{c.name}")
     if stable is not None:
-        return stable
-    act = getattr(_ops, activation)
-    c = getattr(_ops, cost)
-    return lambda z, y: c(act(z), y)
+        return lambda z, y: stable(z, y, act, c)
+    f, cf = getattr(_ops, act.name), getattr(_ops, c.name)
+    return lambda z, y: cf(f(z, **av), y, **cv)
 
 
 def delta(activation: str, cost: str, z, y):
-    """dC/dz = jax.grad of the summed cost of f(z) (each row/element is independent)."""
+    """dC/dz = jax.grad of the summed cost of f(z) (each row/element is independent);
+    ``activation`` and ``cost`` are registry ids (static under jit)."""
     cz = _cost_of_z(activation, cost)
     return jax.grad(lambda z_: jnp.sum(cz(z_, y)))(z)

@@ -801,7 +801,7 @@ def softmax_logs(z):
     return la, l1m, is_m
 
 
-def _softmax_log_loss_delta(z, y):
+def _softmax_log_loss_delta(z, y, act, cost):
     """J^T dC/da for softmax + elementwise log loss, in log space (finite wherever the math is).
 
     With r_i = a_i / (1 - a_i) and m the argmax: a_i g_i = -y_i + (1 - y_i) r_i, and the one
@@ -821,30 +821,32 @@ def _softmax_log_loss_delta(z, y):
     return jnp.where(is_m, at_m, other)
 
 
-def _sigmoid_cross_entropy_delta(z, y):
+def _sigmoid_cross_entropy_delta(z, y, act, cost):
     return -y * sigmoid(-z)  # -y/a * a(1-a), without dividing by a
 
 
-def _softmax_cross_entropy_delta(z, y):
+def _softmax_cross_entropy_delta(z, y, act, cost):
     # J^T (-y/a) = a sum(y) - y, without dividing by a; equal to the closed form a - y on the
     # simplex and still right off it
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
 
-def _sigmoid_poisson_delta(z, y):
+def _sigmoid_poisson_delta(z, y, act, cost):
     # (1 - y/a) a (1 - a) = (a - y) sigma(-z), without dividing by a
     return (sigmoid(z) - y) * sigmoid(-z)
 
 
-def _softplus_poisson_delta(z, y):
-    # (1 - y/a) sigma(z) = (a - y) sigma(z) / a, a = softplus(z); the ratio sigma(z) /
-    # softplus(z) is 1 to every dtype's precision below z = -40 (where both underflow later)
-    a = softplus(z)
-    ratio = jnp.where(z < -40.0, 1.0, sigmoid(z) / jnp.where(z < -40.0, 1.0, a))
+def _softplus_poisson_delta(z, y, act, cost):
+    # (1 - y/a) sigma(u) = (a - y) sigma(u) / a, a = softplus(z) at beta, u = beta z; the
+    # ratio sigma(u) / a is beta to every dtype's precision below u = -40 (where both
+    # underflow later)
+    beta = act.values["beta"]
+    a, deep = softplus(z, beta), beta * z < -40.0
+    ratio = jnp.where(deep, beta, sigmoid(beta * z) / jnp.where(deep, 1.0, a))
     return (a - y) * ratio
 
 
-def _softmax_poisson_delta(z, y):
+def _softmax_poisson_delta(z, y, act, cost):
     # J^T (1 - y/a) = a sum(y) - y, since a_i (1 - y_i / a_i) = a_i - y_i and sum(a) = 1
     return jnp.sum(y, axis=-1, keepdims=True) * softmax(z) - y
 
@@ -858,9 +860,9 @@ def _focal_own(la, lu, y, g):
     return y * pos + (1.0 - y) * (a ** (g + 1.0) - g * a**g * u_lu)
 
 
-def _sigmoid_focal_delta(z, y):
+def _sigmoid_focal_delta(z, y, act, cost):
     # log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -softplus(z)
-    return _focal_own(-softplus(-z), -softplus(z), y, _GAMMA)
+    return _focal_own(-softplus(-z), -softplus(z), y, cost.values["gamma"])
 
 
 def _log_one_minus_softmax(z):
@@ -870,10 +872,10 @@ def _log_one_minus_softmax(z):
     return jax.nn.logsumexp(others, axis=-1) - jax.nn.logsumexp(z, axis=-1, keepdims=True)
 
 
-def _softmax_focal_delta(z, y):
+def _softmax_focal_delta(z, y, act, cost):
     """sum_i C'(a_i) a_i (delta_ij - a_j): the i = j term is the sigmoid one; for i != j,
     a_j / (1 - a_i) <= 1 is formed in logs, so no term divides by a rounded 1 - a_i."""
-    g = _GAMMA
+    g = cost.values["gamma"]
     la, lu = log_softmax(z), _log_one_minus_softmax(z)
     a, u = jnp.exp(la), jnp.exp(lu)
     own = _focal_own(la, lu, y, g)
@@ -888,7 +890,7 @@ def _softmax_focal_delta(z, y):
 
 #: This backend's own stable forms of dC/dz for some pairs (an implementation choice); they
 #: take precedence over the registry's closed form.  Any other pair uses its closed form where
-#: the registry claims one, else the chain rule.
+#: the registry claims one, else the chain rule.  Called with (z, y) and the bound entries.
 _STABLE_DELTA = {
     "sigmoid+cross_entropy": _sigmoid_cross_entropy_delta,
     "softmax+cross_entropy": _softmax_cross_entropy_delta,
@@ -904,7 +906,8 @@ _STABLE_DELTA = {
 
 
 def delta(activation: str, cost: str, z, y):
-    """dC/dz for output activation and cost names (already resolved and validated).
+    """dC/dz for an output activation and a cost by registry ids (already resolved and
+    validated; a bound id such as ``softplus[beta=2]`` at its values, static under jit).
 
     A cost on logits: its own derivative in z.  Otherwise a stable form of this backend, the
     registry's closed form at a = f(z) (sigmoid + log loss: sigmoid(z) - y, never forming
@@ -912,14 +915,16 @@ def delta(activation: str, cost: str, z, y):
     their vector-Jacobian product).
     """
     g = globals()
-    if spec.cost(cost).inputs == "logits":
-        return g[cost + "_der"](z, y)
-    name = f"{activation}+{cost}"
-    if name in _STABLE_DELTA:
-        return _STABLE_DELTA[name](z, y)
-    a = g[activation](z)
-    if spec.pair(activation, cost).closed_form is not None:
-        return _sympy.closed_form(activation, cost)(a, y)
-    if spec.activation(activation).vector:
-        return g[activation + "_vjp"](z, g[cost + "_der"](a, y))
-    return g[cost + "_der"](a, y) * g[activation + "_der"](z)
+    act, c = spec.activation(activation), spec.cost(cost)
+    av, cv = dict(act.values), dict(c.values)
+    if c.inputs == "logits":
+        return g[c.name + "_der"](z, y, **cv)
+    p = spec.pair(act.id, c.id)
+    if p.name in _STABLE_DELTA:
+        return _STABLE_DELTA[p.name](z, y, act, c)
+    a = g[act.name](z, **av)
+    if p.closed_form is not None:
+        return _sympy.closed_form(act.id, c.id)(a, y)
+    if act.vector:
+        return g[act.name + "_vjp"](z, g[c.name + "_der"](a, y, **cv))
+    return g[c.name + "_der"](a, y, **cv) * g[act.name + "_der"](z, **av)

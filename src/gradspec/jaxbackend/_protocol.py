@@ -145,7 +145,8 @@ def _wrap(
 
 
 def resolve_pair(activation: str, cost: str, have: Collection[str]) -> tuple[str, str, bool]:
-    """Canonical names and whether the last axis is a class axis.
+    """Canonical ids (``softplus[beta=2]`` for a bound id or alias, the name at the defaults)
+    and whether the last axis is a class axis.
 
     ValueError for an output layer the spec does not allow
     (:func:`gradspec.spec.validate_output_layer`); NotImplementedError when the backend lacks
@@ -155,12 +156,13 @@ def resolve_pair(activation: str, cost: str, have: Collection[str]) -> tuple[str
     lacking = [n for n in (act.name, c.name) if n not in have]
     if lacking:
         raise NotImplementedError(f"delta: this backend does not implement {', '.join(lacking)}")
-    return act.name, c.name, c.vector if c.inputs == "logits" else act.vector
+    return act.id, c.id, c.vector if c.inputs == "logits" else act.vector
 
 
 def _wrap_delta(jitted: Callable, have: Collection[str], device):
     def delta(activation, cost, z, y):
-        """dC/dz for an output activation and a cost, by names (softmax: per row)."""
+        """dC/dz for an output activation and a cost, by registry ids (softmax: per row);
+        a bound id (``softplus[beta=2]``, ``huber[delta=0.5]``) at its values."""
         act, c, vector = resolve_pair(activation, cost, have)
         arrays, dtype = as_arrays("delta", ("z", "y"), (z, y))
         check_shapes("delta", ("z", "y"), arrays, vector)

@@ -18,11 +18,14 @@ from gradspec import spec
 
 @functools.cache
 def closed_form(activation: str, cost: str) -> Callable:
-    """The pair's claimed dC/dz as a function of (a, y), in the registry's order of operations."""
-    expr = spec.closed_form_expr(spec.pair(activation, cost), evaluate=False)
+    """The pair's claimed dC/dz as a function of (a, y), in the registry's order of operations
+    (``activation``, ``cost``: ids; a parameter in the form takes the bound value)."""
+    p = spec.pair(activation, cost)
+    expr = spec.closed_form_expr(p, evaluate=False)
     if expr is None:
         raise KeyError(f"{activation}+{cost} has no closed form")
-    return sp.lambdify((spec.A, spec.Y), expr, modules="jax")
+    subs = {**p.activation.substitutions(), **p.cost.substitutions()}
+    return sp.lambdify((spec.A, spec.Y), expr.subs(subs) if subs else expr, modules="jax")
 
 
 def inverse(activation: str) -> Callable | None:

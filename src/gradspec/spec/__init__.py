@@ -238,7 +238,9 @@ def validate_output_layer(activation_name: str, cost_name: str) -> tuple[Activat
 
     A cost on logits already includes its output activation (``Cost.fuses``), so the layer's
     own activation must be ``identity``; any other cost must form a valid :class:`Pair` with
-    the activation.  Unknown names raise :class:`UnknownName`.
+    the activation.  Either may be a bound id (``softplus[beta=2]``): the entries returned
+    are bound at its values.  Unknown names raise :class:`UnknownName`, bad values
+    :class:`InvalidParameter`.
     """
     act = activation(activation_name)
     c = cost(cost_name)
@@ -249,7 +251,7 @@ def validate_output_layer(activation_name: str, cost_name: str) -> tuple[Activat
                 f"({c.fuses}); use output activation 'identity', not {act.name!r}"
             )
         return act, c
-    p = _PAIR[f"{act.name}+{c.name}"]
+    p = pair(act.id, c.id)
     if not p.valid:
         raise ValueError(f"pair {p.name} is not valid: {p.reason}")
     return act, c
