@@ -16,7 +16,7 @@ from gradspec.conformance.checks.common import Ctx, element_args, reproducer, wo
 from gradspec.conformance.checks.subject import Expect, Inputs, ShapeCase
 from gradspec.conformance.engine import natural as N
 from gradspec.conformance.engine import numeric, scales
-from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.calling import Forward, as_array, call
 from gradspec.conformance.engine.errormodel import BUDGETS, Comparison, compare
 from gradspec.conformance.engine.precision import working_dtype
 from gradspec.conformance.engine.results import Violation, Worst
@@ -170,13 +170,9 @@ class ActivationSubject:
     def variable(self, inputs: Inputs) -> np.ndarray:
         return inputs[0]
 
-    def forward(self, ctx: Ctx, inputs: Inputs) -> Callable[[np.ndarray], np.ndarray]:
+    def forward(self, ctx: Ctx, inputs: Inputs) -> Forward:
         fn = self.b.forward
-
-        def f(x: np.ndarray) -> np.ndarray:
-            return as_array(fn, call(ctx.ns, fn, x), x.shape)
-
-        return f
+        return Forward(ctx.ns, fn, lambda x: (x,), lambda x, out: as_array(fn, out, x.shape))
 
     def numeric_kinks(self, inputs: Inputs) -> tuple:
         return tuple(k.at for k in self.kinks)

@@ -22,7 +22,7 @@ from gradspec.conformance.checks.common import (
 from gradspec.conformance.checks.subject import Expect, Inputs, ShapeCase
 from gradspec.conformance.engine import natural as N
 from gradspec.conformance.engine import numeric, scales
-from gradspec.conformance.engine.calling import as_array, call, call_many
+from gradspec.conformance.engine.calling import Forward, as_array, call
 from gradspec.conformance.engine.errormodel import BUDGETS, Comparison
 from gradspec.conformance.engine.results import Violation, Worst
 from gradspec.conformance.targets.namespace import CostBinding
@@ -198,28 +198,16 @@ class CostSubject:
     def variable(self, inputs: Inputs) -> np.ndarray:
         return inputs[0]
 
-    def forward(self, ctx: Ctx, inputs: Inputs) -> Callable[[np.ndarray], np.ndarray]:
+    def forward(self, ctx: Ctx, inputs: Inputs) -> Forward:
         """C(x, y) of the implementation at the drawn targets (in float64)."""
         fn = self.b.value
         y64 = inputs[1].astype(np.float64)
-
-        def f(x: np.ndarray) -> np.ndarray:
-            return as_array(fn, call(ctx.ns, fn, x, y64), self.out_shape((x,), 0))
-
-        return f
-
-    def forward_many(
-        self, ctx: Ctx, inputs: Inputs
-    ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-        """:meth:`forward` at many x in one call of the implementation's namespace."""
-        fn = self.b.value
-        y64 = inputs[1].astype(np.float64)
-
-        def f_many(xs: list[np.ndarray]) -> list[np.ndarray]:
-            outs = call_many(ctx.ns, fn, [(x, y64) for x in xs])
-            return [as_array(fn, o, self.out_shape((x,), 0)) for x, o in zip(xs, outs, strict=True)]
-
-        return f_many
+        return Forward(
+            ctx.ns,
+            fn,
+            lambda x: (x, y64),
+            lambda x, out: as_array(fn, out, self.out_shape((x,), 0)),
+        )
 
     def numeric_kinks(self, inputs: Inputs) -> tuple:
         return kink_arrays(self.entry, inputs[1].astype(np.float64))
@@ -231,7 +219,7 @@ class CostSubject:
         w_eps = working_eps(ctx, self.b.value, a, y)
         _, f_scale = scales.cost_truth_and_scale(self.entry, a, y, 0, self.b.reduction)
         f_err = BUDGETS["value"] * w_eps * f_scale
-        f_many = self.forward_many(ctx, inputs)
+        f_many = self.forward(ctx, inputs).many
         return numeric_gradient(
             f_many, a, self.entry, y.astype(np.float64), self.b.reduction, f_err
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -73,6 +74,28 @@ def call_many(
             raise Violation(f"{name} raised {_one_line(reason)}") from None
     _record(name, caught, record)
     return out
+
+
+class Forward:
+    """x -> the implementation's ``name`` at ``args_of(x)``, checked by ``check(x, out)``:
+    the forward that numeric differences evaluate, at one x (``f(x)``) or at many in one
+    call of the namespace (``f.many([x1, x2])``, one round trip to a candidate's worker)."""
+
+    def __init__(
+        self,
+        ns: Namespace,
+        name: str,
+        args_of: Callable[[np.ndarray], tuple],
+        check: Callable[[np.ndarray, Any], np.ndarray],
+    ) -> None:
+        self.ns, self.name, self.args_of, self.check = ns, name, args_of, check
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.check(x, call(self.ns, self.name, *self.args_of(x)))
+
+    def many(self, xs: list[np.ndarray]) -> list[np.ndarray]:
+        outs = call_many(self.ns, self.name, [self.args_of(x) for x in xs])
+        return [self.check(x, o) for x, o in zip(xs, outs, strict=True)]
 
 
 def _record(name: str, caught: list, record: list[str] | None) -> None:

@@ -76,6 +76,7 @@ def ridders(
     h0: np.ndarray,
     exact: Callable[[np.ndarray], np.ndarray] | None = None,
     f_error: np.ndarray | float | None = None,
+    both: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ridders' extrapolated central difference of ``phi`` at 0, vectorised over ``h0``'s shape.
 
@@ -84,13 +85,15 @@ def ridders(
     ``f_error`` is the absolute rounding error of one evaluation of phi (default: eps times
     its value; callers that know the function's condition pass eps * |f| + |x f'| + ...,
     since a small value computed from large terms carries the terms' rounding).
+    ``both(t)``, if given, returns ``(phi(t), phi(-t))`` in one evaluation (one round trip
+    to a candidate's worker instead of two).
     Returns (derivative, error estimate).
     """
     with np.errstate(all="ignore"):  # zero steps (no room) give NaN, masked by the caller
-        return _ridders(phi, h0, exact, f_error)
+        return _ridders(phi, h0, exact, f_error, both)
 
 
-def _ridders(phi, h0, exact, f_error):
+def _ridders(phi, h0, exact, f_error, both=None):
     h = np.array(h0, dtype=np.float64)
     shape = h.shape
     a = np.empty((NTAB, NTAB, *shape))
@@ -98,7 +101,7 @@ def _ridders(phi, h0, exact, f_error):
     def difference(step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if exact is not None:
             step = exact(step)
-        up, down = phi(step), phi(-step)
+        up, down = both(step) if both is not None else (phi(step), phi(-step))
         # Rounding in the two evaluations, divided by 2h; extrapolation amplifies it by a
         # bounded factor (< 4 for CON = 1.4), hence the 4.
         size = np.maximum(np.abs(up), np.abs(down))
@@ -202,8 +205,20 @@ def derivative(
     x = np.asarray(x, dtype=np.float64)
     f64 = _as_f64(f)
     h0 = initial_step(x, kinks, lo, hi) * step_scale
+    many = getattr(f, "many", None)
+    both = None
+    if many is not None:
+
+        def both(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # f(x + t) and f(x - t) in one call of ``f.many`` (x + (-t) is x - t exactly)
+            with np.errstate(all="ignore"):
+                up, down = many([np.array(x + t), np.array(x - t)])
+                return np.asarray(up, dtype=np.float64), np.asarray(down, dtype=np.float64)
+
     # Steps made exactly representable ((x + h) - x), so x +- h carry no rounding of their own.
-    d, e = ridders(lambda t: f64(x + t), h0, exact=lambda t: (x + t) - x, f_error=f_error)
+    d, e = ridders(
+        lambda t: f64(x + t), h0, exact=lambda t: (x + t) - x, f_error=f_error, both=both
+    )
     skip = near_kink(x, kinks) | (h0 <= 0)
     return np.where(skip, np.nan, d), np.where(skip, np.nan, e)
 
