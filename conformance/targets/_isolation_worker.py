@@ -317,7 +317,11 @@ def _load(cand: _Candidate, kind: str, target: str, settings: dict | None = None
             functions.append(n)
         elif _is_constant(value):
             info[n] = value
-    return ("loaded", info, functions)
+    # the functions the file defines, not those it imports (``from scipy.special import expit``)
+    own = [
+        n for n in functions if getattr(vars(module).get(n), "__module__", None) == module.__name__
+    ]
+    return ("loaded", info, functions, own)
 
 
 def _call(cand: _Candidate, name: str, args: tuple, kwargs: dict, return_args: bool) -> tuple:

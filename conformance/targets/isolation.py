@@ -415,6 +415,8 @@ class CandidateProcess:
         self._network_setup: tuple[dict, dict] | None = None
         self._worker: _Worker | None = None
         self._namespace: dict[str, Any] | None = None
+        #: The functions the candidate defines itself (not those it imports), once loaded.
+        self.own_functions: list[str] = []
         self._lock = threading.RLock()
         self._closed = False
         #: What the candidate printed during the last call (or import).
@@ -658,6 +660,7 @@ class CandidateProcess:
             out = self._discard()
             raise LoadError(f"{self.label}: {_first_line(str(reply[1]), 300)}", output=out)
         self._namespace = reply[1]
+        self.own_functions = list(reply[3]) if len(reply) > 3 else []
         if self._derive_table:
             self._send_derive_table()
         if self._network_setup is not None:

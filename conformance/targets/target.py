@@ -13,7 +13,7 @@ import numpy as np
 from gradspec import spec
 from gradspec.conformance.engine.calling import Namespace
 from gradspec.conformance.engine.precision import float32_exact
-from gradspec.conformance.targets import autodiff, framework_nets
+from gradspec.conformance.targets import autodiff, framework_nets, unchecked
 from gradspec.conformance.targets.autodiff import Derived, add_extras
 from gradspec.conformance.targets.framework_nets import NetSetup
 from gradspec.conformance.targets.framework_ns import FrameworkNamespace
@@ -125,8 +125,23 @@ def third_party(
         diagnose=True,
         close=close,
         routes=routes,
-        notes=[*(network.notes if network is not None else ()), *_param_notes(bindings)],
+        notes=[
+            *(network.notes if network is not None else ()),
+            *_param_notes(bindings),
+            *_unchecked_note(ns, bindings, derived),
+        ],
     )
+
+
+def _unchecked_note(ns: Namespace, b: Bindings, derived: Sequence[Derived]) -> list[str]:
+    """A note naming the candidate's own functions no check calls (:mod:`.unchecked`)."""
+    own = getattr(getattr(ns, "proc", None), "own_functions", None)
+    if not own:
+        return []
+    real = getattr(ns, "real_name", lambda n: n)
+    used = {real(n) for n in b.found} | {d.name for d in derived}
+    note = unchecked.note(own, used)
+    return [note] if note else []
 
 
 def _param_notes(b: Bindings) -> list[str]:
