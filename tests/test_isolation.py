@@ -403,3 +403,17 @@ def test_round_trip_overhead(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nisolation round trip, (64,) array: {per_call * 1e6:.0f} us", file=sys.stderr)
     assert per_call < 0.02
+
+
+def test_the_worker_runs_its_math_libraries_on_one_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "env_probe.py"
+    path.write_text("import os\n\ndef env(name):\n    return os.environ.get(name)\n")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the user's choice is kept
+    with CandidateProcess(str(path), timeout=5) as cand:
+        assert cand.call("env", "OMP_NUM_THREADS") == "1"
+        assert cand.call("env", "OPENBLAS_NUM_THREADS") == "1"
+        assert cand.call("env", "MKL_NUM_THREADS") == "3"
