@@ -133,10 +133,12 @@ def _memo_adaptive(key: tuple, args: tuple[float, ...]) -> object:
 
 def _elementwise(key: tuple, *arrays: np.ndarray) -> np.ndarray:
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
-    out = np.empty(arrays[0].shape, dtype=np.float64)
-    for idx in np.ndindex(out.shape):
-        out[idx] = _memo_adaptive(key, tuple(float(x[idx]) for x in arrays))
-    return out
+    shape = arrays[0].shape
+    # Python floats straight from tolist (the values float(x[idx]) gives, without indexing
+    # numpy element by element: a memo hit is most of the cost here)
+    columns = [a.reshape(-1).tolist() for a in arrays]
+    values = [_memo_adaptive(key, args) for args in zip(*columns, strict=True)]
+    return np.array(values, dtype=np.float64).reshape(shape)
 
 
 def _rowwise(key: tuple, tail: tuple[int, ...], *arrays: np.ndarray) -> np.ndarray:
