@@ -17,7 +17,7 @@ PACKAGE_DIR: dict[str, str] = PYPROJECT["tool"]["setuptools"]["package-dir"]
 # ml_dtypes takes 0.6 s to import: the isolation worker and frameworks.py import it only to
 # hand a torch.bfloat16 result back as NumPy bfloat16.
 HEAVY = re.compile(
-    r"^(jax|jaxlib|torch|matplotlib|dask|distributed|sklearn|optax|ml_dtypes|"
+    r"^(jax|jaxlib|torch|matplotlib|dask|distributed|sklearn|optax|ml_dtypes|scipy\.optimize|"
     r"gradspec\.jaxbackend|gradspec\.benchmarks|gradspec\.demos)(\.|$)"
 )
 #: Modules allowed to import the engine inside functions, and why (docs/design.md).
