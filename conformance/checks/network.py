@@ -156,7 +156,7 @@ def directions(
     budget = BUDGETS["network"]
     h0 = NET_STEP if f_err is None else NET_STEP_F32
     for _ in range(DIRECTIONS):
-        v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
+        v = numeric.random_direction(flat.size, rng, 1 / np.sqrt(flat.size))
         d = None
         if f_err is None:  # a float32 loss's rounding dominates a short table: go straight on
             d = numeric.directional(loss, flat, gflat, v, h0, f_err, rows=FIRST_ROWS)
@@ -299,12 +299,18 @@ def _gradient_tensors(ctx: Ctx, target: NetTarget, example: Any, kinked: bool) -
     loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
     f_err = _loss_noise(loss, flat)
     h0 = NET_STEP / 100 if kinked else (NET_STEP if f_err is None else NET_STEP_F32)
-    v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
+    v = _first_direction(flat.size, seed)
     threshold = fail_units(ctx.np_dtype, "numeric")
     budget = BUDGETS["network"]
     return nettensors.against_numeric(
         loss, flat, gflat, layout, ctx.np_dtype, budget, threshold, h0, v, f_err
     )
+
+
+def _first_direction(n: int, seed: int) -> np.ndarray:
+    """The first direction :func:`check_gradient` draws from ``seed`` (the one its figure and
+    localisation re-use)."""
+    return numeric.random_direction(n, np.random.default_rng(seed), 1 / np.sqrt(n))
 
 
 def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float | None:
@@ -325,7 +331,7 @@ def _localise_example(ctx: Ctx, target: NetTarget, res: CheckResult, kinked: boo
         return "localisation unavailable"
     _, (X, Y) = for_example
     loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
-    v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
+    v = _first_direction(flat.size, seed)
     h0 = NET_STEP / 100 if kinked else NET_STEP
     return _localise(loss, flat, gflat, v, layout, ctx, BUDGETS["network"], h0)
 

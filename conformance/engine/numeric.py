@@ -368,28 +368,38 @@ def directional(
     def phi(t: float) -> float:
         np.multiply(v, t, out=moved)
         np.add(x, moved, out=moved)
-        with np.errstate(all="ignore"):
-            return float(loss(moved))
+        return float(loss(moved))
 
     if h0 is None:
         vmax = float(np.max(np.abs(v))) or 1.0
         h0 = float(initial_step(np.array(float(np.max(np.abs(x)))))) / vmax
-    d, e = ridders_scalar(phi, float(h0), f_error, rows)
-    g = np.asarray(grad, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        d, e = ridders_scalar(phi, float(h0), f_error, rows)
+    # <g, v> and sum |g_i v_i| from one product, summed pairwise by NumPy's ufuncs, never by
+    # BLAS: np.dot of two long vectors is OpenBLAS's threaded ddot (two threads above 10,000
+    # elements), which waits for a worker thread that a loaded machine may not run for
+    # milliseconds (~3 ms per call measured at 60,430 elements, load 2 on 2 cores).
+    gv = np.asarray(grad, dtype=np.float64) * v
+    analytic = float(np.sum(gv))
     return Directional(
-        analytic=float(np.dot(g, v)),
+        analytic=analytic,
         numeric=d,
         error_estimate=e,
-        scale=float(np.sum(np.abs(g * v))) + abs(d),
+        scale=float(np.sum(np.abs(gv, out=gv))) + abs(d),
     )
 
 
-def random_direction(n: int, rng: np.random.Generator) -> np.ndarray:
-    """A Rademacher direction: every coordinate takes part with weight +-1.
+def random_direction(n: int, rng: np.random.Generator, weight: float = 1.0) -> np.ndarray:
+    """A Rademacher direction: every coordinate takes part with weight +-``weight``.
 
-    The draw ``rng.choice([-1.0, 1.0], size=n)`` makes (the same integers from the same
-    stream), without its fancy indexing."""
-    return np.where(rng.integers(0, 2, size=n).astype(bool), 1.0, -1.0)
+    The signs are the bits of ``rng.bytes``, mapped to +-weight by arithmetic (2 w b - w,
+    exact): 0.04 ms for 60,430 coordinates, where an int64 draw, its conversion, np.where on
+    random booleans (a mispredicted branch per element) and a division took 0.4-0.6 ms, twice
+    per network example."""
+    bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8), count=n)
+    out = np.multiply(bits, 2 * weight, dtype=np.float64)
+    out -= weight
+    return out
 
 
 def localise(
