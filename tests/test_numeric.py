@@ -137,3 +137,23 @@ def test_directional_analytic_slope_is_the_exact_dot_product():
     exact = math.fsum(g * v)
     assert abs(d.analytic - exact) <= 4 * np.finfo(float).eps * math.fsum(np.abs(g * v))
     assert d.scale == pytest.approx(math.fsum(np.abs(g * v)), rel=1e-12)
+
+
+def test_directional_evaluates_the_loss_at_x_plus_and_minus_each_step():
+    """The points handed to the loss are x + t v and x - t v (the second made from the first,
+    2x - (x + t v), within an ulp of x), for Ridders' steps t = h0, h0 / 1.4, ..."""
+    rng = np.random.default_rng(3)
+    n = 500
+    x = rng.normal(size=n)
+    v = numeric.random_direction(n, rng, 1 / np.sqrt(n))
+    seen = []
+
+    def loss(p):
+        seen.append(p.copy())
+        return float(np.sum(np.cos(p)))
+
+    numeric.directional(loss, x, -np.sin(x), v, h0=1e-2, rows=3)
+    assert len(seen) == 6
+    for k, p in enumerate(seen):
+        t = 1e-2 / numeric.CON ** (k // 2) * (1 if k % 2 == 0 else -1)
+        assert np.all(np.abs(p - (x + t * v)) <= np.spacing(np.abs(x)))

@@ -353,7 +353,8 @@ def directional(
     """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
 
     ``loss`` takes a flat float64 vector (one buffer, rewritten between calls: the loss must
-    not keep it; the network checks copy it into the candidate's tensors); ``f_error`` is the
+    neither keep nor change it; the network checks copy it into the candidate's tensors);
+    ``f_error`` is the
     rounding of one evaluation of it (default: float64 rounding of its value; a loss that
     computes in float32 is noisier).
     By default the first step moves the largest coordinate by ``min(0.05 max(1, |x|), 0.25)``,
@@ -363,11 +364,19 @@ def directional(
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
 
-    moved = np.empty_like(x)  # x + t v, written in place: no 2 n-sized allocations a call
+    # x + t v, written in place: no n-sized allocation a call.  Ridders asks for t, then -t:
+    # the second point is 2x - (x + t v), one pass over n instead of two (at 60,430
+    # parameters a pass costs a sixth of a network's loss evaluation).
+    moved, x2 = np.empty_like(x), 2 * x
+    last = [math.nan]
 
     def phi(t: float) -> float:
-        np.multiply(v, t, out=moved)
-        np.add(x, moved, out=moved)
+        if t == -last[0]:
+            np.subtract(x2, moved, out=moved)
+        else:
+            np.multiply(v, t, out=moved)
+            np.add(x, moved, out=moved)
+        last[0] = t
         return float(loss(moved))
 
     if h0 is None:
