@@ -95,3 +95,13 @@ def test_float32_directions_partition_the_parameters(n):
     # float64: independent directions over all parameters, the first one the same
     v64 = list(network.direction_vectors(n, np.random.default_rng(7), False))
     assert len(v64) == network.DIRECTIONS and np.array_equal(v64[0], full)
+
+
+def test_a_network_subjects_precision_warning_has_no_stable_form_and_no_error():
+    """A warning on a network check looks its subject up in the registry for a stable form:
+    a network label (``mlp[3-4-1 ...]``, bracketed like a parametrised registry id) is no
+    registry name, and must not turn the warning into an internal error."""
+    from gradspec.conformance.checks.common import _stable_form
+
+    assert _stable_form(ARCH.label) == ""
+    assert _stable_form("sigmoid+log_loss").startswith("; stable form: sigmoid: ")
