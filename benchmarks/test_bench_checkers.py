@@ -6,6 +6,8 @@ torch's default gradcheck at 60k takes ~20 s: it is left to ``gradspec bench`` (
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -28,6 +30,15 @@ def test_forward(benchmark, size):
     p = problem(size)
     benchmark.group = f"check {p.n} params"
     benchmark(p.loss, p.flat)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_forward_at_the_checks_points(benchmark, size):
+    """The floor's forward: the loss at the points the directional check evaluates, cycled."""
+    p = problem(size)
+    benchmark.group = f"check {p.n} params"
+    points = itertools.cycle(checkers.evaluation_points(p, p.grad))
+    benchmark(lambda: p.loss(next(points)))
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -106,10 +108,52 @@ def test_scalar_ridders_hands_non_finite_evaluations_to_the_array_ridders():
                           equal_nan=True)  # fmt: skip
 
 
-@pytest.mark.parametrize("n", [1, 7, 1608, 60430])
-def test_random_direction_is_the_choice_draw(n):
-    """Directions (and so every network example) stay those of rng.choice([-1, 1])."""
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 1608, 60430])
+def test_random_direction_is_a_seeded_rademacher_draw(n):
+    """Every coordinate is exactly +-weight, the draw is a function of the generator's state
+    (so a network example's directions are reproduced from its seed), fair, and consumes
+    the same stream whatever the weight."""
+    w = 1 / np.sqrt(n)
     r1, r2 = np.random.default_rng(n), np.random.default_rng(n)
-    want = r1.choice(np.array([-1.0, 1.0]), size=n)
-    assert np.array_equal(numeric.random_direction(n, r2), want)
+    a, b = numeric.random_direction(n, r1, w), numeric.random_direction(n, r2)
+    assert a.shape == (n,) and a.dtype == np.float64
+    assert set(np.unique(b)) <= {-1.0, 1.0}
+    assert np.array_equal(a, np.where(b > 0, w, -w))  # the same signs, exactly +-w
     assert r1.random() == r2.random()
+    if n >= 1608:  # fair: the mean of n signs within 5 standard deviations of 0
+        assert abs(float(np.mean(b))) < 5 / np.sqrt(n)
+        c = numeric.random_direction(n, np.random.default_rng(n + 1))
+        assert 0.4 < float(np.mean(b == c)) < 0.6  # another seed, other signs
+
+
+def test_directional_analytic_slope_is_the_exact_dot_product():
+    """<g, v> and its rounding scale, summed without BLAS, agree with the correctly rounded
+    sums to a few float64 ulps."""
+    rng = np.random.default_rng(1)
+    n = 60_430
+    g = rng.normal(size=n) * 10.0 ** rng.uniform(-6, 0, size=n)
+    v = numeric.random_direction(n, rng, 1 / np.sqrt(n))
+    d = numeric.directional(lambda p: 0.0, np.zeros(n), g, v, h0=1e-2)
+    exact = math.fsum(g * v)
+    assert abs(d.analytic - exact) <= 4 * np.finfo(float).eps * math.fsum(np.abs(g * v))
+    assert d.scale == pytest.approx(math.fsum(np.abs(g * v)), rel=1e-12)
+
+
+def test_directional_evaluates_the_loss_at_x_plus_and_minus_each_step():
+    """The points handed to the loss are x + t v and x - t v (the second made from the first,
+    2x - (x + t v), within an ulp of x), for Ridders' steps t = h0, h0 / 1.4, ..."""
+    rng = np.random.default_rng(3)
+    n = 500
+    x = rng.normal(size=n)
+    v = numeric.random_direction(n, rng, 1 / np.sqrt(n))
+    seen = []
+
+    def loss(p):
+        seen.append(p.copy())
+        return float(np.sum(np.cos(p)))
+
+    numeric.directional(loss, x, -np.sin(x), v, h0=1e-2, rows=3)
+    assert len(seen) == 6
+    for k, p in enumerate(seen):
+        t = 1e-2 / numeric.CON ** (k // 2) * (1 if k % 2 == 0 else -1)
+        assert np.all(np.abs(p - (x + t * v)) <= np.spacing(np.abs(x)))

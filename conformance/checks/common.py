@@ -273,7 +273,7 @@ def _stable_form(subject: str) -> str:
         for lookup in (spec.activation, spec.cost):
             try:
                 entry = lookup(n)
-            except spec.UnknownName:
+            except (spec.UnknownName, spec.InvalidParameter):  # not a registry name: a network
                 continue
             if entry.stability:
                 notes.append(f"{entry.name}: {entry.stability}")

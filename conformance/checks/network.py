@@ -44,11 +44,30 @@ from gradspec.reference.mlp import Arch, flatten, unflatten
 NET_STEP = 1e-2
 #: The first step when the loss computes in float32: its rounding (~16 float32 ulps of the
 #: loss, see ``_loss_noise``) divided by the step is the floor of the difference's error, and
-#: at 1e-2 that floor hid a wrong entry of 10% of max|g| in a 1,608-parameter network; at 0.5
-#: a 1% one is caught in every seed, with no false alarm (``gradspec bench --only
-#: detection``).  Ridders' extrapolation removes the larger step's truncation error.
-NET_STEP_F32 = 0.5
+#: at 1e-2 that floor hid a wrong entry of 10% of max|g| in a 1,608-parameter network.
+#: Ridders' extrapolation removes a larger step's truncation error as long as its error
+#: estimate stays honest: measured on true gradients (40 seeds, 1,608 and 60,430
+#: parameters), |<g, v> - slope| / estimate is at most 0.05 from a first step of 1 (0.45 from
+#: 2, 3.9 from 4: a false alarm's making), so 1 keeps a 20-fold margin.
+NET_STEP_F32 = 1.0
+#: ... but no parameter moves by more than this in a float32 first step: on a direction over
+#: few parameters (a part of a small network's partition, see ``F32_PARTS``) a unit step moves
+#: each one far (0.41 on a 25-parameter network cut in 4: a false alarm in the catalog,
+#: good_rw_net_torch_f32).  0.05 is half of what the former full-direction step of 0.5 moved
+#: the parameters of a 25-parameter network by; from ~400 parameters a direction on (1,608
+#: in 4 parts) it no longer binds.
+NET_STEP_F32_COORD = 0.05
+#: Independent directions over all parameters, per example, for a float64 loss.
 DIRECTIONS = 2
+#: Directions per example for a float32 loss, over the parts of a random partition of the
+#: parameters.  A direction's wrong-math threshold scales with sum |g_i v_i| over its support
+#: (~sqrt(k) mean|g| on k parameters) while one wrong entry enters it weighted 1/sqrt(k):
+#: on n / F32_PARTS parameters a single entry weighs F32_PARTS times more against the
+#: threshold, and each parameter is still in one direction.  In float32 at 60,430 parameters
+#: a 10% wrong entry reaches 0.9 of the threshold over all n (missed), 2.6-2.9 with 4 parts
+#: (40 seeds, caught in all; 1.1 with 2 parts: too thin a margin).  Cost: 4 full tables
+#: (~81 loss evaluations) instead of 2 (~41); float64 losses keep ``DIRECTIONS``.
+F32_PARTS = 4
 #: Rows of the first, cheap extrapolation table per direction (2 loss evaluations a row).
 #: On smooth networks the best entry of Ridders' table is found within these rows (its later
 #: rows only confirm it: 14-20 evaluations in all); the full table runs only when the first
@@ -147,16 +166,17 @@ def directions(
     """Per direction: (the directional comparison, its eps-units, its ratio to the wrong-math
     threshold; > 1 fails).
 
-    ``DIRECTIONS`` random directions v / sqrt(n); <grads, v> against Ridders differences of
-    ``loss`` along v from a first step ``NET_STEP`` (``NET_STEP_F32`` when the loss computes
-    in float32, i.e. ``f_err`` is given): first a table of ``FIRST_ROWS`` rows (float64
-    losses), then, unless that one passes conclusively, the full table.  Beyond the budget
+    The unit directions of :func:`direction_vectors` (``DIRECTIONS`` Rademacher directions
+    v / sqrt(n); ``F32_PARTS`` over a partition of the parameters when the loss computes in
+    float32, i.e. ``f_err`` is given); <grads, v> against Ridders differences of ``loss``
+    along v from a first step :func:`first_step` (larger in float32): first a table of
+    ``FIRST_ROWS`` rows (float64 losses), then, unless that one passes conclusively, the
+    full table.  Beyond the budget
     and with a kink in the network, the difference is retried at 1/100 of the step before it
     is believed: a kink inside the step spoils a difference but not a gradient."""
     budget = BUDGETS["network"]
-    h0 = NET_STEP if f_err is None else NET_STEP_F32
-    for _ in range(DIRECTIONS):
-        v = numeric.random_direction(flat.size, rng) / np.sqrt(flat.size)
+    for v in direction_vectors(flat.size, rng, f_err is not None):
+        h0 = first_step(v, f_err is not None)
         d = None
         if f_err is None:  # a float32 loss's rounding dominates a short table: go straight on
             d = numeric.directional(loss, flat, gflat, v, h0, f_err, rows=FIRST_ROWS)
@@ -167,6 +187,33 @@ def directions(
             d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100, f_err)
             units = d.units(dtype)
         yield d, units, d.ratio(dtype)
+
+
+def direction_vectors(n: int, rng: np.random.Generator, float32: bool) -> Iterator[np.ndarray]:
+    """The unit directions of one example drawn from ``rng``: ``DIRECTIONS`` independent
+    Rademacher directions over all n parameters; for a float32 loss, one Rademacher sign
+    vector cut along a random partition of the parameters into ``F32_PARTS`` equal parts
+    (fewer when n is smaller), one direction per part, normalised on its own support, so
+    that every parameter is in exactly one of them.  Either way the first draw from ``rng``
+    is the sign vector of :func:`_first_direction`."""
+    if not float32:
+        for _ in range(DIRECTIONS):
+            yield numeric.random_direction(n, rng, 1 / np.sqrt(n))
+        return
+    signs = numeric.random_direction(n, rng)
+    for part in np.array_split(rng.permutation(n), min(F32_PARTS, n)):
+        v = np.zeros(n)
+        v[part] = signs[part] / np.sqrt(part.size)
+        yield v
+
+
+def first_step(v: np.ndarray, float32: bool) -> float:
+    """The first step along the unit direction v: ``NET_STEP``; for a float32 loss
+    ``NET_STEP_F32``, capped so that no parameter moves by more than ``NET_STEP_F32_COORD``
+    (a Rademacher direction on k parameters moves each by step / sqrt(k))."""
+    if not float32:
+        return NET_STEP
+    return min(NET_STEP_F32, NET_STEP_F32_COORD * float(np.sqrt(np.count_nonzero(v))))
 
 
 def _conclusive(d: numeric.Directional, dtype: np.dtype, budget: float) -> bool:
@@ -298,13 +345,20 @@ def _gradient_tensors(ctx: Ctx, target: NetTarget, example: Any, kinked: bool) -
     seed, (X, Y) = example
     loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
     f_err = _loss_noise(loss, flat)
-    h0 = NET_STEP / 100 if kinked else (NET_STEP if f_err is None else NET_STEP_F32)
-    v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
+    v = _first_direction(flat.size, seed)
+    h0 = NET_STEP / 100 if kinked else first_step(v, f_err is not None)
     threshold = fail_units(ctx.np_dtype, "numeric")
     budget = BUDGETS["network"]
     return nettensors.against_numeric(
         loss, flat, gflat, layout, ctx.np_dtype, budget, threshold, h0, v, f_err
     )
+
+
+def _first_direction(n: int, seed: int) -> np.ndarray:
+    """The Rademacher direction over all n parameters that :func:`check_gradient` draws first
+    from ``seed``: its first direction for a float64 loss; for a float32 one, the signs its
+    parts share (their union).  The figure and the localisation (which bisects it) use it."""
+    return numeric.random_direction(n, np.random.default_rng(seed), 1 / np.sqrt(n))
 
 
 def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float | None:
@@ -325,7 +379,7 @@ def _localise_example(ctx: Ctx, target: NetTarget, res: CheckResult, kinked: boo
         return "localisation unavailable"
     _, (X, Y) = for_example
     loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
-    v = numeric.random_direction(flat.size, np.random.default_rng(seed)) / np.sqrt(flat.size)
+    v = _first_direction(flat.size, seed)
     h0 = NET_STEP / 100 if kinked else NET_STEP
     return _localise(loss, flat, gflat, v, layout, ctx, BUDGETS["network"], h0)
 

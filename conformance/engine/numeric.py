@@ -368,7 +368,8 @@ def directional(
     """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
 
     ``loss`` takes a flat float64 vector (one buffer, rewritten between calls: the loss must
-    not keep it; the network checks copy it into the candidate's tensors); ``f_error`` is the
+    neither keep nor change it; the network checks copy it into the candidate's tensors);
+    ``f_error`` is the
     rounding of one evaluation of it (default: float64 rounding of its value; a loss that
     computes in float32 is noisier).
     By default the first step moves the largest coordinate by ``min(0.05 max(1, |x|), 0.25)``,
@@ -378,33 +379,51 @@ def directional(
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
 
-    moved = np.empty_like(x)  # x + t v, written in place: no 2 n-sized allocations a call
+    # x + t v, written in place: no n-sized allocation a call.  Ridders asks for t, then -t:
+    # the second point is 2x - (x + t v), one pass over n instead of two (at 60,430
+    # parameters a pass costs a sixth of a network's loss evaluation).
+    moved, x2 = np.empty_like(x), 2 * x
+    last = [math.nan]
 
     def phi(t: float) -> float:
-        np.multiply(v, t, out=moved)
-        np.add(x, moved, out=moved)
-        with np.errstate(all="ignore"):
-            return float(loss(moved))
+        if t == -last[0]:
+            np.subtract(x2, moved, out=moved)
+        else:
+            np.multiply(v, t, out=moved)
+            np.add(x, moved, out=moved)
+        last[0] = t
+        return float(loss(moved))
 
     if h0 is None:
         vmax = float(np.max(np.abs(v))) or 1.0
         h0 = float(initial_step(np.array(float(np.max(np.abs(x)))))) / vmax
-    d, e = ridders_scalar(phi, float(h0), f_error, rows)
-    g = np.asarray(grad, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        d, e = ridders_scalar(phi, float(h0), f_error, rows)
+    # <g, v> and sum |g_i v_i| from one product, summed pairwise by NumPy's ufuncs, never by
+    # BLAS: np.dot of two long vectors is OpenBLAS's threaded ddot (two threads above 10,000
+    # elements), which waits for a worker thread that a loaded machine may not run for
+    # milliseconds (~3 ms per call measured at 60,430 elements, load 2 on 2 cores).
+    gv = np.asarray(grad, dtype=np.float64) * v
+    analytic = float(np.sum(gv))
     return Directional(
-        analytic=float(np.dot(g, v)),
+        analytic=analytic,
         numeric=d,
         error_estimate=e,
-        scale=float(np.sum(np.abs(g * v))) + abs(d),
+        scale=float(np.sum(np.abs(gv, out=gv))) + abs(d),
     )
 
 
-def random_direction(n: int, rng: np.random.Generator) -> np.ndarray:
-    """A Rademacher direction: every coordinate takes part with weight +-1.
+def random_direction(n: int, rng: np.random.Generator, weight: float = 1.0) -> np.ndarray:
+    """A Rademacher direction: every coordinate takes part with weight +-``weight``.
 
-    The draw ``rng.choice([-1.0, 1.0], size=n)`` makes (the same integers from the same
-    stream), without its fancy indexing."""
-    return np.where(rng.integers(0, 2, size=n).astype(bool), 1.0, -1.0)
+    The signs are the bits of ``rng.bytes``, mapped to +-weight by arithmetic (2 w b - w,
+    exact): 0.04 ms for 60,430 coordinates, where an int64 draw, its conversion, np.where on
+    random booleans (a mispredicted branch per element) and a division took 0.4-0.6 ms, twice
+    per network example."""
+    bits = np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8), count=n)
+    out = np.multiply(bits, 2 * weight, dtype=np.float64)
+    out -= weight
+    return out
 
 
 def localise(
