@@ -40,6 +40,7 @@ from gradspec.conformance.targets import autodiff, framework_nets
 from gradspec.conformance.targets.autodiff import Derived
 from gradspec.conformance.targets.frameworks import ROUTES
 from gradspec.conformance.targets.isolation import (
+    CallResult,
     CandidateCrashed,
     CandidateFailure,
     CandidateProcess,
@@ -138,22 +139,7 @@ class IsolatedNamespace:
     def call_many(self, name: str, arglist: list[tuple]) -> list[Any]:
         """``[self.call(name, *args) for args in arglist]`` in one round trip to the worker
         (the numeric gradient of a reduced cost is ~100 calls per example)."""
-        if name in self._poisoned:
-            raise Violation(self._poisoned[name])
-        self.calls += len(arglist)
-        try:
-            results = self.proc.call_many(self.real_name(name), arglist, return_args=True)
-        except (CandidateTimeout, CandidateCrashed) as exc:
-            self._poisoned[name] = f"{exc.reason} (not called again in this run)"
-            raise Violation(exc.reason) from None
-        except CandidateFailure as exc:
-            raise Violation(exc.reason) from None
-        for category, message in self.proc.last_warnings:
-            warnings.warn(message, _CATEGORIES.get(category, RuntimeWarning), stacklevel=2)
-        for args, res in zip(arglist, results, strict=True):
-            for before, after in zip(args, res.args, strict=False):
-                _write_back(before, after)
-        return [res.value for res in results]
+        return [res.value for res in self._results(name, arglist)]
 
     def call_with_args(self, name: str, *args: Any) -> tuple[Any, tuple]:
         """The result and the arguments as the candidate left them (mutation checks)."""
@@ -179,22 +165,34 @@ class IsolatedNamespace:
     # --- internals ------------------------------------------------------------------------
 
     def _call(self, name: str, args: tuple, return_args: bool = False) -> Any:
+        res = self._results(name, [args])[0]
+        return res if return_args else res.value
+
+    def _results(self, name: str, arglist: list[tuple]) -> list[CallResult]:
+        """The calls of ``name`` in the worker (one request), each as a CallResult; a
+        candidate failure is a Violation, and after a timeout or crash ``name`` is not
+        called again.  The candidate's warnings are re-raised here, its in-place changes
+        written back into the caller's arguments."""
         if name in self._poisoned:
             raise Violation(self._poisoned[name])
         real = self.real_name(name)
-        self.calls += 1
+        self.calls += len(arglist)
         try:
-            res = self.proc.call(real, *args, return_args=True)
+            if len(arglist) == 1:
+                results = [self.proc.call(real, *arglist[0], return_args=True)]
+            else:
+                results = self.proc.call_many(real, arglist, return_args=True)
         except (CandidateTimeout, CandidateCrashed) as exc:
             self._poisoned[name] = f"{exc.reason} (not called again in this run)"
             raise Violation(exc.reason) from None
         except CandidateFailure as exc:
             raise Violation(exc.reason) from None
         for category, message in self.proc.last_warnings:
-            warnings.warn(message, _CATEGORIES.get(category, RuntimeWarning), stacklevel=2)
-        for before, after in zip(args, res.args, strict=False):
-            _write_back(before, after)
-        return res if return_args else res.value
+            warnings.warn(message, _CATEGORIES.get(category, RuntimeWarning), stacklevel=3)
+        for args, res in zip(arglist, results, strict=True):
+            for before, after in zip(args, res.args, strict=False):
+                _write_back(before, after)
+        return results
 
 
 def _write_back(before: Any, after: Any) -> None:
