@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,21 +30,8 @@ class Namespace(Protocol):
 
 def call(ns: Namespace, name: str, *args: Any, record: list[str] | None = None) -> Any:
     """``ns.call(name, *args)`` with numpy's default error state; warnings go to ``record``."""
-    copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
-    with (
-        warnings.catch_warnings(record=True) as caught,
-        np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"),
-    ):
-        warnings.simplefilter("always")
-        try:
-            out = ns.call(name, *copies)
-        except Violation:
-            raise
-        except Exception as exc:  # the candidate's own error: a failed check, not ours
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            raise Violation(f"{name} raised {_one_line(reason)}") from None
-    _record(name, caught, record)
-    return out
+    with _guarded(name, record):
+        return ns.call(name, *_copies(args))
 
 
 def call_many(
@@ -56,24 +43,36 @@ def call_many(
     many = getattr(ns, "call_many", None)
     if many is None:
         return [call(ns, name, *args, record=record) for args in arglist]
-    copies = [
-        tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
-        for args in arglist
-    ]
+    with _guarded(name, record):
+        return many(name, [_copies(args) for args in arglist])
+
+
+def _copies(args: tuple) -> tuple:
+    """Fresh copies of the array arguments: a candidate's in-place change stays its own."""
+    return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+
+
+@contextlib.contextmanager
+def _guarded(name: str, record: list[str] | None) -> Iterator[None]:
+    """numpy's default error state around a candidate's call; its warnings go to ``record``
+    and its exceptions become a Violation (a failed check, not ours)."""
     with (
         warnings.catch_warnings(record=True) as caught,
         np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"),
     ):
         warnings.simplefilter("always")
         try:
-            out = many(name, copies)
+            yield
         except Violation:
             raise
-        except Exception as exc:
+        except Exception as exc:  # the candidate's own error
             reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
             raise Violation(f"{name} raised {_one_line(reason)}") from None
-    _record(name, caught, record)
-    return out
+    if record is not None:
+        for w in caught:
+            text = f"{name}: {type(w.message).__name__}: {w.message}"
+            if text not in record:
+                record.append(text)
 
 
 class Forward:
@@ -96,14 +95,6 @@ class Forward:
     def many(self, xs: list[np.ndarray]) -> list[np.ndarray]:
         outs = call_many(self.ns, self.name, [self.args_of(x) for x in xs])
         return [self.check(x, o) for x, o in zip(xs, outs, strict=True)]
-
-
-def _record(name: str, caught: list, record: list[str] | None) -> None:
-    if record is not None:
-        for w in caught:
-            text = f"{name}: {type(w.message).__name__}: {w.message}"
-            if text not in record:
-                record.append(text)
 
 
 def as_array(name: str, out: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -21,25 +21,17 @@ _OTHER_PROTOCOL = frozenset(
         "delta", "cost", "dcost", "reduce", "reduce_der",
     }
 )  # fmt: skip
-#: Everyday names for registry functions that are neither names nor aliases (an alias binds;
-#: these only hint, since ``mse`` usually returns the mean, the registry's ``squared`` with
-#: ``COST_REDUCTION = "mean"``).
-INFORMAL = {
-    "mse": "squared",
-    "l2": "squared",
-    "mae": "absolute",
-    "l1": "absolute",
-    "ce": "cross_entropy",
-    "nll": "cross_entropy",
-    "logistic": "sigmoid",
-    "swish": "silu",
-}
 #: Suffixes and prefixes of derivative names people write (``relu_grad``, ``dsigmoid``).
 _SUFFIXES = ("_derivative", "_prime", "_grad", "_der2", "_der", "_backward", "_deriv")
 
 
 def _registry_names() -> list[str]:
     return [n for e in (*spec.ACTIVATIONS, *spec.COSTS) for n in (e.name, *e.aliases)]
+
+
+def _informal() -> dict[str, str]:
+    """Everyday name -> registry name, from the entries' ``informal`` names."""
+    return {n: e.name for e in (*spec.ACTIVATIONS, *spec.COSTS) for n in e.informal}
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -56,8 +48,9 @@ def suggestion(name: str) -> str | None:
     ``relu_der``, ``dsigmoid`` -> ``sigmoid_der``; None without a likely match."""
     base, suffix = _split(name)
     names = _registry_names()
-    if base in INFORMAL:
-        return INFORMAL[base] + suffix
+    informal = _informal()
+    if base in informal:
+        return informal[base] + suffix
     if base in names:
         return base + suffix
     if base.startswith("d") and base[1:] in names:

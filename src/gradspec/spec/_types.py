@@ -277,6 +277,10 @@ class Activation(_Parameterised):
     vector_expr: Callable[[int], list[sp.Expr]] | None = None
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
+    #: Everyday names for this function that are not aliases (``mse`` for squared): they
+    #: never bind a candidate's function (an ``mse`` usually returns the mean), they only
+    #: let the report name the protocol name meant (:mod:`gradspec.conformance.targets.unchecked`).
+    informal: tuple[str, ...] = ()
     kind: Literal["activation"] = "activation"
     #: Vector entries: the Jacobian J_ij = d a_i / d z_j written in the outputs,
     #: ``jacobian_output(a, i, j)`` with ``a`` indexable (symbols or an IndexedBase); the
@@ -343,6 +347,10 @@ class Cost(_Parameterised):
     target_simplex: bool = False
     stability: Stability = ""
     aliases: tuple[str, ...] = ()
+    #: Everyday names for this function that are not aliases (``mse`` for squared): they
+    #: never bind a candidate's function (an ``mse`` usually returns the mean), they only
+    #: let the report name the protocol name meant (:mod:`gradspec.conformance.targets.unchecked`).
+    informal: tuple[str, ...] = ()
     kind: Literal["cost"] = "cost"
     kink_variable: Literal["residual", "margin"] = "residual"
     target_labels: tuple[float, ...] = ()

@@ -197,6 +197,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         range=open_(0.0, 1.0),
         output_derivative=A * (1 - A),
         inverse=sp.log(A) - log1p(-A),
+        informal=("logistic",),
         stability="Evaluate exp(-|z|) only: z >= 0: 1/(1+exp(-z)); z < 0: exp(z)/(1+exp(z)). "
         "The textbook 1/(1+exp(-z)) overflows (with a warning) for z < -709 in float64 "
         "and z < -88 in float32.",

@@ -99,6 +99,7 @@ COSTS: tuple[Cost, ...] = (
         pred_domain=REALS,
         target_domain=REALS,
         closed_forms={"identity": "2*(a - y)"},
+        informal=("mse", "l2"),
     ),
     Cost(
         name="absolute",
@@ -107,6 +108,7 @@ COSTS: tuple[Cost, ...] = (
         pred_domain=REALS,
         target_domain=REALS,
         kinks=(Kink(at=0.0, order=1, accepted=(-1.0, 1.0), note="subdifferential [-1, 1]"),),
+        informal=("mae", "l1"),
     ),
     Cost(
         name="huber",
@@ -140,6 +142,7 @@ COSTS: tuple[Cost, ...] = (
         # assumes every row of y sums to 1 (target_simplex)
         closed_forms={"softmax": "a - y"},
         aliases=("categorical_cross_entropy",),
+        informal=("ce",),
         stability="Probabilities at exactly 0 give inf; prefer cross_entropy_logits.",
     ),
     Cost(
