@@ -38,7 +38,9 @@ ACTIVATIONS = (
     Activation(
         name="mish_copy",
         formula="f(z) = z tanh(softplus(z))",
-        expr=Z * sp.tanh(sp.log(1 + sp.exp(Z))),
+        # the registry's mish expression: tanh(log(1 + e^z)) would make the mpmath truth
+        # lose the e^z term of f' for z << 0 at every precision it tries
+        expr=Z * sp.exp(Z) * (sp.exp(Z) + 2) / (sp.exp(2 * Z) + 2 * sp.exp(Z) + 2),
         range=Interval(-0.31, math.inf),
     ),
     Activation(

@@ -3,8 +3,10 @@
 Every strategy draws arrays of a given dtype and shape inside an entry's domain, mixing
 moderate values, wide values (|x| up to 1e4), values next to each kink and values next to the
 domain's edges, so one property test covers the regions where implementations go wrong.
-Kinks are *excluded by construction* (``one_of`` over the pieces), not by ``filter``: filtering
-rejects too many draws and is ~3x slower.
+Kinks are *excluded by construction* (the pieces of an element plan stop short of them), not
+by ``filter``: filtering rejects too many draws and is ~3x slower.  Each array is one byte
+string decoded by its plan (:mod:`gradspec.draws`): one hypothesis choice per array, not
+several per element.
 
 >>> from gradspec import strategies as gst
 >>> from gradspec.spec import activation
@@ -20,9 +22,9 @@ import math
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from gradspec import dtypes
+from gradspec import draws, dtypes
+from gradspec.draws import Near, Piece, Plan, Points, Span
 from gradspec.spec import Activation, Cost, Interval, Pair
 
 __all__ = [
@@ -41,39 +43,28 @@ NEAR_KINK = 1e-3
 WIDE = 1e4
 
 
-def _width(dtype: str | np.dtype) -> int:
-    """The hypothesis float width drawing ``dtype`` (bfloat16: float32 draws, rounded)."""
-    return {"float32": 32, "float16": 16, "bfloat16": 32}.get(np.dtype(dtype).name, 64)
-
-
-def _floats(lo: float, hi: float, dtype: str | np.dtype, **kw: bool) -> st.SearchStrategy[float]:
-    """st.floats with bounds rounded inward to ``dtype`` (float32 cannot hold 1e-5 exactly).
-
-    bfloat16 has no hypothesis width: float32 values between bfloat16 bounds (open ends moved
-    one bfloat16 step inward) are drawn and rounded to the nearest bfloat16, which keeps them
-    between the bounds."""
+def _span(
+    lo: float, hi: float, dtype: str | np.dtype, *, lo_open: bool, hi_open: bool
+) -> Span | None:
+    """A uniform piece on ``[lo, hi]`` with its bounds rounded inward to ``dtype`` (float32
+    cannot hold 1e-5 exactly); an open end stays open only if rounding did not move it in."""
     dt = np.dtype(dtype)
-    if dt == dtypes.BFLOAT16:
-        lo, hi = dtypes.inward(lo, hi, dt)
-        if kw.pop("exclude_min", False):
-            lo = float(np.nextafter(np.array(lo, dt), np.array(np.inf, dt)))
-        if kw.pop("exclude_max", False):
-            hi = float(np.nextafter(np.array(hi, dt), np.array(-np.inf, dt)))
-        draw = st.floats(lo, hi, width=32, allow_subnormal=False, **kw)
-        return draw.map(lambda v: float(np.array(v, np.float32).astype(dt)))
-    if _width(dtype) != 64:
-        lo, hi = dtypes.inward(lo, hi, dt)
-    return st.floats(lo, hi, width=_width(dtype), allow_subnormal=False, **kw)
+    ilo, ihi = dtypes.inward(lo, hi, dt)
+    s = Span(ilo, ihi, lo_open and ilo == lo, hi_open and ihi == hi)
+    a, b = s.closed(dt)
+    return s if a <= b else None
 
 
 def _arrays(
-    dtype: str | np.dtype, shape: tuple[int, ...], elements: st.SearchStrategy[float]
+    dtype: str | np.dtype, shape: tuple[int, ...], plan: Plan
 ) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of ``dtype``; bfloat16 ones are drawn as float32 arrays of bfloat16 values."""
-    dt = np.dtype(dtype)
-    if dt == dtypes.BFLOAT16:
-        return hnp.arrays(np.float32, shape, elements=elements).map(lambda a: a.astype(dt))
-    return hnp.arrays(dt, shape, elements=elements)
+    """Arrays of ``dtype`` whose elements follow ``plan``: one byte string per array
+    (:mod:`gradspec.draws`)."""
+    n = math.prod(shape)
+    size = draws.BYTES * n
+    return st.binary(min_size=size, max_size=size).map(
+        lambda blob: draws.decode(plan, blob, n, dtype).reshape(shape)
+    )
 
 
 def floats_in(
@@ -85,9 +76,25 @@ def floats_in(
 ) -> st.SearchStrategy[float]:
     """Floats of ``dtype`` inside ``interval`` (open ends excluded), moderate or wide, and
     never within ``margin`` (relative) of a point in ``avoid``."""
+    plan = plan_in(interval, dtype, avoid=avoid, margin=margin)
+    return st.binary(min_size=draws.BYTES, max_size=draws.BYTES).map(
+        lambda blob: float(draws.decode(plan, blob, 1, dtype)[0])
+    )
+
+
+def plan_in(
+    interval: Interval,
+    dtype: str | np.dtype = "float64",
+    *,
+    avoid: tuple[float, ...] = (),
+    margin: float = 0.0,
+) -> Plan:
+    """The element plan of :func:`floats_in`: the moderate range (|x| <= 10) and the wide one
+    as pieces of their own, split at the points of ``avoid``; the edges of a bounded
+    interval as fixed points."""
     tight = math.isfinite(interval.lo) and math.isfinite(interval.hi)
-    # Two ulps at least: float16 and bfloat16 values (bfloat16 drawn in float32 and rounded)
-    # within one ulp of a kink would round onto it.  float32/float64 keep ``margin``.
+    # Two ulps at least: float16 and bfloat16 values within one ulp of a kink would round
+    # onto it.  float32/float64 keep ``margin``.
     margin = max(margin, 2 * float(dtypes.finfo(dtype).eps)) if avoid else margin
     wide = dtypes.wide(dtype)
     lo = max(interval.lo, -wide)
@@ -115,7 +122,8 @@ def floats_in(
     elif math.isfinite(interval.hi) and not interval.hi_closed:
         hi = interval.hi - 1e-12 * max(1.0, abs(interval.hi))
         interval = Interval(interval.lo, hi, interval.lo_closed, True)
-    pieces = []
+    moderate: list[Span] = []
+    full: list[Span] = []
     cuts = sorted(p for p in avoid if lo < p < hi)
     edges = [lo, *cuts, hi]
     for left, right in itertools.pairwise(edges):
@@ -127,11 +135,15 @@ def floats_in(
             right = right - margin * max(1.0, abs(right))
         if left >= right:
             continue
-        pieces.append(_floats(left, right, dtype, exclude_min=l_open, exclude_max=r_open))
-        if not tight:  # the moderate range, where most of the action is, gets its own draw
+        full.append(_span(left, right, dtype, lo_open=l_open, hi_open=r_open))
+        if not tight:  # the moderate range, where most of the action is, gets its own piece
             mid_l, mid_r = max(left, -10.0), min(right, 10.0)
             if mid_l < mid_r:
-                pieces.append(_floats(mid_l, mid_r, dtype, exclude_min=l_open, exclude_max=r_open))
+                moderate.append(_span(mid_l, mid_r, dtype, lo_open=l_open, hi_open=r_open))
+    # The moderate pieces first (a shrunk element is a moderate one), and twice as likely
+    # as the wide ones: most of the action is there, the wide pieces are for overflow.
+    weighted: list[tuple[float, Piece]] = [(2.0, p) for p in moderate if p is not None]
+    weighted += [(1.0, p) for p in full if p is not None]
     if tight:
         # probabilities at the edges: 1e-12 and 1 - 1e-12 are where naive logs break
         span = interval.hi - interval.lo
@@ -141,23 +153,15 @@ def floats_in(
         cast = np.dtype(dtype).type
         near = [float(cast(v)) for v in near if interval.contains(float(cast(v)))]
         if near:
-            pieces.append(st.sampled_from(near))
-    return st.one_of(*pieces)
+            weighted.append((1.0, Points(tuple(near))))
+    return Plan(tuple(weighted))
 
 
-def _near(points: tuple[float, ...], dtype: str | np.dtype) -> st.SearchStrategy[float]:
+def _near(points: tuple[float, ...], dtype: str | np.dtype) -> Plan:
     """Values a little off a kink (both sides), never on it: at least two ulps of the dtype
     away, so that rounding to float16 / bfloat16 cannot land on the kink."""
-    offsets = st.floats(1e-2 * NEAR_KINK, NEAR_KINK)
     ulps = 2 * float(dtypes.finfo(dtype).eps)
-    cast = np.dtype(dtype).type
-
-    def off(t: tuple[float, float, bool]) -> float:
-        at, offset, above = t
-        step = max(offset, ulps) * max(1, abs(at))
-        return float(cast(at + step if above else at - step))
-
-    return st.tuples(st.sampled_from(points), offsets, st.booleans()).map(off)
+    return Plan.uniform([Near(points, 1e-2 * NEAR_KINK, NEAR_KINK, ulps)])
 
 
 def activation_inputs(
@@ -169,10 +173,10 @@ def activation_inputs(
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays z for activation ``act``: in its domain, off its kinks by ``margin``."""
     kinks = tuple(k.at for k in act.kinks)
-    elements = floats_in(act.domain, dtype, avoid=kinks, margin=margin)
-    if kinks:
-        elements = st.one_of(elements, _near(kinks, dtype))
-    return _arrays(dtype, shape, elements)
+    plan = plan_in(act.domain, dtype, avoid=kinks, margin=margin)
+    if kinks:  # half the elements next to a kink
+        plan = plan.either(_near(kinks, dtype))
+    return _arrays(dtype, shape, plan)
 
 
 def simplex_rows(
@@ -180,7 +184,7 @@ def simplex_rows(
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays whose last-axis rows are probability vectors (sum to 1), one-hot among them."""
     k = shape[-1]
-    weights = hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0))
+    weights = _arrays(np.float64, shape, Plan.uniform([Span(0.0, 1.0)]))
     onehot = st.integers(0, k - 1).map(lambda i: np.broadcast_to(np.eye(k)[i], shape).copy())
 
     def normalise(w: np.ndarray) -> np.ndarray:
@@ -199,14 +203,14 @@ def cost_inputs(
 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """(prediction, target) arrays for cost ``c``, predictions off the kinks (in a - y, or
     in the margin y a)."""
-    preds = _arrays(dtype, shape, floats_in(c.pred_domain, dtype))
+    preds = _arrays(dtype, shape, plan_in(c.pred_domain, dtype))
     if c.target_simplex and c.vector:
         targets = simplex_rows(shape, dtype)
     else:
-        elements = floats_in(c.target_domain, dtype)
+        plan = plan_in(c.target_domain, dtype)
         if c.target_labels:  # the classic labels (hinge: -1, +1) as often as anything else
-            elements = st.one_of(st.sampled_from(c.target_labels), elements)
-        targets = _arrays(dtype, shape, elements)
+            plan = Plan.uniform([Points(tuple(map(float, c.target_labels)))]).either(plan)
+        targets = _arrays(dtype, shape, plan)
     pairs = st.tuples(preds, targets)
     if not c.kinks:
         return pairs
@@ -238,7 +242,7 @@ def pair_inputs(
     if p.cost.target_simplex and p.activation.vector:
         y = simplex_rows(act_shape, dtype)
     else:
-        y = _arrays(dtype, act_shape, floats_in(p.cost.target_domain, dtype))
+        y = _arrays(dtype, act_shape, plan_in(p.cost.target_domain, dtype))
     return st.tuples(z, y)
 
 
@@ -260,11 +264,15 @@ def network_batch(
     tgt = target or Interval(-2.0, 2.0, True, True)
     lo, hi = max(tgt.lo, -2.0), min(tgt.hi, 2.0)
 
+    signed = Plan.uniform(
+        [
+            _span(0.05, 3.0, dtype, lo_open=False, hi_open=False),
+            _span(-3.0, -0.05, dtype, lo_open=False, hi_open=False),
+        ]
+    )
+    targets = Plan.uniform([_span(lo, hi, dtype, lo_open=False, hi_open=False)])
+
     def batch(n: int) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-        magnitude = _floats(0.05, 3, dtype)
-        signed = st.tuples(magnitude, st.booleans()).map(lambda t: t[0] if t[1] else -t[0])
-        x = hnp.arrays(np.dtype(dtype), (n, n_in), elements=signed)
-        y = hnp.arrays(np.dtype(dtype), (n, n_out), elements=_floats(lo, hi, dtype))
-        return st.tuples(x, y)
+        return st.tuples(_arrays(dtype, (n, n_in), signed), _arrays(dtype, (n, n_out), targets))
 
     return rows.flatmap(batch)
