@@ -116,7 +116,7 @@ def test_short_blob_is_padded_not_an_error():
 
 def test_every_piece_can_be_drawn_in_proportion_to_its_weight():
     plan = Plan(tuple((w, Points((float(i),))) for i, w in enumerate([2.0, 1.0, 1.0, 1e-6])))
-    edges = plan.edges()
+    edges = plan.edges
     assert len(edges) == 3 and (np.diff(edges) > 0).all()
     which = np.searchsorted(edges, np.arange(256), side="right")
     counts = np.bincount(which, minlength=4)

@@ -47,9 +47,15 @@ def is_float(dtype: object) -> bool:
         return False
 
 
+_LOW_DTYPES = frozenset(np.dtype(n) for n in LOW)
+
+
 def is_low(dtype: str | np.dtype | type) -> bool:
     """float16 or bfloat16."""
-    return np.dtype(dtype).name in LOW
+    # every reference call asks: a set lookup, not a dtype name built each time
+    if isinstance(dtype, np.dtype):
+        return dtype in _LOW_DTYPES
+    return np.dtype(dtype) in _LOW_DTYPES
 
 
 def finfo(dtype: str | np.dtype | type) -> np.finfo:
