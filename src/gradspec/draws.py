@@ -19,9 +19,11 @@ shrinks a failure byte by byte: every byte shrinks toward 0, and the all-zero el
 its piece's simplest value (0 if the piece holds it, else its end nearest 0), in the first
 piece.
 
-The values have the distribution of ``hypothesis.strategies.floats`` between the same
-bounds (uniform; ~6% at the ends; ~12% tiny magnitudes and ~3% zeros when 0 is inside),
-rounded to the dtype and kept inside the bounds after rounding; never subnormal.
+The values follow, roughly, ``hypothesis.strategies.floats`` between the same bounds
+(uniform, with tiny magnitudes when 0 is inside) plus the ends and 0 itself: uniform; ~6% at
+the ends; ~12% tiny magnitudes and ~3% zeros when 0 is inside.  They are rounded to the
+dtype and kept inside the bounds after rounding; never subnormal.  Unlike an array of
+hypothesis floats with its default fill, elements are not repeated copies of one value.
 """
 
 from __future__ import annotations
