@@ -335,3 +335,20 @@ def test_a_rounded_activation_on_a_cost_kink_moves_the_target(dtype: str) -> Non
     moved = off_cost_kinks(pair, z, y, Ctx(None, "quick", dtype))
     assert moved.dtype == y.dtype
     assert moved[0] != 0.5 and moved[1] == 0.5  # only the target the rounding put on the kink
+
+
+@pytest.mark.parametrize("cost", ["hinge", "squared_hinge"])
+def test_a_rounded_activation_on_a_margin_kink_halves_the_target(cost: str) -> None:
+    """elu(-644.8) is -1 in float64 (the truth -1 + 1e-280): with y = -1 the margin y a is
+    exactly the hinge's kink 1 in the code, just below it in the truth; y / 2 moves it to
+    1/2 and stays a valid target.  elu(-2) with y = -1 is left alone."""
+    from gradspec import spec
+    from gradspec.conformance.checks.common import Ctx
+    from gradspec.conformance.checks.pairs import off_cost_kinks
+
+    pair = spec.pair("elu", cost)
+    z = np.array([-644.7869157590909, -2.0])
+    y = np.array([-1.0, -1.0])
+    moved = off_cost_kinks(pair, z, y, Ctx(None, "ci", "float64"))
+    assert moved.tolist() == [-0.5, -1.0]
+    assert pair.cost.target_domain.contains(float(moved[0]))

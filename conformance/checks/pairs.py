@@ -68,26 +68,27 @@ def in_cost_domain(p: spec.Pair, z: np.ndarray, ctx: Ctx) -> np.ndarray:
 
 
 def off_cost_kinks(p: spec.Pair, z: np.ndarray, y: np.ndarray, ctx: Ctx) -> np.ndarray:
-    """``y`` moved by 0.5 where f(z) rounded to the dtype sits exactly on a kink of the cost
-    in a - y (sigmoid(3.9e-37) = 0.5 in float32, sigmoid(8e-38) in bfloat16 and float64 too,
-    with y = 0.5): the implementation answers at the kink, the truth (at 40 digits) beside it.
-    Coarse rounding makes this likely (bfloat16: every |z| < 0.004), but every dtype rounds
-    sigmoid of a tiny z to 1/2.  Only the costs with kinks in the residual (absolute, huber,
-    smooth_l1) have targets on the whole line, so y + 0.5 stays a valid target."""
-    if (
-        not p.cost.kinks
-        or p.cost.kink_variable != "residual"
-        or p.closed_form
-        or p.activation.vector
-    ):
+    """``y`` moved off the kink where f(z) rounded to the dtype sits exactly on a kink of the
+    cost: the implementation answers at the kink, the truth (at 40 digits) beside it.
+
+    * In a - y (absolute, huber, smooth_l1): y + 0.5.  sigmoid(3.9e-37) = 0.5 in float32
+      (sigmoid(8e-38) in bfloat16 and float64 too) with y = 0.5; coarse rounding makes this
+      likely (bfloat16: every |z| < 0.004).  These costs take targets on the whole line, so
+      y + 0.5 stays a valid target.
+    * In the margin y a (hinge, squared_hinge): y / 2.  elu(z) is -1 for every z < -37 in
+      float64, so y = -1 puts the margin on 1 while the truth's a = -1 + e^z lies beside it;
+      y / 2 stays in [-1, 1] and puts the margin at 1/2.
+    """
+    if not p.cost.kinks or p.closed_form or p.activation.vector:
         return y
     exact = T.activation_value(p.activation.id, z, 0)
     a = exact.astype(ctx.np_dtype).astype(np.float64)
     y64 = np.asarray(y, dtype=np.float64)
     on = np.zeros(np.shape(y), dtype=bool)
     for k in p.cost.kinks:
-        on |= a - y64 == k.at
-    return np.where(on, y64 + 0.5, y64).astype(np.asarray(y).dtype)
+        on |= p.cost.kink_value(a, y64) == k.at
+    moved = y64 + 0.5 if p.cost.kink_variable == "residual" else y64 * 0.5
+    return np.where(on, moved, y64).astype(np.asarray(y).dtype)
 
 
 class PairSubject:
