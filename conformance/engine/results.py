@@ -20,7 +20,9 @@ from hypothesis.internal.constants_ast import Constants
 from hypothesis.internal.reflection import function_digest
 from hypothesis.reporting import with_reporter
 
+from gradspec.conformance.engine import sampled
 from gradspec.conformance.options import PROFILES
+from gradspec.strategies import sampler_of
 
 
 @dataclass
@@ -269,6 +271,45 @@ class Outcome:
     steps: Callable[[], dict[str, Any]] | None = None
 
 
+class _Tally:
+    """What the examples of one check measured: their count, worst element, warnings and
+    samples, and whether one is wrong math."""
+
+    def __init__(self) -> None:
+        self.worst: Worst | None = None
+        self.n = 0
+        self.warnings: list[str] = []
+        self.samples: Samples | None = None
+        self.steps: Callable[[], dict[str, Any]] | None = None
+
+    def judge(self, example: Any, m: Measurement | Violation) -> Violation | None:
+        """Record a measurement; the violation, if ``m`` is one or is wrong math."""
+        if isinstance(m, Violation):
+            return m
+        self.n += 1
+        if m.samples is not None:
+            if self.samples is None:
+                self.samples = Samples(
+                    m.samples.input, m.samples.reference_label, others=m.samples.others
+                )
+            self.samples.add(m.samples)
+        if m.worst is not None and (self.worst is None or m.units > self.worst.units):
+            self.worst = m.worst
+            self.steps = m.steps
+        for w in m.warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
+        if m.ok:
+            return None
+        v = Violation(f"error {m.worst.describe()}", m.worst, example)
+        v.steps = m.steps
+        return v
+
+    def outcome(self, failure: Violation | None) -> Outcome:
+        steps = getattr(failure, "steps", None) if failure is not None else self.steps
+        return Outcome(failure, self.worst, self.n, self.warnings, self.samples, steps)
+
+
 def run_property(
     strategy: st.SearchStrategy[Any],
     measure: Callable[[Any], Measurement],
@@ -277,25 +318,55 @@ def run_property(
     max_examples: int | None = None,
     explicit: list[Any] | None = None,
 ) -> Outcome:
-    """Run ``measure`` on examples drawn from ``strategy``; steer toward large errors with
-    ``hypothesis.target`` and stop at the first failure, shrunk to a minimal example.
+    """Run ``measure`` on examples drawn from ``strategy`` and stop at the first failure,
+    shrunk to a minimal example.
 
+    Derandomized profiles draw the examples of gradspec's array strategies straight from
+    their byte layout (:mod:`.sampled`); otherwise hypothesis runs the property, steered
+    toward large errors with ``hypothesis.target``.
     ``explicit`` examples run first, whatever the profile: unit inputs, where every function
     is of its natural size, so that a small relative error (a coarse difference quotient, a
     rounded constant) is seen even by a 5-example profile."""
-    state: dict[str, Any] = {
-        "worst": None,
-        "n": 0,
-        "warnings": [],
-        "failed_at": None,
-        "samples": None,
-        "steps": None,
-    }
     conf = dict(PROFILES[profile])
     shrink_budget = conf.pop("shrink_seconds")
     if max_examples is not None:
         conf["max_examples"] = max_examples
+    tally = _Tally()
 
+    def measure_or_violation(example: Any) -> Measurement | Violation:
+        try:
+            return measure(example)
+        except Violation as v:
+            if v.inputs is None:
+                v.inputs = example
+            return v
+
+    def fails(example: Any) -> Violation | None:
+        return tally.judge(example, measure_or_violation(example))
+
+    sampler = sampler_of(strategy)
+    if conf.get("derandomize") and sampler is not None:
+        for ex in explicit or []:
+            v = fails(ex)
+            if v is not None:  # as under hypothesis: an explicit example is not shrunk
+                return tally.outcome(v)
+        for blob in sampled.blobs(sampler, conf["max_examples"]):
+            v = fails(sampler.build(blob))
+            if v is not None:
+                return tally.outcome(sampled.shrink(sampler, blob, v, fails, shrink_budget))
+        return tally.outcome(None)
+    return _run_hypothesis(strategy, measure_or_violation, tally, conf, shrink_budget, explicit)
+
+
+def _run_hypothesis(
+    strategy: st.SearchStrategy[Any],
+    measure_or_violation: Callable[[Any], Measurement | Violation],
+    tally: _Tally,
+    conf: dict[str, Any],
+    shrink_budget: float,
+    explicit: list[Any] | None,
+) -> Outcome:
+    failed_at: list[float] = []
     # No explain phase: after shrinking, hypothesis re-runs the minimal example with each part
     # varied to say which parts do not matter, for a report that is silenced here.  It never
     # changes the minimal example, and it was most of a failing check's time (19 of the 22 s
@@ -315,51 +386,23 @@ def run_property(
     )
     def prop(example: Any) -> None:
         key = _key(example)
-        if state["failed_at"] is not None and (
-            time.perf_counter() - state["failed_at"] > shrink_budget
-        ):
+        if failed_at and time.perf_counter() - failed_at[0] > shrink_budget:
             # Shrinking has had its time: keep the smallest failure found so far (replayed
             # as is) and let every other candidate "pass" without running it.
             if key in failing:
                 raise failing[key]
             return
         m = measure_or_violation(example)
-        if isinstance(m, Violation):
-            failing[key] = m
-            state["failed_at"] = state["failed_at"] or time.perf_counter()
-            raise m
-        state["n"] += 1
-        if m.samples is not None:
-            if state["samples"] is None:
-                state["samples"] = Samples(
-                    m.samples.input, m.samples.reference_label, others=m.samples.others
-                )
-            state["samples"].add(m.samples)
-        units = m.units
-        # Steer toward wrong math first (the ratio to the fail threshold), then toward the
-        # largest precision loss (eps-units).
-        target(_bounded(m.ratio), label="ratio to the fail threshold")
-        target(_bounded(units), label="eps-units")
-        if m.worst is not None and (state["worst"] is None or units > state["worst"].units):
-            state["worst"] = m.worst
-            state["steps"] = m.steps
-        for w in m.warnings:
-            if w not in state["warnings"]:
-                state["warnings"].append(w)
-        if not m.ok:
-            v = Violation(f"error {m.worst.describe()}", m.worst, example)
-            v.steps = m.steps
-            failing[key] = v
-            state["failed_at"] = state["failed_at"] or time.perf_counter()
-            raise v
-
-    def measure_or_violation(example: Any) -> Measurement | Violation:
-        try:
-            return measure(example)
-        except Violation as v:
-            if v.inputs is None:
-                v.inputs = example
-            return v
+        v = tally.judge(example, m)
+        if v is None:
+            # Steer toward wrong math first (the ratio to the fail threshold), then toward
+            # the largest precision loss (eps-units).
+            target(_bounded(m.ratio), label="ratio to the fail threshold")
+            target(_bounded(m.units), label="eps-units")
+            return
+        failing[key] = v
+        failed_at[:] = failed_at or [time.perf_counter()]
+        raise v
 
     inner = prop
     for ex in reversed(explicit or []):
@@ -380,8 +423,7 @@ def run_property(
             failure = Violation(f"nondeterministic: the failure did not reproduce ({exc})")
         except hyp_errors.Unsatisfiable as exc:  # pragma: no cover - strategy bug
             failure = Violation(f"no valid input could be generated: {exc}")
-    steps = getattr(failure, "steps", None) if failure is not None else state["steps"]
-    return Outcome(failure, state["worst"], state["n"], state["warnings"], state["samples"], steps)
+    return tally.outcome(failure)
 
 
 @contextlib.contextmanager

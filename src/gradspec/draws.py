@@ -10,14 +10,15 @@ A plan is a weighted list of pieces, each a distribution of one element:
   -1 and +1);
 * :class:`Near`: a little off a kink, on either side, never on it.
 
-An array of ``n`` elements is drawn by hypothesis as **one** byte string of ``8 n`` bytes
+An array of ``n`` elements is read from **one** byte string of ``8 n`` bytes
 (:func:`decode`): per element, byte 0 picks the piece (in proportion to the weights), byte 1
-the mode (uniform, an end, tiny or zero) and bytes 2-7 a 48-bit fraction.  One choice per
-array instead of two to four per element makes an example ~2-3x cheaper to draw (0.4-0.5 ms
-against 0.9-1.6 ms for 8 to 15 elements, most of a verify's time), and hypothesis still
-shrinks a failure byte by byte: every byte shrinks toward 0, and the all-zero element is
-its piece's simplest value (0 if the piece holds it, else its end nearest 0), in the first
-piece.
+the mode (uniform, an end, tiny or zero) and bytes 2-7 a 48-bit fraction.  One hypothesis
+choice per array instead of two to four per element made an example ~2-3x cheaper to draw
+under hypothesis (0.4-0.5 ms against 0.9-1.6 ms for 8 to 15 elements), and the derandomized
+checks draw the bytes without hypothesis at all
+(``gradspec.conformance.engine.sampled``).  A failure shrinks byte by byte, under hypothesis
+or gradspec's own shrinker: every byte toward 0, and the all-zero element is its piece's
+simplest value (0 if the piece holds it, else its end nearest 0), in the first piece.
 
 The values follow, roughly, ``hypothesis.strategies.floats`` between the same bounds
 (uniform, with tiny magnitudes when 0 is inside) plus the ends and 0 itself: uniform; ~6% at

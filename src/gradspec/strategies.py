@@ -6,7 +6,8 @@ domain's edges, so one property test covers the regions where implementations go
 Kinks are *excluded by construction* (the pieces of an element plan stop short of them), not
 by ``filter``: filtering rejects too many draws and is ~3x slower.  Each array is one byte
 string decoded by its plan (:mod:`gradspec.draws`): one hypothesis choice per array, not
-several per element.
+several per element, and each example one byte string read by its :class:`Sampler`, which
+gradspec's derandomized checks drive without hypothesis.
 
 >>> from gradspec import strategies as gst
 >>> from gradspec.spec import activation
@@ -19,6 +20,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -28,11 +32,13 @@ from gradspec.draws import Near, Piece, Plan, Points, Span
 from gradspec.spec import Activation, Cost, Interval, Pair
 
 __all__ = [
+    "Sampler",
     "activation_inputs",
     "cost_inputs",
     "floats_in",
     "network_batch",
     "pair_inputs",
+    "sampler_of",
     "simplex_rows",
 ]
 
@@ -55,16 +61,64 @@ def _span(
     return s if a <= b else None
 
 
+@dataclass(frozen=True)
+class Sampler:
+    """How one example is read from one byte string of ``size`` bytes: ``build(blob)``.
+
+    ``chunks`` are the byte ranges ``(start, stop)`` that a shrinker treats as units: one
+    element of an array (8 bytes, :mod:`gradspec.draws`), or a small selector.  The
+    strategies below are ``st.binary`` of that size mapped by ``build``, and carry their
+    sampler (:func:`sampler_of`), so that a derandomized check can draw its examples from
+    the same layout without hypothesis' engine (``gradspec.conformance.engine.sampled``)."""
+
+    size: int
+    build: Callable[[bytes], Any]
+    chunks: tuple[tuple[int, int], ...]
+
+
+def sampler_of(strategy: st.SearchStrategy[Any]) -> Sampler | None:
+    """The :class:`Sampler` behind one of this module's array strategies, else None."""
+    return getattr(strategy, "gradspec_sampler", None)
+
+
+def _strategy(sampler: Sampler) -> st.SearchStrategy[Any]:
+    s = st.binary(min_size=sampler.size, max_size=sampler.size).map(sampler.build)
+    s.gradspec_sampler = sampler
+    return s
+
+
+def _array_part(dtype: str | np.dtype, shape: tuple[int, ...], plan: Plan) -> Sampler:
+    """An array of ``dtype`` whose elements follow ``plan``: 8 bytes an element."""
+    n = math.prod(shape)
+    b = draws.BYTES
+    return Sampler(
+        b * n,
+        lambda blob: draws.decode(plan, blob, n, dtype).reshape(shape),
+        tuple((b * i, b * (i + 1)) for i in range(n)),
+    )
+
+
+def _joined(parts: list[Sampler], combine: Callable[..., Any] = lambda *xs: xs) -> Sampler:
+    """The parts side by side in one byte string, their values passed to ``combine``."""
+    starts = list(itertools.accumulate((p.size for p in parts), initial=0))
+
+    def build(blob: bytes) -> Any:
+        return combine(
+            *(p.build(blob[o : o + p.size]) for p, o in zip(parts, starts[:-1], strict=True))
+        )
+
+    chunks = tuple(
+        (o + a, o + b) for p, o in zip(parts, starts[:-1], strict=True) for a, b in p.chunks
+    )
+    return Sampler(starts[-1], build, chunks)
+
+
 def _arrays(
     dtype: str | np.dtype, shape: tuple[int, ...], plan: Plan
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays of ``dtype`` whose elements follow ``plan``: one byte string per array
     (:mod:`gradspec.draws`)."""
-    n = math.prod(shape)
-    size = draws.BYTES * n
-    return st.binary(min_size=size, max_size=size).map(
-        lambda blob: draws.decode(plan, blob, n, dtype).reshape(shape)
-    )
+    return _strategy(_array_part(dtype, shape, plan))
 
 
 def floats_in(
@@ -164,6 +218,16 @@ def _near(points: tuple[float, ...], dtype: str | np.dtype) -> Plan:
     return Plan.uniform([Near(points, 1e-2 * NEAR_KINK, NEAR_KINK, ulps)])
 
 
+def _activation_part(
+    act: Activation, dtype: str | np.dtype, shape: tuple[int, ...], margin: float
+) -> Sampler:
+    kinks = tuple(k.at for k in act.kinks)
+    plan = plan_in(act.domain, dtype, avoid=kinks, margin=margin)
+    if kinks:  # half the elements next to a kink
+        plan = plan.either(_near(kinks, dtype))
+    return _array_part(dtype, shape, plan)
+
+
 def activation_inputs(
     act: Activation,
     *,
@@ -172,26 +236,30 @@ def activation_inputs(
     margin: float = 1e-6,
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays z for activation ``act``: in its domain, off its kinks by ``margin``."""
-    kinks = tuple(k.at for k in act.kinks)
-    plan = plan_in(act.domain, dtype, avoid=kinks, margin=margin)
-    if kinks:  # half the elements next to a kink
-        plan = plan.either(_near(kinks, dtype))
-    return _arrays(dtype, shape, plan)
+    return _strategy(_activation_part(act, dtype, shape, margin))
+
+
+def _simplex_part(shape: tuple[int, ...], dtype: str | np.dtype) -> Sampler:
+    """Rows on the simplex: byte 0 picks normalised weights (below 128) or a one-hot row
+    (byte 1: the class, every row alike); the weights follow, 8 bytes each."""
+    k = shape[-1]
+    weights = _array_part(np.float64, shape, Plan.uniform([Span(0.0, 1.0)]))
+
+    def build(blob: bytes) -> np.ndarray:
+        if blob[0] >= 128:
+            return np.broadcast_to(np.eye(k)[blob[1] % k], shape).astype(dtype)
+        w = weights.build(blob[2:]) + 1e-3  # no all-zero rows
+        return (w / w.sum(axis=-1, keepdims=True)).astype(dtype)
+
+    chunks = ((0, 1), (1, 2), *((2 + a, 2 + b) for a, b in weights.chunks))
+    return Sampler(2 + weights.size, build, chunks)
 
 
 def simplex_rows(
     shape: tuple[int, ...], dtype: str | np.dtype = "float64"
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays whose last-axis rows are probability vectors (sum to 1), one-hot among them."""
-    k = shape[-1]
-    weights = _arrays(np.float64, shape, Plan.uniform([Span(0.0, 1.0)]))
-    onehot = st.integers(0, k - 1).map(lambda i: np.broadcast_to(np.eye(k)[i], shape).copy())
-
-    def normalise(w: np.ndarray) -> np.ndarray:
-        w = w + 1e-3  # no all-zero rows
-        return (w / w.sum(axis=-1, keepdims=True)).astype(dtype)
-
-    return st.one_of(weights.map(normalise), onehot.map(lambda a: a.astype(dtype)))
+    return _strategy(_simplex_part(shape, dtype))
 
 
 def cost_inputs(
@@ -203,23 +271,21 @@ def cost_inputs(
 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """(prediction, target) arrays for cost ``c``, predictions off the kinks (in a - y, or
     in the margin y a)."""
-    preds = _arrays(dtype, shape, plan_in(c.pred_domain, dtype))
+    preds = _array_part(dtype, shape, plan_in(c.pred_domain, dtype))
     if c.target_simplex and c.vector:
-        targets = simplex_rows(shape, dtype)
+        targets = _simplex_part(shape, dtype)
     else:
         plan = plan_in(c.target_domain, dtype)
         if c.target_labels:  # the classic labels (hinge: -1, +1) as often as anything else
             plan = Plan.uniform([Points(tuple(map(float, c.target_labels)))]).either(plan)
-        targets = _arrays(dtype, shape, plan)
-    pairs = st.tuples(preds, targets)
+        targets = _array_part(dtype, shape, plan)
     if not c.kinks:
-        return pairs
+        return _strategy(_joined([preds, targets]))
     kinks = tuple(k.at for k in c.kinks)
 
-    def off_kinks(t: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def off_kinks(a: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Move any prediction that lands within `margin` of a kink (its variable r = a - y or
         # m = y a) to where that variable is 0.5 past it.
-        a, y = t
         a = a.astype(np.float64)
         y64 = y.astype(np.float64)
         for k in kinks:
@@ -227,7 +293,7 @@ def cost_inputs(
             a = np.where(close, c.kink_prediction(k + 0.5, y64), a)
         return a.astype(dtype), y
 
-    return pairs.map(off_kinks)
+    return _strategy(_joined([preds, targets], off_kinks))
 
 
 def pair_inputs(
@@ -238,12 +304,12 @@ def pair_inputs(
 ) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """(z, y) for an output activation + cost: z off the activation's kinks, y a valid target."""
     act_shape = shape if not p.activation.vector else (*shape[:-1], max(shape[-1], 2))
-    z = activation_inputs(p.activation, dtype=dtype, shape=act_shape)
+    z = _activation_part(p.activation, dtype, act_shape, 1e-6)
     if p.cost.target_simplex and p.activation.vector:
-        y = simplex_rows(act_shape, dtype)
+        y = _simplex_part(act_shape, dtype)
     else:
-        y = _arrays(dtype, act_shape, plan_in(p.cost.target_domain, dtype))
-    return st.tuples(z, y)
+        y = _array_part(dtype, act_shape, plan_in(p.cost.target_domain, dtype))
+    return _strategy(_joined([z, y]))
 
 
 def network_batch(
