@@ -234,6 +234,33 @@ def test_wrong_derivative_at_a_clip_still_fails(tmp_path: Path) -> None:
     assert _by_id(rep)["derivative_numeric[log_loss:float64]"].status == "fail"
 
 
+def test_a_jump_of_the_forward_near_x_warns_and_a_wrong_derivative_still_fails(
+    tmp_path: Path,
+) -> None:
+    """A forward with a tiny jump of its own 0.004 from an input (torch's softplus threshold,
+    seen from z = 9.84 with beta = 2) spoils every difference quiet enough to judge: that
+    element is left to the derivative check against the spec, with a warning.  A derivative
+    wrong by a relative 1e-8 next to a smooth forward still fails."""
+    forward = """
+        import numpy as np
+
+        def softplus(z):
+            return np.logaddexp(z, 0.0) - 1e-9 * (z > 0.004)
+
+        def softplus_der(z):
+            return np.exp(-np.logaddexp(0.0, -z)){bias}
+    """
+    jump = _write(tmp_path, "jump.py", forward.format(bias=""))
+    rep = check(jump, only="activations", profile="quick", dtypes=["float64"])
+    res = _by_id(rep)["derivative_numeric[softplus:float64]"]
+    assert rep.ok and res.status == "warn", [(r.id, r.message) for r in rep.failed]
+    assert "change with the step" in res.message
+    wrong = _write(tmp_path, "wrong.py", forward.format(bias=" * (1 + 1e-8)").replace(
+        " - 1e-9 * (z > 0.004)", ""))  # fmt: skip
+    rep = check(wrong, only="activations", profile="quick", dtypes=["float64"])
+    assert _by_id(rep)["derivative_numeric[softplus:float64]"].status == "fail"
+
+
 def test_output_form_matching_neither_form_fails(tmp_path: Path) -> None:
     src = """
         import numpy as np
