@@ -99,3 +99,33 @@ def test_cache_switched_off_is_not_a_folder(tmp_path, monkeypatch):
     before = enable_cache_from_env.__globals__["_cache_dir"]
     assert enable_cache_from_env() == before
     assert not (tmp_path / "off").exists()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_banked_deltas_equal_each_pairs_own_compilation(dtype, kind="hand"):
+    """delta() runs a cost's pairs as branches of one jitted switch (one MLIR lowering for
+    all of them): every valid pair gives the bits its own jitted delta gives.  (The
+    autodiff table shares the code; it gave the same bits when checked, and compiling its
+    ~400 deltas one by one again would double this test's time.)"""
+    from gradspec import strategies as gst
+    from gradspec.conformance.engine import sampled
+    from gradspec.jaxbackend import _impl, _protocol
+    from gradspec.spec import PAIRS
+
+    ops = _impl.HAND_OPS if kind == "hand" else _impl.AUTODIFF_OPS
+    raw = _impl.HAND_RAW if kind == "hand" else _impl.AUTODIFF_RAW
+    delta = _impl.wrapped(kind)["delta"]
+    banked = 0
+    for p in (p for p in PAIRS if p.valid):
+        act, cost = p.activation.name, p.cost.name
+        if act not in ops or cost not in ops:
+            continue
+        sampler = gst.sampler_of(gst.pair_inputs(p, dtype=dtype))
+        z, y = sampler.build(sampled.blobs(sampler, 3)[2])
+        own = _protocol.run_bucketed(
+            raw["_delta_zy"], [z, y], np.dtype(dtype), p.activation.vector, static=(act, cost)
+        )
+        got = delta(act, cost, z, y)
+        assert got.dtype == own.dtype and np.array_equal(got, own, equal_nan=True), p.name
+        banked += 1
+    assert banked > 150
