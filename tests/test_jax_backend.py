@@ -129,35 +129,3 @@ def test_banked_deltas_equal_each_pairs_own_compilation(dtype, kind="hand"):
         assert got.dtype == own.dtype and np.array_equal(got, own, equal_nan=True), p.name
         banked += 1
     assert banked > 150
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_banked_entry_functions_equal_their_own_compilation(dtype):
-    """An elementwise entry's functions run as branches of one jitted switch: each gives the
-    bits of its own jitted function, on the inputs a check draws."""
-    from gradspec import spec
-    from gradspec import strategies as gst
-    from gradspec.conformance.engine import sampled
-    from gradspec.jaxbackend import _impl, _protocol
-
-    banks = _protocol._entry_banks(_impl.HAND_OPS)
-    wrapped = _impl.wrapped("hand")
-    for e in (*spec.ACTIVATIONS, *spec.COSTS):
-        names = [n for n in spec.protocol_names(e) if n in banks]
-        if not names:
-            continue
-        if e.kind == "cost":
-            strategy = gst.cost_inputs(e, dtype=dtype)
-        else:
-            strategy = gst.activation_inputs(e, dtype=dtype)
-        sampler = gst.sampler_of(strategy)
-        drawn = sampler.build(sampled.blobs(sampler, 3)[2])
-        args = list(drawn) if e.kind == "cost" else [drawn]
-        for n in names:
-            x = args
-            if n.endswith("_der_output"):
-                x = [wrapped[e.name](*args)]
-            own = _protocol.run_bucketed(_impl.HAND_RAW[n], x, np.dtype(dtype), False)
-            got = wrapped[n](*x)
-            assert got.dtype == own.dtype and np.array_equal(got, own, equal_nan=True), n
-    assert len(banks) > 100

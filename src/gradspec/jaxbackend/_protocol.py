@@ -126,7 +126,6 @@ def _wrap(
     vector: bool,
     device,
     params: tuple[str, ...] = (),
-    bank: tuple[Callable, int] | None = None,
 ):
     def fn(*args, **values):
         if len(args) != len(argnames):
@@ -136,8 +135,6 @@ def _wrap(
             raise TypeError(f"{name}() has no parameter {unknown[0]!r}")
         arrays, dtype = as_arrays(name, argnames, args)
         check_shapes(name, argnames, arrays, vector)
-        if bank is not None and not values:
-            return run_bucketed(bank[0], arrays, dtype, vector, device, static=(bank[1],))
         # parameters are static: one compilation per value, the value a weakly typed constant
         f = functools.partial(jitted, **{k: float(v) for k, v in values.items()})
         return run_bucketed(f if values else jitted, arrays, dtype, vector, device)
@@ -281,45 +278,11 @@ def jit_all(ops: dict[str, Callable]) -> dict[str, Callable]:
     return raw
 
 
-def _entry_banks(ops: dict[str, Callable]) -> dict[str, tuple[Callable, int]]:
-    """protocol name -> (jitted switch, branch): an elementwise entry's functions of the same
-    arguments (f, f', f'' and f' from the output; a cost's C, C', C'') as branches of one
-    jitted ``lax.switch``, at the entry's defaults.
-
-    As for the deltas (:class:`_DeltaBanks`): one trace and MLIR lowering for the entry
-    instead of one per function (each ~10 ms a process even when the compiled code comes
-    from the persistent cache; an entry's functions share most of their ops), a few us more a
-    call with a handful of branches.  Vector entries (a Jacobian's shape is not the
-    value's) and calls with parameter values keep their own compilations."""
-    groups: dict[tuple[str, int], list[str]] = {}
-    for name, _f, argn, vec in protocol_table(ops):
-        if not vec:
-            groups.setdefault((_entry_of(name), len(argn)), []).append(name)
-    banks: dict[str, tuple[Callable, int]] = {}
-    for names in groups.values():
-        if len(names) < 2:
-            continue
-        branches = [ops[n] for n in names]
-        jitted = jax.jit(lambda *a, branches=branches: jax.lax.switch(a[-1], branches, *a[:-1]))
-        banks.update({n: (jitted, i) for i, n in enumerate(names)})
-    return banks
-
-
-def _entry_of(name: str) -> str:
-    for e in (*spec.ACTIVATIONS, *spec.COSTS):
-        if name in spec.protocol_names(e):
-            return e.name
-    raise KeyError(name)
-
-
 def wrap_all(ops: dict[str, Callable], raw: dict[str, Callable], device=None) -> dict:
     """NumPy-facing wrappers around ``raw`` (from :func:`jit_all`), optionally on ``device``."""
     wrapped: dict[str, Callable] = {}
-    banks = _entry_banks(ops)
     for name, _f, argn, vec in protocol_table(ops):
-        wrapped[name] = _wrap(
-            name, raw[name], argn, vec, device, _param_names(name), banks.get(name)
-        )
+        wrapped[name] = _wrap(name, raw[name], argn, vec, device, _param_names(name))
     for name in ("reduce", "reduce_der"):
         wrapped[name] = _wrap_reduce(name, raw[name], device)
     wrapped["delta"] = _wrap_delta(
