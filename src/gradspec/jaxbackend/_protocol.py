@@ -164,7 +164,7 @@ class _DeltaBanks:
     jitted ``lax.switch`` over them, the activation's position its branch.
 
     Each jitted function is traced and lowered to MLIR in every process even when its
-    compiled code comes from the persistent cache (~16 ms a pair delta, ~400 of them per
+    compiled code comes from the persistent cache (~16 ms a pair delta, ~200 of them per
     dtype in a verify); in one module the lowering of the ops the branches share is done
     once (~6 ms a pair), while a call costs ~50 us more.  A branch is the same computation
     as the pair's own jitted delta.  Bound ids (``softplus[beta=2]``) and costs on logits
