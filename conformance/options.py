@@ -109,4 +109,7 @@ def split_dtypes(values: Iterable[str]) -> tuple[str, ...]:
     names = [d.strip() for v in values for d in str(v).split(",") if d.strip()]
     if not names:
         raise UsageError(f"no dtype given; choose from {', '.join(DTYPES)}")
-    return tuple(dict.fromkeys(_choice("dtype", d, DTYPES) for d in names))
+    chosen = tuple(dict.fromkeys(_choice("dtype", d, DTYPES) for d in names))
+    for name in chosen:
+        _dtypes.resolve(name)  # bfloat16: registered with NumPy now, before anything asks
+    return chosen

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import sympy as sp
 
+from gradspec.cachedir import user_cache_dir
 from gradspec.spec import ACTIVATIONS, COSTS, PAIRS
 
 from . import derive
@@ -59,11 +59,6 @@ def _fingerprint() -> str:
     for p in PAIRS:
         h.update(repr((p.name, p.valid, p.closed_form)).encode())
     return h.hexdigest()[:16]
-
-
-def user_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gradspec"
 
 
 def to_json(d: Derived, fp: str) -> dict:

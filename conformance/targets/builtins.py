@@ -9,10 +9,10 @@ from typing import Any
 
 import gradspec.reference as ref
 from gradspec import spec
+from gradspec.cachedir import CACHE_ENV, cache_off, jax_cache_dir
 from gradspec.conformance.targets.namespace import ModuleNamespace, bind
 from gradspec.conformance.targets.networks import builtin_networks
 from gradspec.conformance.targets.target import Target
-from gradspec.derivations.cache import user_cache_dir
 from gradspec.reference import mlp
 
 #: The names ``gradspec verify --backend`` accepts (``all``: numpy, jax and jax-autodiff).
@@ -47,11 +47,11 @@ def _persistent_compilation_cache() -> None:
     the backend itself, :func:`gradspec.jaxbackend.enable_cache_from_env`)."""
     import jax
 
-    from gradspec.jaxbackend._backend import CACHE_ENV, cache_off, enable_cache
+    from gradspec.jaxbackend._backend import enable_cache
 
     if cache_off() or os.environ.get(CACHE_ENV) or jax.config.jax_compilation_cache_dir:
         return
-    enable_cache(str(user_cache_dir() / "jax"))
+    enable_cache(jax_cache_dir())
 
 
 def builtin(name: str) -> Target:

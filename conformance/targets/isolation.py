@@ -44,6 +44,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from gradspec.cachedir import jax_cache_env
+
 __all__ = [
     "CallResult",
     "CandidateBadResult",
@@ -300,6 +302,10 @@ class _Worker:
         env = dict(os.environ, GRADSPEC_WORKER_PATH=os.pathsep.join(sys_path))
         for var in _ONE_THREAD:  # unless the user chose a number
             env.setdefault(var, "1")
+        # a JAX candidate compiles its functions anew for every shape and dtype the checks
+        # call them with, each run the same ones: JAX's persistent cache keeps them
+        for var, value in jax_cache_env().items():
+            env.setdefault(var, value)
         argv = [sys.executable, "-P", _WORKER_FILE, str(req_r), str(resp_w), str(life_r)]
         try:
             self.proc = subprocess.Popen(

@@ -3,8 +3,12 @@ tolerances are sized from.
 
 float64, float32 and float16 are NumPy's own; bfloat16 (8 exponent bits like float32, 8
 significand bits) comes from ``ml_dtypes``, whose import registers it with NumPy so that
-``np.dtype("bfloat16")`` resolves.  Every value of these four dtypes is exactly a float64, so
-the float64 truth of the mpmath oracle is exact at their inputs.
+``np.dtype("bfloat16")`` resolves.  That import is deferred until bfloat16 is asked for
+(:func:`resolve`, :func:`finfo`, :data:`BFLOAT16`): it registers its casts and ufunc loops for
+a dozen dtypes, ~0.6 s, more than the whole rest of ``gradspec check``'s start-up.
+
+Every value of these four dtypes is exactly a float64, so the float64 truth of the mpmath
+oracle is exact at their inputs.
 
 Sizes derived from the dtype's range (``finfo.max``), so that no generated input has a true
 result the dtype cannot hold (float16 overflows at 65504):
@@ -21,8 +25,8 @@ result the dtype cannot hold (float16 overflows at 65504):
 from __future__ import annotations
 
 import math
+import sys
 
-import ml_dtypes  # registers bfloat16 with NumPy
 import numpy as np
 
 #: Every dtype gradspec checks, in report order.
@@ -30,37 +34,76 @@ NAMES: tuple[str, ...] = ("float64", "float32", "float16", "bfloat16")
 #: The low-precision dtypes: checked only when asked for.
 LOW: tuple[str, ...] = ("float16", "bfloat16")
 
-BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
-_FLOATS = frozenset(np.dtype(n) for n in NAMES)
+_NATIVE = frozenset(np.dtype(n) for n in NAMES if n != "bfloat16")
+_FLOATS = set(_NATIVE)  # bfloat16 joins when ml_dtypes is imported
+_LOW_DTYPES = {np.dtype(np.float16)}
+
+
+def _bfloat16() -> np.dtype:
+    """bfloat16's dtype, importing ``ml_dtypes`` (which registers it with NumPy) the first
+    time."""
+    import ml_dtypes
+
+    dt = np.dtype(ml_dtypes.bfloat16)
+    _FLOATS.add(dt)
+    _LOW_DTYPES.add(dt)
+    return dt
+
+
+def __getattr__(name: str) -> np.dtype:
+    # ``BFLOAT16`` on first use, so that importing this module does not import ml_dtypes
+    if name == "BFLOAT16":
+        return _bfloat16()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _known(dtype: object) -> None:
+    """Make bfloat16 known, for ``dtype`` naming it or being it (a candidate's array: then
+    ml_dtypes is imported already)."""
+    named = isinstance(dtype, str) and dtype == "bfloat16"
+    if len(_FLOATS) == len(_NATIVE) and (named or "ml_dtypes" in sys.modules):
+        _bfloat16()
 
 
 def resolve(dtype: str | np.dtype | type) -> np.dtype:
     """The NumPy dtype of ``dtype`` (a name such as ``"bfloat16"``, a type or a dtype)."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    _known(dtype)
     return np.dtype(dtype)
 
 
 def is_float(dtype: object) -> bool:
     """One of the four floating dtypes (bfloat16's NumPy kind is ``V``, not ``f``)."""
+    if isinstance(dtype, np.dtype) and dtype in _FLOATS:
+        return True
+    _known(dtype)
     try:
         return np.dtype(dtype) in _FLOATS
     except TypeError:
         return False
 
 
-_LOW_DTYPES = frozenset(np.dtype(n) for n in LOW)
-
-
 def is_low(dtype: str | np.dtype | type) -> bool:
     """float16 or bfloat16."""
     # every reference call asks: a set lookup, not a dtype name built each time
     if isinstance(dtype, np.dtype):
-        return dtype in _LOW_DTYPES
+        if dtype in _LOW_DTYPES:
+            return True
+        if dtype in _NATIVE:
+            return False
+    _known(dtype)
     return np.dtype(dtype) in _LOW_DTYPES
 
 
 def finfo(dtype: str | np.dtype | type) -> np.finfo:
     """Machine limits of ``dtype`` (``ml_dtypes.finfo`` knows bfloat16 too)."""
-    return ml_dtypes.finfo(np.dtype(dtype))
+    dt = resolve(dtype)
+    if dt in _NATIVE:
+        return np.finfo(dt)
+    import ml_dtypes
+
+    return ml_dtypes.finfo(dt)
 
 
 def exact_in(x: np.ndarray, dtype: str | np.dtype | type) -> np.ndarray:

@@ -13,17 +13,10 @@ from collections.abc import Callable
 
 import jax
 
+from gradspec.cachedir import CACHE_ENV, cache_off
 from gradspec.errors import UsageError
 
-CACHE_ENV = "GRADSPEC_JAX_CACHE"
-#: Values of ``$GRADSPEC_JAX_CACHE`` that switch the cache off rather than name a folder.
-CACHE_OFF = ("0", "off", "no", "false")
 _cache_dir: str | None = None
-
-
-def cache_off() -> bool:
-    """``$GRADSPEC_JAX_CACHE`` says no persistent compilation cache at all."""
-    return os.environ.get(CACHE_ENV, "").strip().lower() in CACHE_OFF
 
 
 def enable_cache_from_env() -> str | None:
