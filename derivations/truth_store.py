@@ -4,12 +4,14 @@ The profiles that gate CI are derandomized: every run of ``gradspec verify`` dra
 inputs, so the mpmath evaluations of one run (tens of thousands of elements, each at two or
 more precisions) are the next run's too.  They are kept in one SQLite file per *truth
 fingerprint* in the user cache folder: the derivation fingerprint (registry expressions,
-parameters, kinks, ``derive.py``, SymPy), the source of ``truth.py`` (the precision ladder)
-and the mpmath version.  Any change to those starts a new file, so a stored value is always
-what the oracle would compute now.  SQLite serialises concurrent writers (two backends
-verified in two processes).
+parameters, kinks, ``derive.py``, SymPy), the source of ``truth.py`` (the precision ladder),
+the storage :data:`FORMAT` and the mpmath version.  Any change to those starts a new file, so
+a stored value is always what the oracle would compute now.  SQLite serialises concurrent
+writers (two backends verified in two processes).
 
-Reads: all values of one function are loaded the first time the process asks for it.
+Reads: all values of one function are loaded the first time the process asks for it, as
+packed bytes; a value is unpacked when asked for (a store grown by many runs holds hundreds of
+values of a function per one a ``gradspec check`` asks for).  One connection per process.
 Writes: new values are kept in memory and written in one transaction at exit (or every
 :data:`FLUSH_EVERY` values).  ``GRADSPEC_TRUTH_CACHE=off`` disables the store (the in-process
 memo stays); any error of the store (read-only or full disk, a corrupt file) disables it
@@ -19,7 +21,6 @@ for the rest of the run with one line on stderr, and the oracle computes as if i
 from __future__ import annotations
 
 import atexit
-import contextlib
 import hashlib
 import os
 import sqlite3
@@ -34,6 +35,10 @@ import numpy as np
 from . import cache
 
 FLUSH_EVERY = 20_000
+#: The layout of a stored row (:func:`_pack_args`, :func:`_pack_value`): part of the
+#: fingerprint, so a change of it starts a new file.  A change of this module's other code
+#: does not (it would cost every user a cold run for nothing).
+FORMAT = 1
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS truth (fn TEXT, args BLOB, value BLOB, PRIMARY KEY (fn, args))"
 )
@@ -44,7 +49,7 @@ def fingerprint() -> str:
     h = hashlib.sha256()
     h.update(cache.fingerprint().encode())
     h.update(Path(__file__).with_name("truth.py").read_bytes())
-    h.update(Path(__file__).read_bytes())  # the storage format
+    h.update(f"format {FORMAT}".encode())
     h.update(mpmath.__version__.encode())
     return h.hexdigest()[:16]
 
@@ -69,10 +74,11 @@ class TruthStore:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._loaded: dict[str, dict[bytes, object]] = {}
+        self._loaded: dict[str, dict[bytes, bytes]] = {}
         self._pending: list[tuple[str, bytes, bytes]] = []
         self._lock = threading.Lock()
         self._broken = path is None
+        self._con: sqlite3.Connection | None = None
 
     def _fail(self, exc: Exception) -> None:
         # Straight to stderr, not a Python warning: checks record the warnings raised while
@@ -84,16 +90,20 @@ class TruthStore:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)
-        # Write-ahead logging: readers never wait for a writer (two processes of one run).
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute(_SCHEMA)
-        return con
+        """The process's connection (under ``_lock``), opened on first use."""
+        if self._con is None:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # used under the lock from whichever thread asks (a run's checks or its flush)
+            con = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+            # Write-ahead logging: readers never wait for a writer (two processes of one run).
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute(_SCHEMA)
+            self._con = con
+        return self._con
 
-    def values(self, fn: str) -> dict[bytes, object]:
-        """The stored values of function ``fn`` (loaded once; empty if the store is off)."""
+    def _packed(self, fn: str) -> dict[bytes, bytes]:
+        """The stored values of ``fn``, packed (loaded once; empty if the store is off)."""
         with self._lock:
             got = self._loaded.get(fn)
             if got is not None:
@@ -101,14 +111,31 @@ class TruthStore:
             got = {}
             if not self._broken:
                 try:
-                    with contextlib.closing(self._connect()) as con:
-                        rows = con.execute("SELECT args, value FROM truth WHERE fn = ?", (fn,))
-                        got = {a: _unpack_value(v) for a, v in rows}
-                except (sqlite3.Error, OSError, ValueError, IndexError) as exc:
+                    rows = self._connect().execute(
+                        "SELECT args, value FROM truth WHERE fn = ?", (fn,)
+                    )
+                    got = dict(rows.fetchall())
+                except (sqlite3.Error, OSError) as exc:
                     got = {}
                     self._fail(exc)
             self._loaded[fn] = got
             return got
+
+    def get(self, fn: str, args: bytes) -> object | None:
+        """The stored value of ``fn`` at packed ``args``, or None."""
+        blob = self._packed(fn).get(args)
+        if blob is None:
+            return None
+        try:
+            return _unpack_value(blob)
+        except (ValueError, IndexError) as exc:  # a corrupt row: as if the store were absent
+            with self._lock:
+                self._fail(exc)
+            return None
+
+    def values(self, fn: str) -> dict[bytes, object]:
+        """All stored values of function ``fn``, unpacked."""
+        return {a: v for a in self._packed(fn) if (v := self.get(fn, a)) is not None}
 
     def add(self, fn: str, args: bytes, value: object) -> None:
         if self._broken:
@@ -125,7 +152,8 @@ class TruthStore:
             if not rows or self._broken:
                 return
             try:
-                with contextlib.closing(self._connect()) as con, con:
+                con = self._connect()
+                with con:  # one transaction
                     con.executemany("INSERT OR IGNORE INTO truth VALUES (?, ?, ?)", rows)
             except (sqlite3.Error, OSError) as exc:
                 self._fail(exc)
@@ -152,4 +180,4 @@ def store() -> TruthStore:
 def lookup(fn: str, args: tuple[float, ...]) -> tuple[bytes, object | None]:
     """(packed arguments, the stored value or None)."""
     key = _pack_args(args)
-    return key, store().values(fn).get(key)
+    return key, store().get(fn, key)

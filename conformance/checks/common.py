@@ -10,7 +10,7 @@ import numpy as np
 
 from gradspec import dtypes, spec
 from gradspec.conformance.engine import errormodel, numeric
-from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.calling import as_array, call, call_rows
 from gradspec.conformance.engine.precision import float32_exact, float32_holds, working_dtype
 from gradspec.conformance.engine.results import (
     CheckResult,
@@ -305,7 +305,8 @@ def nan_probe(ctx: Ctx, fn: str, args: Sequence[np.ndarray], rec: list[str]) -> 
     bad input upstream, but the math is right: a warning, as is refusing NaN by raising."""
     shown = ", ".join("nan" if i == 0 else "..." for i in range(len(args)))
     try:
-        got = as_array(fn, call(ctx.ns, fn, *args), np.shape(args[0]))
+        shape = np.shape(args[0])
+        got = as_array(fn, call_rows(ctx.ns, fn, tuple(args), shape), shape)
     except Violation as v:
         rec.append(f"{v.message} on a NaN input (NaN is refused, not propagated)")
         return

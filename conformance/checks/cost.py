@@ -22,7 +22,7 @@ from gradspec.conformance.checks.common import (
 from gradspec.conformance.checks.subject import Expect, Inputs, ShapeCase
 from gradspec.conformance.engine import natural as N
 from gradspec.conformance.engine import numeric, scales
-from gradspec.conformance.engine.calling import Forward, as_array, call
+from gradspec.conformance.engine.calling import Forward, as_array, call_rows
 from gradspec.conformance.engine.errormodel import BUDGETS, Comparison
 from gradspec.conformance.engine.results import Violation, Worst
 from gradspec.conformance.targets.namespace import CostBinding
@@ -279,7 +279,8 @@ class CostSubject:
         y64 = y.astype(np.float64)
 
         def f(x: np.ndarray) -> np.ndarray:
-            return as_array(lower, call(ctx.ns, lower, x, y64), x.shape)
+            out = call_rows(ctx.ns, lower, (x, y64), x.shape, rowwise=not self.reduced)
+            return as_array(lower, out, x.shape)
 
         h = 1e-5
         left, right = numeric.one_sided(f, a.astype(np.float64), h)

@@ -24,7 +24,7 @@ from gradspec.conformance.checks.common import (
     working_eps,
 )
 from gradspec.conformance.checks.subject import FunctionSubject, Subject
-from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.calling import as_array, call, call_rows
 from gradspec.conformance.engine.errormodel import BUDGETS, compare, eps
 from gradspec.conformance.engine.results import CheckResult, Measurement, Violation
 
@@ -158,7 +158,9 @@ def kinks(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
             if points is None:
                 continue
             args, _ = s.call_args(ctx, points, order)
-            got = as_array(fn, call(ctx.ns, fn, *args, record=rec), s.out_shape(points, order))
+            shape = s.out_shape(points, order)
+            raw = call_rows(ctx.ns, fn, tuple(args), shape, rec, rowwise=not s.reduced)
+            got = as_array(fn, raw, shape)
             lo, hi = k.accepted
             tol = BUDGETS["derivative"] * eps(dt) * max(1.0, abs(lo), abs(hi))
             w = s.check_kink(ctx, k, fn, lower, points, got, tol)
@@ -182,8 +184,9 @@ def extremes(ctx: Ctx, s: FunctionSubject, check: str) -> CheckResult:
             fn = s.fn(order)
             if fn is not None:
                 args, _ = s.call_args(ctx, inputs, order)
-                raw = call(ctx.ns, fn, *args, record=rec)
-                got = as_array(fn, raw, s.out_shape(inputs, order))
+                shape = s.out_shape(inputs, order)
+                raw = call_rows(ctx.ns, fn, tuple(args), shape, rec, rowwise=not s.reduced)
+                got = as_array(fn, raw, shape)
                 e = s.expect(inputs, args, order)
                 wdt, held = precision(fn, dt, raw, got, e.truth, list(inputs), rec)
                 cmp = compare(got, e.truth, e.scale, wdt, e.budget, natural=e.natural, mask=held)

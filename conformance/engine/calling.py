@@ -47,6 +47,39 @@ def call_many(
         return many(name, [_copies(args) for args in arglist])
 
 
+#: Rows per call when a check hands a row-wise function inputs of its own length (kinks,
+#: extremes, NaN probes): the drawn examples' batch.  A candidate that compiles per shape
+#: (``jax.jit``, torch.compile) then compiles one shape, not one per function and check:
+#: a JAX candidate met 11 shapes per function, each compiled anew.
+CALL_ROWS = 8
+
+
+def call_rows(
+    ns: Namespace,
+    name: str,
+    args: tuple,
+    out_shape: tuple[int, ...],
+    record: list[str] | None = None,
+    *,
+    rowwise: bool = True,
+) -> Any:
+    """``call(ns, name, *args)``; for a ``rowwise`` function (output row i depends only on
+    row i of its inputs, and ``out_shape`` leads with their length n: not a reduced cost,
+    whose gradient's rows depend on n) the rows in chunks of
+    :data:`CALL_ROWS`, the last one padded by repeating its last row, in one round trip;
+    the outputs' first n rows.  If a chunk's output is not :data:`CALL_ROWS` rows (the
+    candidate returns its own shape), one call on all of ``args``, judged as it is."""
+    n = out_shape[0] if out_shape else -1
+    same = all(isinstance(a, np.ndarray) and a.shape[:1] == (n,) for a in args)
+    if not (rowwise and same and n > 0) or n == CALL_ROWS:
+        return call(ns, name, *args, record=record)
+    pick = [np.minimum(np.arange(i, i + CALL_ROWS), n - 1) for i in range(0, n, CALL_ROWS)]
+    outs = call_many(ns, name, [tuple(a[rows] for a in args) for rows in pick], record)
+    if not all(isinstance(o, np.ndarray) and o.shape[:1] == (CALL_ROWS,) for o in outs):
+        return call(ns, name, *args, record=record)
+    return np.concatenate(outs)[:n]
+
+
 def _copies(args: tuple) -> tuple:
     """Fresh copies of the array arguments: a candidate's in-place change stays its own."""
     return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)

@@ -46,6 +46,7 @@ from gradspec.conformance.targets.isolation import (
     CandidateProcess,
     CandidateTimeout,
     LoadError,
+    started,
 )
 from gradspec.conformance.targets.namespace import read_params
 from gradspec.conformance.targets.target import Target, third_party
@@ -224,7 +225,9 @@ def load(
     the path reproducers name, when ``target`` is a copy of that file."""
     if (target.endswith(".py") or os.sep in target) and not os.path.isfile(target):
         raise UsageError(f"{target}: no such file")
-    proc = CandidateProcess(target, timeout=timeout, device=device)
+    proc = started(target, timeout=timeout, device=device) or CandidateProcess(
+        target, timeout=timeout, device=device
+    )
     proc.shown_as = shown_as or target
     try:
         info = proc.load()

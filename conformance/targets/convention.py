@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradspec.conformance.engine.calling import as_array, call
+from gradspec.conformance.engine.calling import as_array, call_rows
 from gradspec.conformance.engine.results import Violation
 from gradspec.conformance.targets.namespace import ActivationBinding, Namespace
 from gradspec.derivations import truth as T
@@ -40,8 +40,8 @@ def infer(ns: Namespace, b: ActivationBinding) -> None:
     d1 = T.activation_value(entry.id, z, 1)
     a = T.activation_value(entry.id, z, 0)
     try:
-        on_z = as_array(b.der, call(ns, b.der, z), z.shape)
-        on_a = as_array(b.der, call(ns, b.der, a), z.shape)
+        on_z = as_array(b.der, call_rows(ns, b.der, (z,), z.shape), z.shape)
+        on_a = as_array(b.der, call_rows(ns, b.der, (a,), z.shape), z.shape)
     except Violation:  # the checks will report it
         return
     if _close(on_a, d1) and not _close(on_z, d1):

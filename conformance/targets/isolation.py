@@ -56,6 +56,8 @@ __all__ = [
     "CandidateTimeout",
     "LoadError",
     "OutputStats",
+    "prestart",
+    "started",
 ]
 
 _WORKER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_isolation_worker.py")
@@ -429,6 +431,8 @@ class CandidateProcess:
         self._derive_table: list[tuple[str, str, int, bool, str | None]] = []
         self._network_setup: tuple[dict, dict] | None = None
         self._worker: _Worker | None = None
+        #: Set while the import request is sent and its reply not yet read (:meth:`start`).
+        self._load_deadline: float | None = None
         self._namespace: dict[str, Any] | None = None
         #: The functions the candidate defines itself (not those it imports), once loaded.
         self.own_functions: list[str] = []
@@ -458,6 +462,16 @@ class CandidateProcess:
         with self._lock:
             self._closed = True
             self._discard(grace=0.5)
+
+    def start(self) -> None:
+        """Start the worker and send it the import, without waiting for it: the candidate
+        (and its torch or jax) imports while the caller does other work.  :meth:`load`
+        waits for it.  Raises :class:`LoadError` only if no worker can start."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed")
+            if self._worker is None:
+                self._send_load()
 
     def load(self) -> dict[str, Any]:
         """Import the candidate in the worker; describe its public namespace.
@@ -609,6 +623,7 @@ class CandidateProcess:
     def _discard(self, grace: float = 0.0, start: tuple[int, int] = (0, 0)) -> OutputStats:
         """Kill the current worker (if any) and return its output since ``start``."""
         worker, self._worker = self._worker, None
+        self._load_deadline = None
         if worker is None:
             return OutputStats()
         worker.close(grace)
@@ -647,8 +662,12 @@ class CandidateProcess:
     def _ensure_loaded(self) -> None:
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")
-        if self._worker is not None:
-            return
+        if self._worker is None:
+            self._send_load()
+        if self._load_deadline is not None:
+            self._finish_load()
+
+    def _send_load(self) -> None:
         if self.path is not None and not os.path.isfile(self.path):
             raise LoadError(f"{self.label}: file not found ({self.path})")
         try:
@@ -657,9 +676,19 @@ class CandidateProcess:
             raise LoadError(f"{self.label}: cannot start worker: {exc}") from None
         self._worker = worker
         kind = "file" if self.is_file else "module"
+        self._load_deadline = time.monotonic() + self.timeout + _STARTUP_ALLOWANCE
+        # a worker that died at once is reported by the reply (_finish_load), with its output
+        request = ("load", kind, self.path or self.target, self._settings)
+        with contextlib.suppress(_TimedOut, _Died):
+            worker.send(request, self._load_deadline)
+
+    def _finish_load(self) -> None:
+        worker, deadline = self._worker, self._load_deadline
+        assert worker is not None and deadline is not None
+        self._load_deadline = None
         limit = self.timeout + _STARTUP_ALLOWANCE
         try:
-            reply = worker.request(("load", kind, self.path or self.target, self._settings), limit)
+            reply = worker.reply(deadline)
         except _TimedOut:
             out = self._discard()
             msg = f"{self.label}: import did not finish within {limit:g} s"
@@ -706,3 +735,30 @@ class CandidateProcess:
             detail = f"{reply[1]}: {_first_line(str(reply[2]))}" if len(reply) > 2 else reply
             raise LoadError(f"{self.label}: setting up the network: {detail}{where}")
         return dict(reply[1])
+
+
+# ----------------------------------------------------------------- starting early
+
+_STARTED: dict[tuple[str, float, str], CandidateProcess] = {}
+
+
+def prestart(target: str, *, timeout: float, device: str = "cpu") -> None:
+    """Start importing ``target`` (a ``.py`` file) in its worker now, for the next
+    :func:`started` of the same target, timeout and device: a command calls this before its
+    own imports (~0.5 s), so the candidate's (torch's ~1.3 s) overlap them.  Does nothing
+    where that load would fail: the load that follows reports it."""
+    if not (timeout > 0 and os.path.isfile(target)):
+        return
+    proc = CandidateProcess(target, timeout=timeout, device=device)
+    try:
+        proc.start()
+    except LoadError:
+        proc.close()
+        return
+    _STARTED[(os.path.abspath(target), float(timeout), device)] = proc
+
+
+def started(target: str, *, timeout: float, device: str = "cpu") -> CandidateProcess | None:
+    """The process :func:`prestart` started for these arguments (handed over once), or
+    None."""
+    return _STARTED.pop((os.path.abspath(target), float(timeout), device), None)

@@ -66,6 +66,11 @@ def expand_targets(targets: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if len(args.targets) == 1 and not args.scheduler:
+        from gradspec.conformance.targets.isolation import prestart
+
+        # the candidate's imports (numpy, torch, jax) run in its worker during the engine's
+        prestart(args.targets[0], timeout=args.timeout, device=args.device)
     # The engine is imported when a command runs, so that ``gradspec --help`` starts at once.
     from gradspec.conformance import xfail
     from gradspec.conformance.api import check_with
