@@ -129,3 +129,48 @@ def test_banked_deltas_equal_each_pairs_own_compilation(dtype, kind="hand"):
         assert got.dtype == own.dtype and np.array_equal(got, own, equal_nan=True), p.name
         banked += 1
     assert banked > 150
+
+
+_STORED_CODE = """
+import hashlib, numpy as np, gradspec.jaxbackend as J, gradspec.jaxbackend.autodiff as A
+from gradspec.jaxbackend import enable_cache_from_env, mlp
+enable_cache_from_env()
+z = np.linspace(-4, 4, 11)
+y = np.linspace(0.1, 0.9, 11)
+outs = [
+    J.sigmoid_der(z), J.sigmoid_der(z.astype(np.float32)), J.leaky_relu(z, slope=0.2),
+    J.delta("sigmoid", "log_loss", z, y), J.delta("softplus[beta=2]", "squared", z, y),
+    J.reduce_der(z, "mean", 11), A.tanh_der(z),
+]
+net = mlp.Network(mlp.Arch((3, 4, 2), "tanh"))
+p = net.init_params(0)
+X, Y = np.linspace(-1, 1, 15).reshape(5, 3), np.linspace(0, 1, 10).reshape(5, 2)
+outs += [net.grads(p, X, Y)[k] for k in sorted(p)] + [np.float64(net.loss(p, X, Y))]
+print(hashlib.sha256(b"".join(np.asarray(o).tobytes() for o in outs)).hexdigest())
+"""
+
+
+def test_stored_programs_give_the_bits_of_jax_jit_and_survive_a_corrupt_store(tmp_path):
+    """The backend's compiled programs are kept on disk and loaded by later processes
+    without tracing: the same bits as jax.jit compiling them (the cache off), from a fresh
+    store, a loaded one, and one whose files were all corrupted (compiled anew)."""
+    fresh = _run(_STORED_CODE, GRADSPEC_JAX_CACHE="off")
+    assert _run(_STORED_CODE, GRADSPEC_JAX_CACHE=str(tmp_path)) == fresh
+    stored = sorted((tmp_path / "executables").rglob("*.bin"))
+    assert len(stored) >= 9  # one per function, dtype and static argument seen
+    written = {f: f.stat().st_mtime_ns for f in stored}
+    assert _run(_STORED_CODE, GRADSPEC_JAX_CACHE=str(tmp_path)) == fresh
+    assert {f: f.stat().st_mtime_ns for f in stored} == written  # loaded, not compiled again
+    for f in stored:
+        f.write_bytes(f.read_bytes()[:100])
+    assert _run(_STORED_CODE, GRADSPEC_JAX_CACHE=str(tmp_path)) == fresh
+    assert all(f.stat().st_size > 100 for f in stored)  # replaced by valid programs
+    assert not list((tmp_path / "executables").rglob("*.tmp"))
+
+
+def test_a_library_user_gets_no_stored_programs_unless_asking(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "GRADSPEC_JAX_CACHE"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    code = _STORED_CODE.replace("enable_cache_from_env()\n", "")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    assert not list(tmp_path.rglob("*.bin"))

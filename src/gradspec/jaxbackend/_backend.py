@@ -33,6 +33,11 @@ def enable_cache_from_env() -> str | None:
     return enable_cache(path)
 
 
+def cache_folder() -> str | None:
+    """The folder of the persistent compilation cache gradspec turned on, or None."""
+    return _cache_dir
+
+
 def enable_cache(path: str) -> str:
     """JAX's persistent compilation cache in folder ``path`` (global JAX config)."""
     global _cache_dir

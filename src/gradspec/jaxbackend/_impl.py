@@ -67,8 +67,8 @@ AUTODIFF_RAW = jit_all(AUTODIFF_OPS)
 def wrapped(kind: str, device=None) -> dict[str, Callable]:
     """NumPy-facing protocol functions of ``kind`` ("hand" or "autodiff") on ``device``."""
     if kind == "hand":
-        return wrap_all(HAND_OPS, HAND_RAW, device)
-    return wrap_all(AUTODIFF_OPS, AUTODIFF_RAW, device)
+        return wrap_all(HAND_OPS, HAND_RAW, device, "hand")
+    return wrap_all(AUTODIFF_OPS, AUTODIFF_RAW, device, "autodiff")
 
 
 def protocol_names(kind: str = "hand") -> tuple[str, ...]:

@@ -20,6 +20,8 @@ import numpy as np
 from gradspec import dtypes as gs_dtypes
 from gradspec import spec
 
+from ._executables import Stored
+
 _FLOATS = tuple(gs_dtypes.resolve(n) for n in gs_dtypes.NAMES)
 
 
@@ -126,7 +128,11 @@ def _wrap(
     vector: bool,
     device,
     params: tuple[str, ...] = (),
+    label: str = "",
 ):
+    doc = jitted.__doc__
+    jitted = Stored(f"{label}:{name}", jitted, static_argnames=params)
+
     def fn(*args, **values):
         if len(args) != len(argnames):
             raise TypeError(f"{name}() takes {len(argnames)} arguments ({', '.join(argnames)})")
@@ -140,7 +146,7 @@ def _wrap(
         return run_bucketed(f if values else jitted, arrays, dtype, vector, device)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = jitted.__doc__
+    fn.__doc__ = doc
     return fn
 
 
@@ -170,8 +176,8 @@ class _DeltaBanks:
     as the pair's own jitted delta.  Bound ids (``softplus[beta=2]``) and costs on logits
     keep their own compilation."""
 
-    def __init__(self, op: Callable, have: Collection[str]) -> None:
-        self.op, self.have = op, have
+    def __init__(self, op: Callable, have: Collection[str], label: str = "") -> None:
+        self.op, self.have, self.label = op, have, label
         self.banks: dict[tuple[str, bool], tuple[Callable, dict[str, int]]] = {}
 
     def get(self, act: str, cost: str) -> tuple[Callable, int] | None:
@@ -190,12 +196,15 @@ class _DeltaBanks:
             ]
             branches = [functools.partial(self.op, a, cost) for a in names]
             jitted = jax.jit(lambda z, y, i: jax.lax.switch(i, branches, z, y))
-            self.banks[key] = (jitted, {a: i for i, a in enumerate(names)})
+            stored = Stored(f"{self.label}:delta-bank:{cost}:{vector}:{','.join(names)}", jitted)
+            self.banks[key] = (stored, {a: i for i, a in enumerate(names)})
         jitted, index = self.banks[key]
         return (jitted, index[act]) if act in index else None
 
 
 def _wrap_delta(jitted: Callable, have: Collection[str], device, banks: _DeltaBanks):
+    jitted = Stored(f"{banks.label}:delta", jitted, static_argnums=(2, 3))
+
     def delta(activation, cost, z, y):
         """dC/dz for an output activation and a cost, by registry ids (softmax: per row);
         a bound id (``softplus[beta=2]``, ``huber[delta=0.5]``) at its values."""
@@ -210,7 +219,10 @@ def _wrap_delta(jitted: Callable, have: Collection[str], device, banks: _DeltaBa
     return delta
 
 
-def _wrap_reduce(name: str, jitted: Callable, device):
+def _wrap_reduce(name: str, jitted: Callable, device, label: str = ""):
+    statics = (1, 2) if name == "reduce_der" else (1,)
+    jitted = Stored(f"{label}:{name}", jitted, static_argnums=statics)
+
     def fn(values, reduction, n=None):
         red = spec.reduction(reduction).name
         arrays, dtype = as_arrays(name, ("values",), (values,))
@@ -278,15 +290,19 @@ def jit_all(ops: dict[str, Callable]) -> dict[str, Callable]:
     return raw
 
 
-def wrap_all(ops: dict[str, Callable], raw: dict[str, Callable], device=None) -> dict:
-    """NumPy-facing wrappers around ``raw`` (from :func:`jit_all`), optionally on ``device``."""
+def wrap_all(
+    ops: dict[str, Callable], raw: dict[str, Callable], device=None, label: str = ""
+) -> dict:
+    """NumPy-facing wrappers around ``raw`` (from :func:`jit_all`), optionally on ``device``;
+    ``label`` names the table (``hand``, ``autodiff``) in the keys of stored programs
+    (:mod:`._executables`)."""
     wrapped: dict[str, Callable] = {}
     for name, _f, argn, vec in protocol_table(ops):
-        wrapped[name] = _wrap(name, raw[name], argn, vec, device, _param_names(name))
+        wrapped[name] = _wrap(name, raw[name], argn, vec, device, _param_names(name), label)
     for name in ("reduce", "reduce_der"):
-        wrapped[name] = _wrap_reduce(name, raw[name], device)
+        wrapped[name] = _wrap_reduce(name, raw[name], device, label)
     wrapped["delta"] = _wrap_delta(
-        raw["_delta_zy"], set(ops), device, _DeltaBanks(ops["delta"], set(ops))
+        raw["_delta_zy"], set(ops), device, _DeltaBanks(ops["delta"], set(ops), label)
     )
     for al, canon in _aliases().items():
         if canon in wrapped:

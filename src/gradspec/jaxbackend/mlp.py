@@ -30,6 +30,7 @@ from gradspec import spec
 from gradspec.reference.mlp import Arch, init_params
 
 from . import _ops
+from ._executables import Stored
 
 __all__ = [
     "Arch",
@@ -140,6 +141,22 @@ jaxfns = types.SimpleNamespace(
 )
 
 
+#: The programs :class:`Network` runs, kept on disk between runs (:mod:`._executables`).
+_STORED = {
+    id(fn): Stored(f"mlp:{name}", fn, static_argnums=statics)
+    for name, fn, statics in (
+        ("forward", _forward, (0,)),
+        ("predict", _predict, (0,)),
+        ("loss", loss, (0,)),
+        ("grads", grads, (0,)),
+        ("grads_autodiff", grads_autodiff, (0,)),
+        ("step", step, (0, 5)),
+        ("train", train, (0, 6)),
+        ("train_batches", train_batches, (0, 5)),
+    )
+}
+
+
 class Network:
     """An :class:`Arch` with the reference Network's methods, computed by the jitted programs.
 
@@ -194,7 +211,7 @@ class Network:
         with _x64(dtype):  # device_put inside the scope: outside, float64 becomes float32
             if self.device is not None:
                 p, arrays = jax.device_put((p, arrays), self.device)
-            out = fn(self.arch, p, *arrays, *rest, *extra)
+            out = _STORED[id(fn)](self.arch, p, *arrays, *rest, *extra)
             return jax.tree.map(np.array, out)
 
     # ------------------------------------------------------------------ the protocol
