@@ -23,6 +23,7 @@ than any constant scaled by array size.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,10 +96,13 @@ FAIL_UNITS_SELF: dict[str, float] = {
 }
 
 
+# eps, tiny and the tables below are asked for on every comparison: looked up once per dtype
+@functools.cache
 def eps(dtype: np.dtype | type) -> float:
     return float(finfo(dtype).eps)
 
 
+@functools.cache
 def tiny(dtype: np.dtype | type) -> float:
     """The absolute error floor: smallest normal / eps (1e-292 in float64, 1e-31 in float32).
 
@@ -130,6 +134,7 @@ def budget(family: str, dtype: np.dtype | type) -> float:
     return table[family]
 
 
+@functools.cache
 def in_dtype(budget_: float, dtype: np.dtype | type) -> float:
     """A float64/float32 family budget (a value of :data:`BUDGETS`) as ``dtype``'s own
     (:func:`budget`): the checks name budgets by family once, and the comparison, which knows
@@ -142,6 +147,7 @@ def in_dtype(budget_: float, dtype: np.dtype | type) -> float:
     return budget_
 
 
+@functools.cache
 def fail_units(dtype: np.dtype | type, against: str = "truth") -> float:
     """The wrong-math threshold for ``dtype`` (eps-units): :data:`FAIL_UNITS` against the
     spec's truth, :data:`FAIL_UNITS_SELF` against differences of the implementation's own

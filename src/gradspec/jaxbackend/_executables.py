@@ -73,8 +73,11 @@ def _folder() -> Path | None:
     """``executables/<fingerprint>`` in the persistent cache's folder, if the cache is on
     (opt-in for the library, on for the commands: :func:`._backend.enable_cache`)."""
     base = _backend.cache_folder()
-    if base is None:
-        return None
+    return None if base is None else _under(base)
+
+
+@functools.cache
+def _under(base: str) -> Path:  # asked on every call: the path is built once
     return Path(base) / "executables" / _fingerprint()
 
 
