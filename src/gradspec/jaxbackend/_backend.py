@@ -16,6 +16,8 @@ import jax
 from gradspec.cachedir import CACHE_ENV, cache_off
 from gradspec.errors import UsageError
 
+from . import _executables
+
 _cache_dir: str | None = None
 
 
@@ -33,11 +35,6 @@ def enable_cache_from_env() -> str | None:
     return enable_cache(path)
 
 
-def cache_folder() -> str | None:
-    """The folder of the persistent compilation cache gradspec turned on, or None."""
-    return _cache_dir
-
-
 def enable_cache(path: str) -> str:
     """JAX's persistent compilation cache in folder ``path`` (global JAX config)."""
     global _cache_dir
@@ -46,6 +43,7 @@ def enable_cache(path: str) -> str:
     # cache even the small, fast-to-compile programs (the defaults skip them)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    _executables.use(path)  # the backend's own programs, next to JAX's cache
     _cache_dir = path
     return path
 

@@ -40,15 +40,16 @@ from typing import Any
 import jax
 import numpy as np
 
-from . import _backend
+from gradspec.derivations import cache
+
+#: The folder of JAX's persistent cache while gradspec has it on (:func:`use`), else None.
+_base: str | None = None
 
 
 @functools.cache
 def _fingerprint() -> str:
     """What a compiled program depends on besides its own key (module docstring)."""
     import jaxlib
-
-    from gradspec.derivations import cache
 
     h = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
@@ -69,11 +70,16 @@ def _cpu_features() -> str:
         return platform.processor()
 
 
+def use(folder: str | None) -> None:
+    """Keep programs under ``folder`` (that of JAX's persistent cache), or nowhere (None).
+    Called by :func:`._backend.enable_cache`: opt-in for the library, on for the commands."""
+    global _base
+    _base = folder
+
+
 def _folder() -> Path | None:
-    """``executables/<fingerprint>`` in the persistent cache's folder, if the cache is on
-    (opt-in for the library, on for the commands: :func:`._backend.enable_cache`)."""
-    base = _backend.cache_folder()
-    return None if base is None else _under(base)
+    """``executables/<fingerprint>`` in the persistent cache's folder, if it is on."""
+    return None if _base is None else _under(_base)
 
 
 @functools.cache
