@@ -182,3 +182,13 @@ def test_a_prestarted_import_failure_is_the_same_one_line_error(tmp_path: Path) 
     assert "RuntimeError: broken at import" in str(unstarted.value)
     isolation.prestart(str(tmp_path / "missing.py"), timeout=10.0)  # nothing to start
     assert isolation.started(str(tmp_path / "missing.py"), timeout=10.0) is None
+
+
+def test_a_usage_error_comes_before_the_candidate_is_imported(tmp_path: Path) -> None:
+    marker = tmp_path / "imported"
+    path = _candidate(tmp_path, f"open({str(marker)!r}, 'w').close()\n")
+    cmd = [sys.executable, "-m", "gradspec.cli", "check", path, "--profile", "bogus"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.startswith("gradspec: error: unknown profile 'bogus'")
+    assert not marker.exists()

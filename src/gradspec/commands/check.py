@@ -66,11 +66,16 @@ def expand_targets(targets: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageError(f"-j must be at least 1, got {args.jobs}")
+    if args.scheduler and args.jobs != 1:
+        raise UsageError("-j and --scheduler exclude each other (the cluster sets the parallelism)")
+    options = options_from_args(args, timeout=args.timeout, device=args.device)
     if len(args.targets) == 1 and not args.scheduler:
         from gradspec.conformance.targets.isolation import prestart
 
         # the candidate's imports (numpy, torch, jax) run in its worker during the engine's
-        prestart(args.targets[0], timeout=args.timeout, device=args.device)
+        prestart(args.targets[0], timeout=options.timeout, device=options.device)
     # The engine is imported when a command runs, so that ``gradspec --help`` starts at once.
     from gradspec.conformance import xfail
     from gradspec.conformance.api import check_with
@@ -83,11 +88,6 @@ def run(args: argparse.Namespace) -> int:
         write_junit,
     )
 
-    if args.jobs < 1:
-        raise UsageError(f"-j must be at least 1, got {args.jobs}")
-    if args.scheduler and args.jobs != 1:
-        raise UsageError("-j and --scheduler exclude each other (the cluster sets the parallelism)")
-    options = options_from_args(args, timeout=args.timeout, device=args.device)
     targets = expand_targets(args.targets)
     reports, interrupted = [], False
     try:
