@@ -114,13 +114,13 @@ def print_table(result: dict, file=None) -> None:
         where = r.get("size", "")
         note = r.get("note", "")
         if r["section"] == "verify":
-            where = f"--profile {r['profile']} --backend {r['backend']}"
+            where = r.get("command") or f"--profile {r['profile']} --backend {r['backend']}"
             note = f"exit {r['exit_code']}: {r['last_line'][:70]}"
         ratio = f"{r['ratio']:.3g}x {r['ratio_to']}" if "ratio" in r else ""
         tab.add_row(r["name"], where, _t(r["stat"]["median"]), ratio, note)
     console.print(tab)
 
-    tab = Table(title="Goals (issue 7)")
+    tab = Table(title="Goals")
     for col in ("goal", "measured", "met", "note"):
         tab.add_column(col)
     for g in result["goals"]:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -241,10 +242,39 @@ def derivations(quick: bool) -> list[dict]:
 # --- gradspec verify --------------------------------------------------------------------------
 
 
+#: Catalog files whose ``gradspec check`` is timed: a correct NumPy candidate and a buggy one
+#: (the goals: at most 1.5 s and 5 s, warm).
+CHECKED = ("good_rw_np_elu_where.py", "bug_br_np_hinge_max_dropped.py")
+_CANDIDATES = Path(__file__).resolve().parents[1] / "examples" / "candidates"
+
+
+def _command_row(args: list[str], timeout: float, **fields) -> dict:
+    """One ``gradspec ARGS`` run as a subprocess, as a user runs it: its wall time and exit
+    code whatever it does (a crash or a timeout is a row too)."""
+    cmd = [sys.executable, "-m", "gradspec.cli", *args]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        rc, tail = proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()[-1:]
+        crashed = "Traceback (most recent call last)" in proc.stderr
+    except subprocess.TimeoutExpired:
+        rc, tail, crashed = None, [f"timed out after {timeout:.0f} s"], False
+    wall = time.perf_counter() - t0
+    return {
+        "section": "verify",
+        **fields,
+        "exit_code": rc,
+        "crashed": crashed,
+        "timeout_s": timeout,
+        "last_line": tail[0][:200] if tail else "",
+        "stat": single(wall).as_dict(),
+    }
+
+
 def verify(quick: bool) -> list[dict]:
-    """Each run as a subprocess, as a user runs it; its wall time and exit code are recorded
-    whatever it does (a crash or a timeout is a row too)."""
-    runs = [("ci", "numpy,jax")]  # the default: `gradspec verify`
+    """``gradspec verify`` (the default, then ``--profile quick``, then each backend) and
+    ``gradspec check`` on :data:`CHECKED`, each as a subprocess."""
+    runs = [("ci", "numpy,jax"), ("quick", "numpy,jax")]  # the default, and the quick one
     profiles = ("quick", "ci") if quick else ("quick", "ci", "thorough")
     for prof in profiles:
         for be in ("numpy", "jax", "jax-autodiff"):
@@ -252,43 +282,29 @@ def verify(quick: bool) -> list[dict]:
                 continue  # the default run above covers ci for every backend
             runs.append((prof, be))
     rows = []
+    for name in CHECKED:  # first: the per-backend runs below may be cut by the time budget
+        if (_CANDIDATES / name).is_file():
+            args = ["check", str(_CANDIDATES / name)]
+            rows.append(_command_row(args, 60.0, name="gradspec check", command=f"check {name}"))
     # --quick keeps to a time budget (the whole --quick run must stay under 3 minutes): the
-    # default run first (65 s: past 60 s its goal is missed anyway), then what time allows.
-    budget = 80.0 if quick else float("inf")
+    # default and quick runs first (past 60 s and 20 s their goals are missed anyway), then
+    # what time allows.
+    budget = 90.0 if quick else float("inf")
     t_verify = time.perf_counter()
     for prof, be in runs:
         left = budget - (time.perf_counter() - t_verify)
-        if prof == "ci" and be == "numpy,jax":
-            timeout = 65.0 if quick else 600.0
+        whole = be == "numpy,jax"
+        if whole:
+            timeout = (60.0 if prof == "ci" else 20.0) if quick else 600.0
         else:
             timeout = min(20.0, left) if quick else 600.0
         if timeout < 5:
             rows.append({"section": "verify", "name": "gradspec verify", "profile": prof,
                          "backend": be, "skipped": "out of the --quick time budget"})  # fmt: skip
             continue
-        cmd = [sys.executable, "-m", "gradspec.cli", "verify", "--profile", prof, "--backend", be]
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-            rc, tail = proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()[-1:]
-            crashed = "Traceback (most recent call last)" in proc.stderr
-        except subprocess.TimeoutExpired:
-            rc, tail, crashed = None, [f"timed out after {timeout:.0f} s"], False
-        wall = time.perf_counter() - t0
-        default = prof == "ci" and be == "numpy,jax"
-        rows.append(
-            {
-                "section": "verify",
-                "name": "gradspec verify" + (" (default)" if default else ""),
-                "profile": prof,
-                "backend": be,
-                "exit_code": rc,
-                "crashed": crashed,
-                "timeout_s": timeout,
-                "last_line": tail[0][:200] if tail else "",
-                "stat": single(wall).as_dict(),
-            }
-        )
+        name = "gradspec verify" + (" (default)" if prof == "ci" and whole else "")
+        args = ["verify", "--profile", prof, "--backend", be]
+        rows.append(_command_row(args, timeout, name=name, profile=prof, backend=be))
     return rows
 
 
@@ -403,19 +419,32 @@ def goals(rows: list[dict]) -> list[dict]:
         goal(f"no false alarm on the true gradient at {n:,} params {dtype}",
              f"{ours['false_alarm_rate']:.0%} of {ours['seeds']} seeds",
              ours["false_alarm_rate"] == 0)  # fmt: skip
-    v = _find(rows, section="verify", profile="ci", backend="numpy,jax")
-    if v:
-        s = v["stat"]["median"]
-        goal(
-            "`gradspec verify` (default profile) under 60 s",
-            f"{s:.1f} s, exit code {v['exit_code']}",
-            s < 60 and v["exit_code"] in (0, 1) and not v["crashed"],
-            "crashed with a traceback: no verdict"
-            if v["crashed"]
-            else ""
-            if v["exit_code"] in (0, 1)
-            else "verify did not run to a verdict",
-        )
+    for prof, limit in (("ci", 30.0), ("quick", 10.0)):
+        v = _find(rows, section="verify", profile=prof, backend="numpy,jax")
+        if v and "stat" in v:
+            s = v["stat"]["median"]
+            what = "(default profile)" if prof == "ci" else "--profile quick"
+            goal(
+                f"`gradspec verify` {what} within {limit:g} s",
+                f"{s:.1f} s, exit code {v['exit_code']}",
+                s <= limit and v["exit_code"] in (0, 1) and not v["crashed"],
+                "crashed with a traceback: no verdict"
+                if v["crashed"]
+                else ""
+                if v["exit_code"] in (0, 1)
+                else "verify did not run to a verdict",
+            )
+    for name, limit, want in ((CHECKED[0], 1.5, 0), (CHECKED[1], 5.0, 1)):
+        c = _find(rows, section="verify", command=f"check {name}")
+        if c:
+            s = c["stat"]["median"]
+            kind = "a correct" if want == 0 else "a buggy"
+            goal(
+                f"`gradspec check` on {kind} file within {limit:g} s ({name})",
+                f"{s:.2f} s, exit code {c['exit_code']}",
+                s <= limit and c["exit_code"] == want,
+                "" if c["exit_code"] == want else f"exit code {c['exit_code']}, expected {want}",
+            )
     return out
 
 

@@ -65,8 +65,9 @@ def _pack_value(value: object) -> bytes:
 
 
 def _unpack_value(blob: bytes) -> object:
-    arr = np.frombuffer(blob[1:], dtype=np.float64).copy()
-    return np.float64(arr[0]) if blob[:1] == b"s" else arr
+    if blob[:1] == b"s":  # one float64: no array built
+        return np.float64(struct.unpack_from("=d", blob, 1)[0])
+    return np.frombuffer(blob[1:], dtype=np.float64).copy()
 
 
 class TruthStore:
@@ -104,6 +105,9 @@ class TruthStore:
 
     def _packed(self, fn: str) -> dict[bytes, bytes]:
         """The stored values of ``fn``, packed (loaded once; empty if the store is off)."""
+        got = self._loaded.get(fn)  # loaded: no lock (a check asks ~100k times per run)
+        if got is not None:
+            return got
         with self._lock:
             got = self._loaded.get(fn)
             if got is not None:
@@ -128,7 +132,7 @@ class TruthStore:
             return None
         try:
             return _unpack_value(blob)
-        except (ValueError, IndexError) as exc:  # a corrupt row: as if the store were absent
+        except (ValueError, IndexError, struct.error) as exc:  # a corrupt row: as if absent
             with self._lock:
                 self._fail(exc)
             return None
