@@ -80,6 +80,7 @@ class TruthStore:
         self._lock = threading.Lock()
         self._broken = path is None
         self._con: sqlite3.Connection | None = None
+        self._pid = os.getpid()
 
     def _fail(self, exc: Exception) -> None:
         # Straight to stderr, not a Python warning: checks record the warnings raised while
@@ -91,8 +92,9 @@ class TruthStore:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        """The process's connection (under ``_lock``), opened on first use."""
-        if self._con is None:
+        """The process's connection (under ``_lock``), opened on first use (and again in a
+        forked child: a SQLite connection must not cross a fork)."""
+        if self._con is None or self._pid != os.getpid():
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # used under the lock from whichever thread asks (a run's checks or its flush)
@@ -100,7 +102,7 @@ class TruthStore:
             # Write-ahead logging: readers never wait for a writer (two processes of one run).
             con.execute("PRAGMA journal_mode=WAL")
             con.execute(_SCHEMA)
-            self._con = con
+            self._con, self._pid = con, os.getpid()
         return self._con
 
     def _packed(self, fn: str) -> dict[bytes, bytes]:
