@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import jax
 import numpy as np
@@ -174,3 +175,16 @@ def test_a_library_user_gets_no_stored_programs_unless_asking(tmp_path):
     code = _STORED_CODE.replace("enable_cache_from_env()\n", "")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
     assert not list(tmp_path.rglob("*.bin"))
+
+
+def test_stored_programs_of_other_versions_go_after_30_days_unused(tmp_path):
+    root = tmp_path / "executables"
+    stale, recent = root / "0123456789abcdef", root / "fedcba9876543210"
+    for d in (stale, recent):
+        d.mkdir(parents=True)
+        (d / "x.bin").write_bytes(b"old")
+    month_ago = time.time() - 31 * 86400
+    os.utime(stale, (month_ago, month_ago))
+    _run(_STORED_CODE, GRADSPEC_JAX_CACHE=str(tmp_path))
+    assert not stale.exists() and (recent / "x.bin").exists()
+    assert len(list(root.iterdir())) == 2  # this version's folder and the recent one

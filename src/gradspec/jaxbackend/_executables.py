@@ -16,7 +16,8 @@ it; a program that fails to load or to run falls back to ``jax.jit`` (and its fi
 Programs are compiled with JAX's own cache off: an executable JAX loaded from its cache does
 not serialize again (XLA:CPU drops its function table).
 
-Where: ``executables/<fingerprint>/`` in the folder of JAX's persistent cache, and only
+Where: ``executables/<fingerprint>/`` in the folder of JAX's persistent cache (folders of
+other fingerprints unused for 30 days are removed), and only
 while gradspec has that cache on (the commands do; a library user opts in,
 :func:`gradspec.jaxbackend.enable_cache_from_env`); ``GRADSPEC_JAX_CACHE=off`` switches
 both off.
@@ -31,8 +32,10 @@ import hashlib
 import os
 import pickle
 import platform
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -82,9 +85,25 @@ def _folder() -> Path | None:
     return None if _base is None else _under(_base)
 
 
+#: Folders of other fingerprints (other gradspec or jax versions) unused this long go.
+STALE_DAYS = 30
+
+
 @functools.cache
-def _under(base: str) -> Path:  # asked on every call: the path is built once
-    return Path(base) / "executables" / _fingerprint()
+def _under(base: str) -> Path:
+    """The folder for this fingerprint, marked as used now (once per process: asked on every
+    call), and the folders of other fingerprints unused for :data:`STALE_DAYS` removed: each
+    upgrade starts a new folder, and the old ones would otherwise stay for good."""
+    root = Path(base) / "executables"
+    here = root / _fingerprint()
+    with contextlib.suppress(OSError):
+        here.mkdir(parents=True, exist_ok=True)
+        os.utime(here)
+        cutoff = time.time() - STALE_DAYS * 86400
+        for other in root.iterdir():
+            if other != here and other.is_dir() and other.stat().st_mtime < cutoff:
+                shutil.rmtree(other, ignore_errors=True)
+    return here
 
 
 @contextlib.contextmanager
