@@ -139,10 +139,6 @@ class TruthStore:
                 self._fail(exc)
             return None
 
-    def values(self, fn: str) -> dict[bytes, object]:
-        """All stored values of function ``fn``, unpacked."""
-        return {a: v for a in self._packed(fn) if (v := self.get(fn, a)) is not None}
-
     def add(self, fn: str, args: bytes, value: object) -> None:
         if self._broken:
             return
