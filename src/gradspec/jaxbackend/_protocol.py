@@ -219,9 +219,12 @@ def _wrap_delta(jitted: Callable, have: Collection[str], device, banks: _DeltaBa
     return delta
 
 
+#: The static arguments of the reductions' jitted functions: (reduction,) and (reduction, n).
+_REDUCE_STATICS = {"reduce": (1,), "reduce_der": (1, 2)}
+
+
 def _wrap_reduce(name: str, jitted: Callable, device, label: str = ""):
-    statics = (1, 2) if name == "reduce_der" else (1,)
-    jitted = Stored(f"{label}:{name}", jitted, static_argnums=statics)
+    jitted = Stored(f"{label}:{name}", jitted, static_argnums=_REDUCE_STATICS[name])
 
     def fn(values, reduction, n=None):
         red = spec.reduction(reduction).name
@@ -279,8 +282,8 @@ def jit_all(ops: dict[str, Callable]) -> dict[str, Callable]:
     for name, f, _argn, _vec in protocol_table(ops):
         params = _param_names(name)
         raw[name] = jax.jit(f, static_argnames=params) if params else jax.jit(f)
-    raw["reduce"] = jax.jit(ops["reduce"], static_argnums=1)
-    raw["reduce_der"] = jax.jit(ops["reduce_der"], static_argnums=(1, 2))
+    for name, statics in _REDUCE_STATICS.items():
+        raw[name] = jax.jit(ops[name], static_argnums=statics)
     raw["delta"] = jax.jit(ops["delta"], static_argnums=(0, 1))
     # the wrapper's calling order: arrays first, static names last
     raw["_delta_zy"] = jax.jit(lambda z, y, a, c: ops["delta"](a, c, z, y), static_argnums=(2, 3))
