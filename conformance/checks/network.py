@@ -175,18 +175,28 @@ def directions(
     and with a kink in the network, the difference is retried at 1/100 of the step before it
     is believed: a kink inside the step spoils a difference but not a gradient."""
     budget = BUDGETS["network"]
+    g64 = np.asarray(gflat, dtype=np.float64)
+    # Every entry of a float64 loss's direction is +-w: sum |g_i v_i| = w sum |g_i|, one sum
+    # for the example instead of one per direction.
+    abs_g = None if f_err is not None else float(np.sum(np.abs(g64)))
     for v in direction_vectors(flat.size, rng, f_err is not None):
         h0 = first_step(v, f_err is not None)
+        s = numeric.projection(g64, v, None if abs_g is None else abs_g * _weight(flat.size))
         d = None
         if f_err is None:  # a float32 loss's rounding dominates a short table: go straight on
-            d = numeric.directional(loss, flat, gflat, v, h0, f_err, rows=FIRST_ROWS)
+            d = numeric.directional(loss, flat, g64, v, h0, f_err, rows=FIRST_ROWS, slope=s)
         if d is None or not _conclusive(d, dtype, budget):
-            d = numeric.directional(loss, flat, gflat, v, h0, f_err)
+            d = numeric.directional(loss, flat, g64, v, h0, f_err, slope=s)
         units = d.units(dtype)
         if units > budget and kinked:  # a kink inside the step? try a smaller one
-            d = numeric.directional(loss, flat, gflat, v, NET_STEP / 100, f_err)
+            d = numeric.directional(loss, flat, g64, v, NET_STEP / 100, f_err, slope=s)
             units = d.units(dtype)
         yield d, units, d.ratio(dtype)
+
+
+def _weight(n: int) -> float:
+    """|v_i| of a float64 loss's unit Rademacher direction over n parameters."""
+    return float(1 / np.sqrt(n))
 
 
 def direction_vectors(n: int, rng: np.random.Generator, float32: bool) -> Iterator[np.ndarray]:
@@ -198,7 +208,7 @@ def direction_vectors(n: int, rng: np.random.Generator, float32: bool) -> Iterat
     is the sign vector of :func:`_first_direction`."""
     if not float32:
         for _ in range(DIRECTIONS):
-            yield numeric.random_direction(n, rng, 1 / np.sqrt(n))
+            yield numeric.random_direction(n, rng, _weight(n))
         return
     signs = numeric.random_direction(n, rng)
     for part in np.array_split(rng.permutation(n), min(F32_PARTS, n)):
@@ -358,7 +368,7 @@ def _first_direction(n: int, seed: int) -> np.ndarray:
     """The Rademacher direction over all n parameters that :func:`check_gradient` draws first
     from ``seed``: its first direction for a float64 loss; for a float32 one, the signs its
     parts share (their union).  The figure and the localisation (which bisects it) use it."""
-    return numeric.random_direction(n, np.random.default_rng(seed), 1 / np.sqrt(n))
+    return numeric.random_direction(n, np.random.default_rng(seed), _weight(n))
 
 
 def _loss_noise(loss: Callable[[np.ndarray], float], flat: np.ndarray) -> float | None:

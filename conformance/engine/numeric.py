@@ -364,6 +364,7 @@ def directional(
     h0: float | None = None,
     f_error: float | None = None,
     rows: int = NTAB,
+    slope: tuple[float, float] | None = None,
 ) -> Directional:
     """Compare the analytic slope <grad, v> with the numeric slope of ``loss`` along v.
 
@@ -375,22 +376,26 @@ def directional(
     By default the first step moves the largest coordinate by ``min(0.05 max(1, |x|), 0.25)``,
     as for elementwise functions; ``h0`` overrides it (networks with kinks use small steps,
     see checks.network).  ``rows`` limits the extrapolation table (see ridders_scalar).
+    ``slope`` is (<grad, v>, sum |grad_i v_i|) when the caller has it already
+    (:func:`projection`; a network check computes it once per direction for both of its
+    tables, and the second sum once per example, since a Rademacher direction has |v_i| = w).
     """
     x = np.asarray(x, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
 
     # x + t v, written in place: no n-sized allocation a call.  Ridders asks for t, then -t:
-    # the second point is 2x - (x + t v), one pass over n instead of two (at 60,430
-    # parameters a pass costs a sixth of a network's loss evaluation).
-    moved, x2 = np.empty_like(x), 2 * x
+    # the second point is x - (t v) from the kept t v, one pass over n instead of two (at
+    # 60,430 parameters a pass costs a sixth of a network's loss evaluation), and the two
+    # points are exactly symmetric about x: x +- fl(t v), each rounded once.
+    tv, moved = np.empty_like(x), np.empty_like(x)
     last = [math.nan]
 
     def phi(t: float) -> float:
         if t == -last[0]:
-            np.subtract(x2, moved, out=moved)
+            np.subtract(x, tv, out=moved)
         else:
-            np.multiply(v, t, out=moved)
-            np.add(x, moved, out=moved)
+            np.multiply(v, t, out=tv)
+            np.add(x, tv, out=moved)
         last[0] = t
         return float(loss(moved))
 
@@ -399,18 +404,25 @@ def directional(
         h0 = float(initial_step(np.array(float(np.max(np.abs(x)))))) / vmax
     with np.errstate(all="ignore"):
         d, e = ridders_scalar(phi, float(h0), f_error, rows)
-    # <g, v> and sum |g_i v_i| from one product, summed pairwise by NumPy's ufuncs, never by
-    # BLAS: np.dot of two long vectors is OpenBLAS's threaded ddot (two threads above 10,000
-    # elements), which waits for a worker thread that a loaded machine may not run for
-    # milliseconds (~3 ms per call measured at 60,430 elements, load 2 on 2 cores).
-    gv = np.asarray(grad, dtype=np.float64) * v
+    analytic, abs_sum = projection(grad, v) if slope is None else slope
+    return Directional(analytic=analytic, numeric=d, error_estimate=e, scale=abs_sum + abs(d))
+
+
+def projection(
+    grad: np.ndarray, v: np.ndarray, abs_sum: float | None = None
+) -> tuple[float, float]:
+    """(<grad, v>, sum |grad_i v_i|): the analytic slope along v and its rounding scale.
+
+    ``abs_sum`` gives the second when the caller knows it (w sum |grad_i| for a direction
+    with |v_i| = w): two passes over n saved.  Both sums are NumPy's pairwise ufunc sums, never
+    BLAS: np.dot of two long vectors is OpenBLAS's threaded ddot (two threads above 10,000
+    elements), which waits for a worker thread that a loaded machine may not run for
+    milliseconds (~3 ms per call measured at 60,430 elements, load 2 on 2 cores)."""
+    gv = np.asarray(grad, dtype=np.float64) * np.asarray(v, dtype=np.float64)
     analytic = float(np.sum(gv))
-    return Directional(
-        analytic=analytic,
-        numeric=d,
-        error_estimate=e,
-        scale=float(np.sum(np.abs(gv, out=gv))) + abs(d),
-    )
+    if abs_sum is None:
+        abs_sum = float(np.sum(np.abs(gv, out=gv)))
+    return analytic, abs_sum
 
 
 def random_direction(n: int, rng: np.random.Generator, weight: float = 1.0) -> np.ndarray:
