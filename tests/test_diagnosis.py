@@ -163,3 +163,46 @@ def test_matching_in_float64_and_float32_unchanged() -> None:
         # 100 eps off the truth is not a wrong formula (slack 1e3 eps)
         assert not matching.matches(t * (1 + 100 * eps), -t, t, dt)
         assert matching.close(t * (1 + 2e-7), t, dtype=dt) == matching.close(t * (1 + 2e-7), t)
+
+
+class _ReferenceLoss:
+    """A namespace whose ``loss`` is the reference network's (so its own gradient is known)."""
+
+    label = "reference loss"
+
+    def __init__(self, arch: Arch, dtype: np.dtype) -> None:
+        self.arch, self.dtype, self.calls = arch, dtype, 0
+
+    def call(self, name: str, params: dict, X: np.ndarray, Y: np.ndarray) -> float:
+        assert name == "loss"
+        self.calls += 1
+        return mlp.loss(self.arch, params, X.astype(self.dtype), Y.astype(self.dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_own_gradient_screen_keeps_the_own_gradient_and_turns_away_a_wrong_one(
+    activation: str, dtype: type
+) -> None:
+    """The cheap screen before the network's numeric gradient (declared_function_differs):
+    the loss's own gradient, even rounded to the dtype, is never turned away; a gradient with
+    one entry off by a tenth of max|g| is, after one directional slope (at most 2 NTAB loss
+    calls, not 2 NTAB n)."""
+    from gradspec.conformance.diagnosis.networks import GradientProbe
+    from gradspec.conformance.targets.networks import NetTarget
+
+    arch = Arch((3, 4, 2), activation)
+    dt = np.dtype(dtype)
+    ns = _ReferenceLoss(arch, dt)
+    target = NetTarget("net", ns, arch)
+    p = mlp.init_params(arch, 0, dt)
+    rng = np.random.default_rng(2)
+    X, Y = rng.uniform(-1, 1, (5, 3)), rng.uniform(-1, 1, (5, 2))
+    own, _ = mlp.flatten(mlp.grads(arch, {k: v.astype(np.float64) for k, v in p.items()}, X, Y))
+    probe = GradientProbe(target, dt, p, X, Y, {}, {}, None)
+    assert probe.may_be_own_gradient(own.astype(dt).astype(np.float64))
+    wrong = own.copy()
+    wrong[own.size // 2] += 0.1 * np.max(np.abs(own))
+    ns.calls = 0
+    assert not probe.may_be_own_gradient(wrong)
+    assert ns.calls <= 2 * numeric.NTAB < own.size * 2 * numeric.NTAB
