@@ -206,3 +206,4 @@ def test_own_gradient_screen_keeps_the_own_gradient_and_turns_away_a_wrong_one(
     ns.calls = 0
     assert not probe.may_be_own_gradient(wrong)
     assert ns.calls <= 2 * numeric.NTAB < own.size * 2 * numeric.NTAB
+    assert not probe.may_be_own_gradient(own[:-1])  # the wrong size: no loss call, no error

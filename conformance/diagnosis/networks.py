@@ -160,6 +160,8 @@ class GradientProbe(Probe):
         says False only at 100 times that (max|grad| taken as max|gf|) plus four times the
         difference's own error estimate, so a gradient that close is never turned away."""
         flat, layout = mlp.flatten(self.p64)
+        if gf.size != flat.size:  # not even the shape of a gradient (close() says False too)
+            return False
         v = numeric.random_direction(flat.size, np.random.default_rng(7))
         d = numeric.directional(
             lambda x: self.loss(mlp.unflatten(x, layout)), flat, gf, v, NUMERIC_STEP
