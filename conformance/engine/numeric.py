@@ -385,8 +385,8 @@ def directional(
 
     # x + t v, written in place: no n-sized allocation a call.  Ridders asks for t, then -t:
     # the second point is x - (t v) from the kept t v, one pass over n instead of two (at
-    # 60,430 parameters a pass costs a sixth of a network's loss evaluation), and the two
-    # points are exactly symmetric about x: x +- fl(t v), each rounded once.
+    # 60,430 parameters a pass costs a sixth of a network's loss evaluation), and both
+    # points are x +- fl(t v), each rounded once from the same product.
     tv, moved = np.empty_like(x), np.empty_like(x)
     last = [math.nan]
 
