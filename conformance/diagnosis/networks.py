@@ -146,10 +146,15 @@ class GradientProbe(Probe):
             self.ns.call("loss", {k: v.astype(self.dtype) for k, v in q.items()}, self.X, self.Y)
         )
 
+    def _flat_loss(self) -> tuple[np.ndarray, Callable[[np.ndarray], float], list]:
+        """(the flat float64 parameters, the loss of a flat vector, the layout)."""
+        flat, layout = mlp.flatten(self.p64)
+        return flat, lambda x: self.loss(mlp.unflatten(x, layout)), layout
+
     def own_gradient(self) -> Params:
         """Ridders' numeric gradient of the candidate's own loss."""
-        flat, layout = mlp.flatten(self.p64)
-        g, _ = numeric.gradient(lambda x: self.loss(mlp.unflatten(x, layout)), flat, NUMERIC_STEP)
+        flat, loss, layout = self._flat_loss()
+        g, _ = numeric.gradient(loss, flat, NUMERIC_STEP)
         return mlp.unflatten(g, layout)
 
     def may_be_own_gradient(self, gf: np.ndarray) -> bool:
@@ -159,13 +164,11 @@ class GradientProbe(Probe):
         (up to 2 NTAB n).  Within 1e-5, |<gf - grad, v>| <= 2e-5 max|grad| sum|v_i|; this
         says False only at 100 times that (max|grad| taken as max|gf|) plus four times the
         difference's own error estimate, so a gradient that close is never turned away."""
-        flat, layout = mlp.flatten(self.p64)
+        flat, loss, _ = self._flat_loss()
         if gf.size != flat.size:  # not even the shape of a gradient (close() says False too)
             return False
         v = numeric.random_direction(flat.size, np.random.default_rng(7))
-        d = numeric.directional(
-            lambda x: self.loss(mlp.unflatten(x, layout)), flat, gf, v, NUMERIC_STEP
-        )
+        d = numeric.directional(loss, flat, gf, v, NUMERIC_STEP)
         allowed = 2e-3 * float(np.max(np.abs(gf))) * flat.size + 4 * d.error_estimate
         return abs(d.analytic - d.numeric) <= allowed
 
