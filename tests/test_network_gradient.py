@@ -105,3 +105,43 @@ def test_a_network_subjects_precision_warning_has_no_stable_form_and_no_error():
 
     assert _stable_form(ARCH.label) == ""
     assert _stable_form("sigmoid+log_loss").startswith("; stable form: sigmoid: ")
+
+
+# A hidden ReLU unit at z = -2.7e-6 (the thorough profile's draw: params of seed 15196, one
+# input row of 0.05s): the kink lies within the first retry's step (1e-4) along the check's
+# directions.  A float32 gradient against the float64 loss must pass; one wrong entry must not.
+RELU = mlp.Arch((4, 6, 3), "relu", "softmax", "cross_entropy", "mean", True)
+
+
+def _at_relu_kink() -> tuple:
+    params = mlp.init_params(RELU, 15196, np.float32)
+    X = np.full((1, 4), 0.05, np.float32)
+    Y = np.array([[1.0, 0.0, 0.0]], np.float32)
+    z_hidden = mlp.forward(RELU, params, X)[0][0]
+    assert 0 < -z_hidden[0, 0] < 1e-5  # the example still sits next to the kink
+    flat, layout = mlp.flatten(params)
+    g = mlp.flatten(mlp.grads(RELU, params, X, Y))[0].astype(np.float64)
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+
+    def loss(f: np.ndarray) -> float:
+        return float(mlp.loss(RELU, mlp.unflatten(f, layout, np.float64), X64, Y64))
+
+    return loss, flat.astype(np.float64), g
+
+
+def test_a_unit_next_to_a_relu_kink_is_not_a_false_alarm():
+    loss, flat, g = _at_relu_kink()
+    f32 = np.dtype(np.float32)
+    out = network.check_gradient(loss, flat, g, 15196, f32, True)
+    assert all(ratio <= 1 for _d, _u, ratio in out)
+    # without the kink retries the same directions fail: the example does exercise them
+    plain = network.check_gradient(loss, flat, g, 15196, f32, False)
+    assert any(ratio > 1 for _d, _u, ratio in plain)
+
+
+def test_a_wrong_entry_next_to_a_relu_kink_is_still_caught():
+    loss, flat, g = _at_relu_kink()
+    bad = g.copy()
+    bad[10] += 0.01 * np.max(np.abs(g))  # one entry off by 1% of the largest
+    out = network.check_gradient(loss, flat, bad, 15196, np.dtype(np.float32), True)
+    assert any(ratio > 1 for _d, _u, ratio in out)

@@ -39,9 +39,17 @@ from gradspec.reference import mlp
 from gradspec.reference.mlp import Arch, flatten, unflatten
 
 #: Step (in parameter space, along a unit direction) of the directional check.  Small enough
-#: that a ReLU unit rarely changes sides within it; a failure is re-tried at 1/100 of it
-#: before it is believed, since a kink inside the step spoils a difference but not a bug.
+#: that a ReLU unit rarely changes sides within it; on a network with kinks a failure is
+#: re-tried at the ``KINK_STEPS`` before it is believed, since a kink inside the step spoils
+#: a difference but not a bug.
 NET_STEP = 1e-2
+#: The retries of a failing direction on a network with kinks, in order, until one passes:
+#: each moves a pre-activation 100 times less far.  One retry was not always enough: a
+#: hidden ReLU unit at z = -2.7e-6 (thorough profile, float32 gradient, a float64 loss) was
+#: still crossed at 1e-4 (1.8e5 eps-units, a false alarm) and passed at 1e-6 (0.04).  A
+#: float32 loss only takes the first: its rounding over a step of 1e-6 (~1 of the slope)
+#: would hide any error, so a float32 failure stands after one retry.
+KINK_STEPS = (NET_STEP / 100, NET_STEP / 10_000)
 #: The first step when the loss computes in float32: its rounding (~16 float32 ulps of the
 #: loss, see ``_loss_noise``) divided by the step is the floor of the difference's error, and
 #: at 1e-2 that floor hid a wrong entry of 10% of max|g| in a 1,608-parameter network.
@@ -171,9 +179,9 @@ def directions(
     float32, i.e. ``f_err`` is given); <grads, v> against Ridders differences of ``loss``
     along v from a first step :func:`first_step` (larger in float32): first a table of
     ``FIRST_ROWS`` rows (float64 losses), then, unless that one passes conclusively, the
-    full table.  Beyond the budget
-    and with a kink in the network, the difference is retried at 1/100 of the step before it
-    is believed: a kink inside the step spoils a difference but not a gradient."""
+    full table.  Beyond the budget and with a kink in the network, the difference is retried
+    at the ``KINK_STEPS`` before it is believed: a kink inside the step spoils a difference
+    but not a gradient."""
     budget = BUDGETS["network"]
     g64 = np.asarray(gflat, dtype=np.float64)
     # Every entry of a float64 loss's direction is +-w: sum |g_i v_i| = w sum |g_i|, one sum
@@ -188,8 +196,12 @@ def directions(
         if d is None or not _conclusive(d, dtype, budget):
             d = numeric.directional(loss, flat, g64, v, h0, f_err, slope=s)
         units = d.units(dtype)
-        if units > budget and kinked:  # a kink inside the step? try a smaller one
-            d = numeric.directional(loss, flat, g64, v, NET_STEP / 100, f_err, slope=s)
+        retries = KINK_STEPS if f_err is None else KINK_STEPS[:1]
+        for h in retries if kinked else ():
+            if units <= budget:
+                break
+            # a kink inside the step? try a smaller one
+            d = numeric.directional(loss, flat, g64, v, h, f_err, slope=s)
             units = d.units(dtype)
         yield d, units, d.ratio(dtype)
 
@@ -356,7 +368,7 @@ def _gradient_tensors(ctx: Ctx, target: NetTarget, example: Any, kinked: bool) -
     loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
     f_err = _loss_noise(loss, flat)
     v = _first_direction(flat.size, seed)
-    h0 = NET_STEP / 100 if kinked else first_step(v, f_err is not None)
+    h0 = KINK_STEPS[0] if kinked else first_step(v, f_err is not None)
     threshold = fail_units(ctx.np_dtype, "numeric")
     budget = BUDGETS["network"]
     return nettensors.against_numeric(
@@ -390,7 +402,7 @@ def _localise_example(ctx: Ctx, target: NetTarget, res: CheckResult, kinked: boo
     _, (X, Y) = for_example
     loss, flat, gflat, layout = _flat_problem(ctx, target, seed, X, Y)
     v = _first_direction(flat.size, seed)
-    h0 = NET_STEP / 100 if kinked else NET_STEP
+    h0 = KINK_STEPS[0] if kinked else NET_STEP
     return _localise(loss, flat, gflat, v, layout, ctx, BUDGETS["network"], h0)
 
 
