@@ -4,7 +4,7 @@ A failing (or beyond-budget) network check records, per parameter tensor as the 
 names it, the elementwise error of its gradient in eps-units against a reference gradient:
 
 * ``reference``: the reference network's gradient of ``ARCH``, with the check's own scale
-  ``|g_ref| + max |g_ref|`` per tensor;
+  (the gradient's rounding scale, :mod:`.netscale`);
 * ``gradient``: the numeric gradient of the candidate's own loss, element by element (a
   Ridders difference along each coordinate, its error estimate allowed for), when the network
   has at most :data:`MAX_NUMERIC_ELEMENTS` parameters; beyond that only the per-tensor error of
@@ -78,15 +78,18 @@ def summary(name: str, units: np.ndarray, threshold: float, budget: float, kind:
 
 
 def against_reference(
-    got: dict[str, np.ndarray], want: dict[str, np.ndarray], dtype: np.dtype, budget: float
+    got: dict[str, np.ndarray],
+    want: dict[str, np.ndarray],
+    scales: dict[str, np.ndarray],
+    dtype: np.dtype,
+    budget: float,
 ) -> list[dict[str, Any]]:
     """Per tensor, the candidate's gradient against the reference network's, as the
-    ``reference`` check compares them."""
+    ``reference`` check compares them (``scales``: the gradient's rounding scale)."""
     out = []
     for k in got:
         w = np.asarray(want[k], dtype=np.float64)
-        scale = np.abs(w) + np.max(np.abs(w), initial=0.0)
-        cmp = compare(got[k], w, scale, dtype, budget)
+        cmp = compare(got[k], w, scales[k], dtype, budget)
         thr = cmp.threshold[np.isfinite(cmp.threshold)]
         units = np.where(cmp.checked, cmp.units, 0.0)
         out.append(summary(k, units, float(np.median(thr)) if thr.size else np.inf, budget,

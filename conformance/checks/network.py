@@ -8,7 +8,8 @@
 * ``gd_update``: ``train_step`` equals ``params - lr * grads``.
 * ``minibatch``: one gradient per consecutive minibatch, each the gradient of that batch's
   own loss (a short last batch averages over its true size).
-* ``reference``: with ``ARCH``, loss and gradients equal the reference network's.
+* ``reference``: with ``ARCH``, loss and gradients equal the reference network's (the
+  gradient within its rounding scale, :mod:`.netscale`).
 * ``determinism_mutation``: same call twice gives the same bits; arguments left untouched.
 
 Numeric references run the candidate's loss on float64 copies of the parameters.  A failing
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 from gradspec import spec
 from gradspec import strategies as gst
-from gradspec.conformance.checks import nettensors
+from gradspec.conformance.checks import netscale, nettensors
 from gradspec.conformance.checks.common import Ctx, run, single, with_notes, worst_at
 from gradspec.conformance.checks.plan import PlannedCheck
 from gradspec.conformance.engine import numeric
@@ -528,11 +529,16 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     pmap = target.param_map
     seen = _WorstExample()
 
-    def reference_grads(params: dict, X: np.ndarray, Y: np.ndarray) -> dict:
+    def reference_grads(params: dict, X: np.ndarray, Y: np.ndarray) -> tuple[dict, dict]:
+        """The reference gradient and its rounding scale (:mod:`.netscale`), own keys."""
         ref = pmap.to_reference(params) if pmap else params
         p64 = {k: v.astype(np.float64) for k, v in ref.items()}
-        want = mlp.grads(arch, p64, X.astype(np.float64), Y.astype(np.float64))
-        return pmap.from_reference(want) if pmap else want
+        X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+        want = mlp.grads(arch, p64, X64, Y64)
+        scale = netscale.gradient_scale(arch, p64, X64, Y64)
+        if pmap:
+            return pmap.from_reference(want), pmap.from_reference(scale)
+        return want, scale
 
     def measure(ex) -> Measurement:
         seed, (X, Y) = ex
@@ -556,11 +562,10 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
                 ex,
             )
         g = _grads(ctx, params, X, Y)
-        want = reference_grads(params, X, Y)
+        want, scales = reference_grads(params, X, Y)
         worst = None
         for k in sorted(want):
-            scale = np.abs(want[k]) + np.max(np.abs(want[k]))
-            cmp = compare(g[k], want[k], scale, ctx.np_dtype, BUDGETS["network"])
+            cmp = compare(g[k], want[k], scales[k], ctx.np_dtype, BUDGETS["network"])
             if not cmp.ok:
                 i = cmp.worst_index
                 raise Violation(
@@ -583,8 +588,8 @@ def reference_agreement(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
         seed, (X, Y) = example
         params = _params(ctx, target, seed)
         got = _grads(ctx, params, X, Y)
-        want = reference_grads(params, X, Y)
-        return nettensors.against_reference(got, want, ctx.np_dtype, BUDGETS["network"])
+        want, scales = reference_grads(params, X, Y)
+        return nettensors.against_reference(got, want, scales, ctx.np_dtype, BUDGETS["network"])
 
     strategy = st.tuples(st.integers(0, 2**16), _batch_strategy(target, p0, ctx.dtype))
     res = run(ctx, "reference", target.label, strategy, measure)
