@@ -35,9 +35,19 @@ class Net:
         params = mlp.unflatten(flat, self.layout, self.dtype)
         return float(mlp.loss(self.arch, params, self.X, self.Y))
 
+    def rounding(self) -> np.ndarray:
+        """The gradient's rounding scale, as the ``gradient`` check takes it in float32."""
+        p = mlp.unflatten(self.flat, self.layout, self.dtype)
+
+        def flat_grads(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return mlp.flatten(mlp.grads(self.arch, p, x, y))[0]
+
+        return network.per_row_rounding(flat_grads, self.grad, self.X, self.Y)
+
     def check(self, grad: np.ndarray, seed: int) -> bool:
         self.calls = 0
-        out = network.check_gradient(self.loss, self.flat, grad, seed, self.dtype, False)
+        rounding = None if self.dtype == np.float64 else self.rounding
+        out = network.check_gradient(self.loss, self.flat, grad, seed, self.dtype, False, rounding)
         return all(ratio <= 1 for _d, _u, ratio in out)
 
     def planted(self, seed: int, rel: float) -> np.ndarray:
@@ -145,3 +155,74 @@ def test_a_wrong_entry_next_to_a_relu_kink_is_still_caught():
     bad[10] += 0.01 * np.max(np.abs(g))  # one entry off by 1% of the largest
     out = network.check_gradient(loss, flat, bad, 15196, np.dtype(np.float32), True)
     assert any(ratio > 1 for _d, _u, ratio in out)
+
+
+# Correct float32 gradients of two thorough-profile draws (two equal input rows of 0.05s, the
+# targets either side of the output): the batch sum of the gradient cancels, and its float32
+# rounding is 258-260 eps-units of sum |g_i v_i|, beyond the threshold of 256.
+SIGMOID = mlp.Arch((3, 4, 1), "sigmoid", None, "log_loss", "sum", False)
+ELU = mlp.Arch((2, 5, 1), "elu", "identity", "log_loss_logits", "mean")
+CANCELLING = [(SIGMOID, 398, [0.68251044, 0.6485443]), (ELU, 1652, [0.17593385, 0.8196106])]
+
+
+def _cancelling(arch: mlp.Arch, seed: int, targets: list) -> tuple:
+    params = mlp.init_params(arch, seed, np.float32)
+    X = np.full((2, arch.sizes[0]), 0.05, np.float32)
+    Y = np.array(targets, np.float32)[:, None]
+    flat, layout = mlp.flatten(params)
+    g = mlp.flatten(mlp.grads(arch, params, X, Y))[0]
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    flat = flat.astype(np.float64)
+
+    def loss(f: np.ndarray) -> float:
+        return float(mlp.loss(arch, mlp.unflatten(f, layout, np.float64), X64, Y64))
+
+    def by_rows() -> np.ndarray:
+        return network.per_row_rounding(
+            lambda x, y: mlp.flatten(mlp.grads(arch, params, x, y))[0], g, X, Y
+        )
+
+    return loss, flat, g, by_rows
+
+
+@pytest.mark.parametrize(("arch", "seed", "targets"), CANCELLING, ids=["sigmoid", "elu"])
+def test_a_float32_gradient_whose_batch_sum_cancels_is_not_a_false_alarm(arch, seed, targets):
+    loss, flat, g, by_rows = _cancelling(arch, seed, targets)
+    f32 = np.dtype(np.float32)
+    kinked = network.has_kinks(arch)
+    plain = network.check_gradient(loss, flat, g, seed, f32, kinked)
+    assert any(ratio > 1 for _d, _u, ratio in plain)  # the example does cancel
+    out = network.check_gradient(loss, flat, g, seed, f32, kinked, by_rows)
+    assert all(ratio <= 1 for _d, _u, ratio in out)
+
+
+@pytest.mark.parametrize(("arch", "seed", "targets"), CANCELLING, ids=["sigmoid", "elu"])
+def test_a_wrong_entry_of_a_cancelling_float32_gradient_is_still_caught(arch, seed, targets):
+    """10% of the largest entry: the batch sum cancels ~80-fold here, and float32 rounding
+    of its rows is that much larger against the gradient (1% is caught on the sigmoid
+    network, 0.27 of the threshold on the ELU one)."""
+    loss, flat, g, by_rows = _cancelling(arch, seed, targets)
+    f32 = np.dtype(np.float32)
+    kinked = network.has_kinks(arch)
+    for i in range(g.size):
+        bad = g.copy()
+        bad[i] += np.float32(0.1 * np.max(np.abs(g)))
+        out = network.check_gradient(loss, flat, bad, seed, f32, kinked, by_rows)
+        assert any(ratio > 1 for _d, _u, ratio in out), i
+
+
+def test_per_row_rounding_tells_a_mean_from_a_sum():
+    for reduction, c in (("mean", 1 / 8), ("sum", 1.0)):
+        arch = mlp.Arch((3, 4, 2), "tanh", "identity", "half_squared", reduction)
+        params = mlp.init_params(arch, 3)
+        rng = np.random.default_rng(3)
+        X, Y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+        g = mlp.flatten(mlp.grads(arch, params, X, Y))[0]
+
+        def flat_grads(x, y, arch=arch, params=params):
+            return mlp.flatten(mlp.grads(arch, params, x, y))[0]
+
+        rows = [flat_grads(X[n : n + 1], Y[n : n + 1]) for n in range(8)]
+        S = network.per_row_rounding(flat_grads, g, X, Y)
+        np.testing.assert_allclose(S, c * np.sum(np.abs(rows), axis=0), rtol=1e-12)
+        assert np.all(np.abs(g) * (1 - 1e-12) <= S)

@@ -19,6 +19,7 @@ tensor (``tensors``, :mod:`.nettensors`) for the report's figures.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -171,6 +172,7 @@ def directions(
     dtype: np.dtype,
     kinked: bool,
     f_err: float | None = None,
+    rounding: Callable[[], np.ndarray] | None = None,
 ) -> Iterator[tuple[numeric.Directional, float, float]]:
     """Per direction: (the directional comparison, its eps-units, its ratio to the wrong-math
     threshold; > 1 fails).
@@ -182,7 +184,9 @@ def directions(
     ``FIRST_ROWS`` rows (float64 losses), then, unless that one passes conclusively, the
     full table.  Beyond the budget and with a kink in the network, the difference is retried
     at the ``KINK_STEPS`` before it is believed: a kink inside the step spoils a difference
-    but not a gradient."""
+    but not a gradient.  Still beyond the budget, a gradient of a lower precision is judged
+    with its rounding scale ``rounding()`` (flat, as ``gflat``; asked for only then): the
+    direction's scale becomes sum |g_i v_i| + sqrt(sum (S_i v_i)^2) (docs/tolerances.md)."""
     budget = BUDGETS["network"]
     g64 = np.asarray(gflat, dtype=np.float64)
     # Every entry of a float64 loss's direction is +-w: sum |g_i v_i| = w sum |g_i|, one sum
@@ -204,7 +208,47 @@ def directions(
             # a kink inside the step? try a smaller one
             d = numeric.directional(loss, flat, g64, v, h, f_err, slope=s)
             units = d.units(dtype)
+        if units > budget and rounding is not None:
+            # A gradient computed in a lower precision is off by e_i ~ eps S_i (its rounding
+            # scale), not eps |g_i|.  v is drawn independently of e: sum e_i v_i has the
+            # spread sqrt(sum (e_i v_i)^2), not sum |e_i v_i| (docs/tolerances.md).
+            sv = rounding() * v
+            d = dataclasses.replace(d, scale=d.scale + float(np.sqrt(np.sum(sv * sv))))
+            units = d.units(dtype)
         yield d, units, d.ratio(dtype)
+
+
+def per_row_rounding(
+    grads: Callable[[np.ndarray, np.ndarray], np.ndarray], gflat: np.ndarray, X, Y
+) -> np.ndarray:
+    """A network without ``ARCH``: S_i = c sum_n |g_i(row n)|, the magnitudes the batch sum of
+    the gradient adds up (``grads`` of one row at a time, flat), c = 1 for a summed loss and
+    1 / N for a mean (whichever reproduces ``gflat`` from the rows better; 1 / N on a tie).
+    It sees a batch sum that cancels, not a cancellation inside one row's backward pass."""
+    rows = np.array([grads(X[n : n + 1], Y[n : n + 1]) for n in range(X.shape[0])])
+    total, g = rows.sum(axis=0), np.asarray(gflat, np.float64)
+    n = X.shape[0]
+    summed = np.sum(np.abs(total - g)) < np.sum(np.abs(total / n - g))
+    return np.sum(np.abs(rows), axis=0) / (1 if summed else n)
+
+
+def _rounding(ctx: Ctx, target: NetTarget, seed: int, X, Y, gflat) -> Callable | None:
+    """The lazy rounding scale of the candidate's gradient on an example
+    (:func:`per_row_rounding`: its own grads, row by row), for :func:`check_gradient`; None
+    in float64, where no false alarm of a cancelling batch sum has been seen."""
+    if ctx.np_dtype == np.float64:
+        return None
+    params = _params(ctx, target, seed)
+    memo: list[np.ndarray] = []
+
+    def scale() -> np.ndarray:
+        if not memo:
+            memo.append(per_row_rounding(
+                lambda x, y: flatten(_grads(ctx, params, x, y))[0], gflat, X, Y
+            ))  # fmt: skip
+        return memo[0]
+
+    return scale
 
 
 def _weight(n: int) -> float:
@@ -254,17 +298,20 @@ def check_gradient(
     seed: int,
     dtype: np.dtype,
     kinked: bool,
+    rounding: Callable[[], np.ndarray] | None = None,
 ) -> list[tuple[numeric.Directional, float, float]]:
     """The network gradient check on one example: ``gflat`` (the candidate's gradient at the
     flat float64 parameters ``flat``) against the numeric gradient of ``loss`` along the
     :func:`directions` drawn from ``seed``, with the loss's own rounding when it computes in
-    float32.  Returns the directions compared, up to and including the first that fails
-    (ratio > 1).  The ``gradient`` check runs this on every example; ``gradspec bench`` times
-    and measures the detection of this very function."""
+    float32, and with ``rounding`` (the flat rounding scale of a gradient computed in a lower
+    precision, :func:`per_row_rounding`) on a direction beyond the budget.
+    Returns the directions compared, up to and including the first that fails (ratio > 1).
+    The ``gradient`` check runs this on every example; ``gradspec bench`` times and measures
+    the detection of this very function."""
     f_err = _loss_noise(loss, flat)
     rng = np.random.default_rng(seed)
     out = []
-    for d, units, ratio in directions(loss, flat, gflat, rng, dtype, kinked, f_err):
+    for d, units, ratio in directions(loss, flat, gflat, rng, dtype, kinked, f_err, rounding):
         out.append((d, units, ratio))
         if ratio > 1:
             break
@@ -279,9 +326,11 @@ def gradient(ctx: Ctx, target: NetTarget, p0: dict) -> CheckResult:
     def measure(ex: tuple[int, tuple[np.ndarray, np.ndarray]]) -> Measurement:
         seed, (X, Y) = ex
         loss, flat, gflat, _ = _flat_problem(ctx, target, seed, X, Y)
+        rounding = _rounding(ctx, target, seed, X, Y, gflat)
         worst = None
         budget = BUDGETS["network"]
-        for d, units, ratio in check_gradient(loss, flat, gflat, seed, ctx.np_dtype, kinked):
+        compared = check_gradient(loss, flat, gflat, seed, ctx.np_dtype, kinked, rounding)
+        for d, units, ratio in compared:
             w = Worst(
                 None,
                 units,
