@@ -221,10 +221,11 @@ def directions(
 def per_row_rounding(
     grads: Callable[[np.ndarray, np.ndarray], np.ndarray], gflat: np.ndarray, X, Y
 ) -> np.ndarray:
-    """A network without ``ARCH``: S_i = c sum_n |g_i(row n)|, the magnitudes the batch sum of
-    the gradient adds up (``grads`` of one row at a time, flat), c = 1 for a summed loss and
-    1 / N for a mean (whichever reproduces ``gflat`` from the rows better; 1 / N on a tie).
-    It sees a batch sum that cancels, not a cancellation inside one row's backward pass."""
+    """The rounding scale of a network's gradient, S_i = c sum_n |g_i(row n)|: the magnitudes
+    the batch sum of the gradient adds up (``grads`` of one row at a time, flat), c = 1 for a
+    summed loss and 1 / N for a mean (whichever reproduces ``gflat`` from the rows better;
+    1 / N on a tie).  It sees a batch sum that cancels, not a cancellation inside one row's
+    backward pass."""
     rows = np.array([grads(X[n : n + 1], Y[n : n + 1]) for n in range(X.shape[0])])
     total, g = rows.sum(axis=0), np.asarray(gflat, np.float64)
     n = X.shape[0]
@@ -243,9 +244,12 @@ def _rounding(ctx: Ctx, target: NetTarget, seed: int, X, Y, gflat) -> Callable |
 
     def scale() -> np.ndarray:
         if not memo:
-            memo.append(per_row_rounding(
-                lambda x, y: flatten(_grads(ctx, params, x, y))[0], gflat, X, Y
-            ))  # fmt: skip
+            try:
+                memo.append(per_row_rounding(
+                    lambda x, y: flatten(_grads(ctx, params, x, y))[0], gflat, X, Y
+                ))  # fmt: skip
+            except Exception:  # grads fails on one row: the failing direction stands as it is
+                memo.append(np.zeros_like(np.asarray(gflat, np.float64)))
         return memo[0]
 
     return scale
