@@ -116,19 +116,31 @@ _MEMO: dict[tuple, object] = {}
 _MEMO_LIMIT = 2_000_000
 
 
-def _memo_adaptive(key: tuple, args: tuple[float, ...]) -> object:
-    """The truth of function ``key`` (a :func:`_lambdified` key) at ``args``, memoised."""
-    hit = _MEMO.get((key, args))
-    if hit is None:
-        if len(_MEMO) > _MEMO_LIMIT:
-            _MEMO.clear()
-        fn_id = repr(key)
-        packed, hit = truth_store.lookup(fn_id, args)
+def _memo_many(key: tuple, args_list: list[tuple[float, ...]]) -> list[object]:
+    """The truth of function ``key`` (a :func:`_lambdified` key) at each of ``args_list``:
+    from the process's memo, else from the store (one batched lookup for all of them), else
+    evaluated (and handed to the store)."""
+    got = [_MEMO.get((key, args)) for args in args_list]
+    missing = [i for i, hit in enumerate(got) if hit is None]
+    if not missing:
+        return got
+    if len(_MEMO) > _MEMO_LIMIT:
+        _MEMO.clear()
+    fn_id = repr(key)
+    store = truth_store.store()
+    packed = {i: truth_store.pack_args(args_list[i]) for i in missing}
+    stored = store.get_many(fn_id, list(dict.fromkeys(packed.values())))
+    for i in missing:
+        args = args_list[i]
+        hit = _MEMO.get((key, args))  # a repeated point of this same call
         if hit is None:
-            hit = _adaptive(_lambdified(key), args)
-            truth_store.store().add(fn_id, packed, hit)
-        _MEMO[(key, args)] = hit
-    return hit
+            hit = stored.get(packed[i])
+            if hit is None:
+                hit = _adaptive(_lambdified(key), args)
+                store.add(fn_id, packed[i], hit)
+            _MEMO[(key, args)] = hit
+        got[i] = hit
+    return got
 
 
 def _elementwise(key: tuple, *arrays: np.ndarray) -> np.ndarray:
@@ -137,7 +149,7 @@ def _elementwise(key: tuple, *arrays: np.ndarray) -> np.ndarray:
     # Python floats straight from tolist (the values float(x[idx]) gives, without indexing
     # numpy element by element: a memo hit is most of the cost here)
     columns = [a.reshape(-1).tolist() for a in arrays]
-    values = [_memo_adaptive(key, args) for args in zip(*columns, strict=True)]
+    values = _memo_many(key, list(zip(*columns, strict=True)))
     return np.array(values, dtype=np.float64).reshape(shape)
 
 
@@ -147,9 +159,10 @@ def _rowwise(key: tuple, tail: tuple[int, ...], *arrays: np.ndarray) -> np.ndarr
     arrays = np.broadcast_arrays(*[np.asarray(x, dtype=np.float64) for x in arrays])
     rows = arrays[0].shape[:-1]
     out = np.full(rows + tail, np.nan)
-    for idx in np.ndindex(rows):
-        args = tuple(float(v) for x in arrays for v in x[idx])
-        val = np.asarray(_memo_adaptive(key, args))
+    index = list(np.ndindex(rows))
+    args_list = [tuple(float(v) for x in arrays for v in x[idx]) for idx in index]
+    for idx, val in zip(index, _memo_many(key, args_list), strict=True):
+        val = np.asarray(val)
         if val.size == int(np.prod(tail)):
             out[idx] = val.reshape(tail)
     return out

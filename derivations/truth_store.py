@@ -7,13 +7,18 @@ fingerprint* in the user cache folder: the derivation fingerprint (registry expr
 parameters, kinks, ``derive.py``, SymPy), the source of ``truth.py`` (the precision ladder),
 the storage :data:`FORMAT` and the mpmath version.  Any change to those starts a new file, so
 a stored value is always what the oracle would compute now.  SQLite serialises concurrent
-writers (two backends verified in two processes).
+writers (two backends verified in two processes).  The files of other fingerprints go after
+30 days unused (:func:`gradspec.cachedir.keep_only_recent`).
 
-Reads: all values of one function are loaded the first time the process asks for it, as
-packed bytes; a value is unpacked when asked for (a store grown by many runs holds hundreds of
-values of a function per one a ``gradspec check`` asks for).  One connection per process.
+Reads: the values a process asks for, looked up by the table's primary key in batches (one
+query per array of arguments): the cost grows with what is asked, not with what the store
+holds (a store of 12 million values loaded function by function made a quick verify 2.5x
+slower).  One connection per process.
 Writes: new values are kept in memory and written in one transaction at exit (or every
-:data:`FLUSH_EVERY` values).  ``GRADSPEC_TRUTH_CACHE=off`` disables the store (the in-process
+:data:`FLUSH_EVERY` values), and only those computed while :func:`persisting` is on: the
+derandomized profiles turn it on around their checks, since they ask the same points run after
+run; the values of randomized draws (the thorough profile, tests) would never be asked for
+again and only grow the file.  ``GRADSPEC_TRUTH_CACHE=off`` disables the store (the in-process
 memo stays); any error of the store (read-only or full disk, a corrupt file) disables it
 for the rest of the run with one line on stderr, and the oracle computes as if it were absent.
 """
@@ -21,21 +26,29 @@ for the rest of the run with one line on stderr, and the oracle computes as if i
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import hashlib
 import os
 import sqlite3
 import struct
 import sys
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import mpmath
 import numpy as np
 
+from gradspec.cachedir import keep_only_recent
+
 from . import cache
 
 FLUSH_EVERY = 20_000
-#: The layout of a stored row (:func:`_pack_args`, :func:`_pack_value`): part of the
+#: Keys per lookup query: well under SQLite's limit on bound parameters (32,766).
+BATCH = 500
+_PERSIST: contextvars.ContextVar[bool] = contextvars.ContextVar("truth_persist", default=False)
+#: The layout of a stored row (:func:`pack_args`, :func:`_pack_value`): part of the
 #: fingerprint, so a change of it starts a new file.  A change of this module's other code
 #: does not (it would cost every user a cold run for nothing).
 FORMAT = 1
@@ -54,7 +67,8 @@ def fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def _pack_args(args: tuple[float, ...]) -> bytes:
+def pack_args(args: tuple[float, ...]) -> bytes:
+    """The store's key of one argument tuple."""
     return struct.pack(f"<{len(args)}d", *args)
 
 
@@ -105,42 +119,34 @@ class TruthStore:
             self._con, self._pid = con, os.getpid()
         return self._con
 
-    def _packed(self, fn: str) -> dict[bytes, bytes]:
-        """The stored values of ``fn``, packed (loaded once; empty if the store is off)."""
-        got = self._loaded.get(fn)  # loaded: no lock (a check asks ~100k times per run)
-        if got is not None:
-            return got
+    def get_many(self, fn: str, keys: Sequence[bytes]) -> dict[bytes, object]:
+        """The stored values of ``fn`` among packed ``keys`` (those absent are left out)."""
+        found: dict[bytes, object] = {}
+        if self._broken or not keys:
+            return found
         with self._lock:
-            got = self._loaded.get(fn)
-            if got is not None:
-                return got
-            got = {}
-            if not self._broken:
-                try:
-                    rows = self._connect().execute(
-                        "SELECT args, value FROM truth WHERE fn = ?", (fn,)
-                    )
-                    got = dict(rows.fetchall())
-                except (sqlite3.Error, OSError) as exc:
-                    got = {}
-                    self._fail(exc)
-            self._loaded[fn] = got
-            return got
-
-    def get(self, fn: str, args: bytes) -> object | None:
-        """The stored value of ``fn`` at packed ``args``, or None."""
-        blob = self._packed(fn).get(args)
-        if blob is None:
-            return None
-        try:
-            return _unpack_value(blob)
-        except (ValueError, IndexError, struct.error) as exc:  # a corrupt row: as if absent
-            with self._lock:
+            try:
+                con = self._connect()
+                for i in range(0, len(keys), BATCH):
+                    part = keys[i : i + BATCH]
+                    marks = ",".join("?" * len(part))
+                    rows = con.execute(
+                        f"SELECT args, value FROM truth WHERE fn = ? AND args IN ({marks})",
+                        (fn, *part),
+                    ).fetchall()
+                    for args, blob in rows:
+                        found[args] = _unpack_value(blob)
+            except (sqlite3.Error, OSError) as exc:
                 self._fail(exc)
-            return None
+                return {}
+            except (ValueError, IndexError, struct.error) as exc:  # a corrupt row
+                self._fail(exc)
+                return {}
+        return found
 
     def add(self, fn: str, args: bytes, value: object) -> None:
-        if self._broken:
+        """Keep ``value`` for the store, if :func:`persisting` is on."""
+        if self._broken or not _PERSIST.get():
             return
         with self._lock:
             self._pending.append((fn, args, _pack_value(value)))
@@ -164,7 +170,9 @@ class TruthStore:
 def _open() -> TruthStore:
     if os.environ.get("GRADSPEC_TRUTH_CACHE", "").lower() in ("0", "off", "no", "false"):
         return TruthStore(None)
-    return TruthStore(cache.user_cache_dir() / f"truth-{fingerprint()}.sqlite")
+    path = cache.user_cache_dir() / f"truth-{fingerprint()}.sqlite"
+    keep_only_recent(path, "truth-*.sqlite*")
+    return TruthStore(path)
 
 
 _STORE: TruthStore | None = None
@@ -179,7 +187,12 @@ def store() -> TruthStore:
     return _STORE
 
 
-def lookup(fn: str, args: tuple[float, ...]) -> tuple[bytes, object | None]:
-    """(packed arguments, the stored value or None)."""
-    key = _pack_args(args)
-    return key, store().get(fn, key)
+@contextlib.contextmanager
+def persisting(on: bool = True) -> Iterator[None]:
+    """Within the block, values the oracle computes are written to the store (``on``) or only
+    kept in the process (see the module docstring)."""
+    token = _PERSIST.set(on)
+    try:
+        yield
+    finally:
+        _PERSIST.reset(token)

@@ -22,6 +22,7 @@ from hypothesis.reporting import with_reporter
 
 from gradspec.conformance.engine import sampled
 from gradspec.conformance.options import PROFILES
+from gradspec.derivations import truth_store
 from gradspec.strategies import sampler_of
 
 
@@ -344,6 +345,20 @@ def run_property(
     def fails(example: Any) -> Violation | None:
         return tally.judge(example, measure_or_violation(example))
 
+    # A derandomized profile asks the truth at the same points in every run: worth storing.
+    with truth_store.persisting(bool(conf.get("derandomize"))):
+        return _run(strategy, fails, tally, conf, shrink_budget, explicit, measure_or_violation)
+
+
+def _run(
+    strategy: st.SearchStrategy[Any],
+    fails: Callable[[Any], Violation | None],
+    tally: _Tally,
+    conf: dict[str, Any],
+    shrink_budget: float,
+    explicit: list[Any] | None,
+    measure_or_violation: Callable[[Any], Measurement | Violation],
+) -> Outcome:
     sampler = sampler_of(strategy)
     if conf.get("derandomize") and sampler is not None:
         for ex in explicit or []:

@@ -32,10 +32,8 @@ import hashlib
 import os
 import pickle
 import platform
-import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from gradspec.cachedir import keep_only_recent
 from gradspec.derivations import cache
 
 #: The folder of JAX's persistent cache while gradspec has it on (:func:`use`), else None.
@@ -85,24 +84,16 @@ def _folder() -> Path | None:
     return None if _base is None else _under(_base)
 
 
-#: Folders of other fingerprints (other gradspec or jax versions) unused this long go.
-STALE_DAYS = 30
-
-
 @functools.cache
 def _under(base: str) -> Path:
     """The folder for this fingerprint, marked as used now (once per process: asked on every
-    call), and the folders of other fingerprints unused for :data:`STALE_DAYS` removed: each
-    upgrade starts a new folder, and the old ones would otherwise stay for good."""
+    call), and the folders of other fingerprints unused for ``STALE_DAYS`` removed: each
+    upgrade starts a new folder."""
     root = Path(base) / "executables"
     here = root / _fingerprint()
     with contextlib.suppress(OSError):
         here.mkdir(parents=True, exist_ok=True)
-        os.utime(here)
-        cutoff = time.time() - STALE_DAYS * 86400
-        for other in root.iterdir():
-            if other != here and other.is_dir() and other.stat().st_mtime < cutoff:
-                shutil.rmtree(other, ignore_errors=True)
+    keep_only_recent(here, "*")
     return here
 
 
