@@ -185,8 +185,8 @@ def test_only_derandomized_draws_are_kept(tmp_path: Path) -> None:
     assert counts == {"thorough": 0, "quick": counts["quick"]} and counts["quick"] > 0
 
 
-def test_outside_a_derandomized_check_nothing_is_written(tmp_path: Path) -> None:
-    code = FIRST.replace("with truth_store.persisting():", "if True:")
+def test_with_persisting_off_nothing_is_written(tmp_path: Path) -> None:
+    code = FIRST.replace("with truth_store.persisting():", "with truth_store.persisting(False):")
     p = _python(code, tmp_path)
     assert p.returncode == 0, p.stderr
     p = _python(SECOND, tmp_path)

@@ -345,7 +345,7 @@ def run_property(
     def fails(example: Any) -> Violation | None:
         return tally.judge(example, measure_or_violation(example))
 
-    # A derandomized profile asks the truth at the same points in every run: worth storing.
+    # A randomized profile's truth values are never asked for again: not worth storing.
     with truth_store.persisting(bool(conf.get("derandomize"))):
         return _run(strategy, fails, tally, conf, shrink_budget, explicit, measure_or_violation)
 
