@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gradspec.conformance.targets import warm
 from gradspec.conformance.targets.isolation import (
     CallResult,
     CandidateBadResult,
@@ -21,10 +22,31 @@ from gradspec.conformance.targets.isolation import (
     CandidateProcess,
     CandidateTimeout,
     LoadError,
+    worker_env,
 )
 
 HOSTILE = Path(__file__).parent / "candidates" / "hostile"
 Z = np.linspace(-3.0, 3.0, 64)
+
+
+@pytest.fixture(scope="module", params=["cold", "warm"], autouse=True)
+def start(request: pytest.FixtureRequest) -> object:
+    """Every test with workers started cold, then forked from a warm server."""
+    if request.param == "cold":
+        yield None
+        return
+    patch = pytest.MonkeyPatch()
+    patch.setenv(warm.ENV, "300")
+    warm.enable()
+    env = worker_env()
+    try:
+        pid = warm.ready(env, timeout=60)
+        assert pid is not None, "the warm server did not start"
+        yield pid
+    finally:
+        warm.stop(env)
+        warm.enable(False)
+        patch.undo()
 
 
 def sigmoid(z):
@@ -40,8 +62,8 @@ def gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return False
+    except OSError:  # reaped in between (a forked worker is reaped by the warm server)
+        return True
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gradspec.cachedir import jax_cache_env
+from gradspec.conformance.targets import warm
 
 __all__ = [
     "CallResult",
@@ -196,8 +197,10 @@ def _encode(msg: tuple) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _exited(proc: subprocess.Popen) -> bool:
+def _exited(proc: subprocess.Popen | warm.WarmProcess) -> bool:
     """Has the worker exited?  Does not reap it (so its process group id stays reserved)."""
+    if isinstance(proc, warm.WarmProcess):  # reaped by the server once released
+        return proc.exited()
     if proc.returncode is not None:
         return True
     if hasattr(os, "waitid"):
@@ -208,7 +211,7 @@ def _exited(proc: subprocess.Popen) -> bool:
     return proc.poll() is not None
 
 
-def _shutdown(proc: subprocess.Popen, fds: list[int], grace: float) -> None:
+def _shutdown(proc: subprocess.Popen | warm.WarmProcess, fds: list[int], grace: float) -> None:
     """Close the pipes (the worker exits on EOF), then SIGKILL the whole group and reap."""
     for fd in fds:
         with contextlib.suppress(OSError):
@@ -220,6 +223,8 @@ def _shutdown(proc: subprocess.Popen, fds: list[int], grace: float) -> None:
         os.killpg(proc.pid, signal.SIGKILL)  # grandchildren and a worker ignoring EOF
     with contextlib.suppress(subprocess.TimeoutExpired):  # else stuck in the kernel: give up
         proc.wait(timeout=5)
+    if isinstance(proc, warm.WarmProcess):
+        proc.release()
 
 
 class _OutputDrain:
@@ -295,22 +300,32 @@ class _OutputDrain:
             )
 
 
+def worker_env(sys_path: Sequence[str] = ()) -> dict[str, str]:
+    """The environment a worker starts with: this process's, ``sys_path`` for the worker to
+    put first, one thread per math library and JAX's persistent cache, unless set."""
+    env = dict(os.environ, GRADSPEC_WORKER_PATH=os.pathsep.join(sys_path))
+    for var in _ONE_THREAD:  # unless the user chose a number
+        env.setdefault(var, "1")
+    # a JAX candidate compiles its functions anew for every shape and dtype the checks
+    # call them with, each run the same ones: JAX's persistent cache keeps them
+    for var, value in jax_cache_env().items():
+        env.setdefault(var, value)
+    return env
+
+
 class _Worker:
     """One worker process and its pipes.  A finalizer kills it at GC or interpreter exit."""
 
-    def __init__(self, cwd: str, sys_path: list[str]) -> None:
+    def __init__(self, cwd: str, sys_path: list[str], warm_ok: bool = False) -> None:
         pipes = [os.pipe() for _ in range(5)]  # request, response, lifeline, stdout, stderr
         (req_r, req_w), (resp_r, resp_w), (life_r, life_w), (out_r, out_w), (err_r, err_w) = pipes
-        env = dict(os.environ, GRADSPEC_WORKER_PATH=os.pathsep.join(sys_path))
-        for var in _ONE_THREAD:  # unless the user chose a number
-            env.setdefault(var, "1")
-        # a JAX candidate compiles its functions anew for every shape and dtype the checks
-        # call them with, each run the same ones: JAX's persistent cache keeps them
-        for var, value in jax_cache_env().items():
-            env.setdefault(var, value)
+        env = worker_env(sys_path)
         argv = [sys.executable, "-P", _WORKER_FILE, str(req_r), str(resp_w), str(life_r)]
         try:
-            self.proc = subprocess.Popen(
+            proc = None
+            if warm_ok:
+                proc = warm.spawn(cwd, sys_path, env, (req_r, resp_w, life_r, out_w, err_w))
+            self.proc: subprocess.Popen | warm.WarmProcess = proc or subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, cwd=cwd, env=env,
                 pass_fds=(req_r, resp_w, life_r), start_new_session=True,
             )  # fmt: skip
@@ -671,7 +686,7 @@ class CandidateProcess:
         if self.path is not None and not os.path.isfile(self.path):
             raise LoadError(f"{self.label}: file not found ({self.path})")
         try:
-            worker = _Worker(self._cwd, self._sys_path)
+            worker = _Worker(self._cwd, self._sys_path, warm.eligible(self.path))
         except OSError as exc:
             raise LoadError(f"{self.label}: cannot start worker: {exc}") from None
         self._worker = worker

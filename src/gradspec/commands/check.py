@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler and args.jobs != 1:
         raise UsageError("-j and --scheduler exclude each other (the cluster sets the parallelism)")
     options = options_from_args(args, timeout=args.timeout, device=args.device)
+    from gradspec.conformance.targets import warm
+
+    warm.enable()  # workers forked from a server that has numpy, torch and jax imported
     if len(args.targets) == 1 and not args.scheduler:
         from gradspec.conformance.targets.isolation import prestart
 
