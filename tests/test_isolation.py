@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from procs import gone
 
 from gradspec.conformance.targets import warm
 from gradspec.conformance.targets.isolation import (
@@ -51,19 +52,6 @@ def start(request: pytest.FixtureRequest) -> object:
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (a zombie orphan waiting for init counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except OSError:  # reaped in between (a forked worker is reaped by the warm server)
-        return True
 
 
 @pytest.fixture

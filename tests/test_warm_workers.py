@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from procs import gone
 
 from gradspec.conformance.targets import warm
 from gradspec.conformance.targets.isolation import CandidateProcess, worker_env
@@ -39,18 +40,6 @@ PROBE = textwrap.dedent(
         return 0
     """
 )
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 @pytest.fixture

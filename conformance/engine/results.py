@@ -345,32 +345,20 @@ def run_property(
     def fails(example: Any) -> Violation | None:
         return tally.judge(example, measure_or_violation(example))
 
+    sampler = sampler_of(strategy)
     # A randomized profile's truth values are never asked for again: not worth storing.
     with truth_store.persisting(bool(conf.get("derandomize"))):
-        return _run(strategy, fails, tally, conf, shrink_budget, explicit, measure_or_violation)
-
-
-def _run(
-    strategy: st.SearchStrategy[Any],
-    fails: Callable[[Any], Violation | None],
-    tally: _Tally,
-    conf: dict[str, Any],
-    shrink_budget: float,
-    explicit: list[Any] | None,
-    measure_or_violation: Callable[[Any], Measurement | Violation],
-) -> Outcome:
-    sampler = sampler_of(strategy)
-    if conf.get("derandomize") and sampler is not None:
-        for ex in explicit or []:
-            v = fails(ex)
-            if v is not None:  # as under hypothesis: an explicit example is not shrunk
-                return tally.outcome(v)
-        for blob in sampled.blobs(sampler, conf["max_examples"]):
-            v = fails(sampler.build(blob))
-            if v is not None:
-                return tally.outcome(sampled.shrink(sampler, blob, v, fails, shrink_budget))
-        return tally.outcome(None)
-    return _run_hypothesis(strategy, measure_or_violation, tally, conf, shrink_budget, explicit)
+        if conf.get("derandomize") and sampler is not None:
+            for ex in explicit or []:
+                v = fails(ex)
+                if v is not None:  # as under hypothesis: an explicit example is not shrunk
+                    return tally.outcome(v)
+            for blob in sampled.blobs(sampler, conf["max_examples"]):
+                v = fails(sampler.build(blob))
+                if v is not None:
+                    return tally.outcome(sampled.shrink(sampler, blob, v, fails, shrink_budget))
+            return tally.outcome(None)
+        return _run_hypothesis(strategy, measure_or_violation, tally, conf, shrink_budget, explicit)
 
 
 def _run_hypothesis(
