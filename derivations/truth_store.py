@@ -90,7 +90,6 @@ class TruthStore:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._loaded: dict[str, dict[bytes, bytes]] = {}
         self._pending: list[tuple[str, bytes, bytes]] = []
         self._lock = threading.Lock()
         self._broken = path is None
