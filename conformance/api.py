@@ -21,6 +21,7 @@ from gradspec.conformance import runner
 from gradspec.conformance.options import Options
 from gradspec.conformance.report import Report
 from gradspec.conformance.runner import Progress
+from gradspec.conformance.targets import warm
 from gradspec.conformance.targets.builtins import builtin
 from gradspec.conformance.targets.candidate import load
 from gradspec.conformance.targets.target import in_process
@@ -77,13 +78,20 @@ def check_with(
 
 
 def check_to_report(
-    target: str, options: Options, child: bool = False, shown_as: str | None = None
+    target: str,
+    options: Options,
+    child: bool = False,
+    shown_as: str | None = None,
+    warm_workers: bool = False,
 ) -> Report:
     """One candidate, never raising: a candidate that cannot be checked gives an error report.
-    ``child``: run in a pool process, whose parent handles Ctrl-C."""
+    ``child``: run in a pool process, whose parent handles Ctrl-C; ``warm_workers``: its
+    worker may be forked from the warm server (:mod:`.targets.warm`), as the parent's are."""
 
     if child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
+    if warm_workers:
+        warm.enable()
     try:
         return check_with(target, options, shown_as=shown_as)
     except UsageError as exc:
@@ -108,7 +116,10 @@ def check_many(
     order of ``targets`` (missing ones when interrupted) and whether Ctrl-C stopped the run."""
 
     options = options or Options()
-    calls = [(t, (overrides or {}).get(i, options), True) for i, t in enumerate(targets)]
+    forked = warm.enabled()  # the pool's processes are spawned: they are told
+    calls = [
+        (t, (overrides or {}).get(i, options), True, None, forked) for i, t in enumerate(targets)
+    ]
     return _in_processes(check_to_report, calls, targets, options, jobs, on_done)
 
 

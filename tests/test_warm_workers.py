@@ -145,7 +145,7 @@ def _check(path: Path, env: dict[str, str], out: Path) -> dict:
 def test_check_gives_the_same_report_cold_and_warm(tmp_path: Path) -> None:
     """A buggy torch file checked three times: cold (the run starts the server), maybe cold
     again (the server may still be importing), then forked; the reports agree check for
-    check."""
+    check.  Then two copies with ``-j 2``: forked too."""
     name = "bug_fw_torch_sigmoid_backward_factor.py"
     source = Path(__file__).parents[1] / "examples" / "candidates" / name
     path = tmp_path / source.name
@@ -166,10 +166,21 @@ def test_check_gives_the_same_report_cold_and_warm(tmp_path: Path) -> None:
         cold = parents.read_text().split()
         reports.append(_check(path, env, tmp_path / "2.json"))
         forked = parents.read_text().split()[len(cold) :]
+        # -j: the pool's processes fork their workers from the same server
+        folder = tmp_path / "submissions"
+        folder.mkdir()
+        for i in range(2):
+            (folder / f"s{i}.py").write_text(path.read_text())
+        before = len(parents.read_text().split())
+        cmd = [sys.executable, "-m", "gradspec.cli", "check", str(folder), "-j", "2"]
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 1, p.stdout + p.stderr
+        pooled = parents.read_text().split()[before:]
     finally:
         warm.stop(worker_env())
         warm.enable(False)
         os.environ.clear()
         os.environ.update(old)
     assert str(server) not in cold[:1] and forked and set(forked) == {str(server)}
+    assert len(pooled) >= 2 and set(pooled) == {str(server)}
     assert reports[0] == reports[1] == reports[2]

@@ -72,6 +72,11 @@ def enable(on: bool = True) -> None:
     _enabled = on
 
 
+def enabled() -> bool:
+    """Whether :func:`enable` switched warm workers on in this process."""
+    return _enabled
+
+
 def _idle() -> float | None:
     """The server's idle lifetime, or None when warm workers are off."""
     if not _enabled or not hasattr(os, "pidfd_open"):
