@@ -323,7 +323,7 @@ class _Worker:
         argv = [sys.executable, "-P", _WORKER_FILE, str(req_r), str(resp_w), str(life_r)]
         try:
             proc = None
-            if warm_ok:
+            if warm_ok and all(env[var] == "1" for var in _ONE_THREAD):
                 proc = warm.spawn(cwd, sys_path, env, (req_r, resp_w, life_r, out_w, err_w))
             self.proc: subprocess.Popen | warm.WarmProcess = proc or subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, cwd=cwd, env=env,

@@ -18,8 +18,8 @@ Used only when all hold (otherwise the worker starts cold, as before):
 * the candidate is a ``.py`` file whose source never mentions ``environ`` or ``putenv``: a
   file that sets ``JAX_ENABLE_X64`` or ``OMP_NUM_THREADS`` before importing jax or torch must
   import them itself, after its own setting;
-* the math libraries run one thread each (gradspec's default for workers): a process with
-  thread pools cannot be forked safely.
+* the math libraries run one thread each (gradspec's default for workers; the caller,
+  :mod:`.isolation`, asks only then): a process with thread pools cannot be forked safely.
 
 One server serves one user and one setting: its socket name digests the interpreter, the
 worker's environment, the server's and the worker's code and the installed NumPy, torch, jax
@@ -56,7 +56,6 @@ _VOLATILE = (
     "PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "GRADSPEC_WORKER_PATH",
     "PYTEST_CURRENT_TEST",
 )  # fmt: skip
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: Seconds to wait for a server's answer before starting the worker cold.
 _ANSWER_S = 2.0
 #: A process starts a missing server at most this often.
@@ -185,7 +184,7 @@ def spawn(
     response, lifeline, stdout, stderr; the caller keeps and closes its own copies), or None
     (no server yet: one is started for the next call; or warm workers are off)."""
     idle = _idle()
-    if idle is None or any(env.get(var, "1") != "1" for var in _THREAD_VARS):
+    if idle is None:
         return None
     name = _name(env)
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -227,8 +227,7 @@ class _Parameterised:
         """The name, with the values when bound explicitly: ``leaky_relu[slope=0.2]``."""
         if not self.explicit or not self.params:
             return self.name
-        inner = ",".join(f"{k}={format_value(v)}" for k, v in self.values.items())
-        return f"{self.name}[{inner}]"
+        return self.id_at({})
 
     def id_at(self, values: Mapping[str, float]) -> str:
         """The id of this entry bound at ``values`` (the others at their defaults), without
