@@ -190,8 +190,11 @@ def directions(
     budget = BUDGETS["network"]
     g64 = np.asarray(gflat, dtype=np.float64)
     # Every entry of a float64 loss's direction is +-w: sum |g_i v_i| = w sum |g_i|, one sum
-    # for the example instead of one per direction.
-    abs_g = None if f_err is not None else float(np.sum(np.abs(g64)))
+    # for the example instead of one per direction (|g| in a kept buffer, see numeric.scratch).
+    abs_g = None
+    if f_err is None:
+        with numeric.scratch(flat.size, 1) as (work,):
+            abs_g = float(np.sum(np.abs(g64.ravel(), out=work)))
     for v in direction_vectors(flat.size, rng, f_err is not None):
         h0 = first_step(v, f_err is not None)
         s = numeric.projection(g64, v, None if abs_g is None else abs_g * _weight(flat.size))
