@@ -21,7 +21,7 @@ from gradspec.conformance import runner
 from gradspec.conformance.options import Options
 from gradspec.conformance.report import Report
 from gradspec.conformance.runner import Progress
-from gradspec.conformance.targets import warm
+from gradspec.conformance.targets import isolation, warm
 from gradspec.conformance.targets.builtins import builtin
 from gradspec.conformance.targets.candidate import load
 from gradspec.conformance.targets.target import in_process
@@ -83,15 +83,19 @@ def check_to_report(
     child: bool = False,
     shown_as: str | None = None,
     warm_workers: bool = False,
+    lanes: int | None = 1,
 ) -> Report:
     """One candidate, never raising: a candidate that cannot be checked gives an error report.
     ``child``: run in a pool process, whose parent handles Ctrl-C; ``warm_workers``: its
-    worker may be forked from the warm server (:mod:`.targets.warm`), as the parent's are."""
+    worker may be forked from the warm server (:mod:`.targets.warm`), as the parent's are;
+    ``lanes``: how many candidates the machine checks at once (None: unknown, as on a
+    cluster), which decides whether the worker's pipes spin (``isolation.set_lanes``)."""
 
     if child:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us
     if warm_workers:
         warm.enable()
+    isolation.set_lanes(lanes)
     try:
         return check_with(target, options, shown_as=shown_as)
     except UsageError as exc:
@@ -117,8 +121,10 @@ def check_many(
 
     options = options or Options()
     forked = warm.enabled()  # the pool's processes are spawned: they are told
+    lanes = max(1, min(jobs, len(targets)))
     calls = [
-        (t, (overrides or {}).get(i, options), True, None, forked) for i, t in enumerate(targets)
+        (t, (overrides or {}).get(i, options), True, None, forked, lanes)
+        for i, t in enumerate(targets)
     ]
     return _in_processes(check_to_report, calls, targets, options, jobs, on_done)
 

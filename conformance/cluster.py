@@ -88,14 +88,14 @@ def grade(shipped: Shipped, options: Options) -> dict[str, Any]:
         worker = ""
     with _TASK_LOCK:
         if shipped.source is None or _same_file(shipped.target, shipped.digest):
-            report = check_to_report(shipped.target, options)
+            report = check_to_report(shipped.target, options, lanes=None)
         else:
             folder = tempfile.mkdtemp(prefix="gradspec-task-")
             try:
                 path = os.path.join(folder, os.path.basename(shipped.target))
                 with open(path, "wb") as fh:
                     fh.write(shipped.source)
-                report = check_to_report(path, options, shown_as=shipped.target)
+                report = check_to_report(path, options, shown_as=shipped.target, lanes=None)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
     return {"report": report, "worker": worker, "version": __version__}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from procs import gone
 
-from gradspec.conformance.targets import warm
+from gradspec.conformance.targets import isolation, warm
 from gradspec.conformance.targets.isolation import (
     CallResult,
     CandidateBadResult,
@@ -427,3 +427,61 @@ def test_the_worker_runs_its_math_libraries_on_one_thread(
         assert cand.call("env", "OMP_NUM_THREADS") == "1"
         assert cand.call("env", "OPENBLAS_NUM_THREADS") == "1"
         assert cand.call("env", "MKL_NUM_THREADS") == "3"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture
+def spinning(monkeypatch: pytest.MonkeyPatch):
+    """Workers whose pipes spin, as on a machine with CPUs to spare."""
+    monkeypatch.delenv(isolation.SPIN_ENV, raising=False)
+    monkeypatch.setattr(isolation, "_cpus", lambda: 4)
+    isolation.set_lanes(1)
+    assert isolation._spin_s == isolation.SPIN_S > 0
+    yield
+    monkeypatch.undo()
+    isolation.set_lanes(1)
+
+
+def test_the_spin_follows_the_lanes_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spin while every lane (candidate checked at once) has two CPUs; not on a cluster's
+    worker (lanes unknown), not with more lanes, and as ``$GRADSPEC_SPIN_US`` says if set."""
+    monkeypatch.delenv(isolation.SPIN_ENV, raising=False)
+    monkeypatch.setattr(isolation, "_cpus", lambda: 2)
+    assert isolation._spin_for(1) == isolation.SPIN_S
+    assert isolation._spin_for(2) == 0.0
+    assert isolation._spin_for(None) == 0.0
+    monkeypatch.setattr(isolation, "_cpus", lambda: 1)
+    assert isolation._spin_for(1) == 0.0
+    monkeypatch.setenv(isolation.SPIN_ENV, "500")
+    assert isolation._spin_for(None) == pytest.approx(5e-4)
+    monkeypatch.setenv(isolation.SPIN_ENV, "0")
+    monkeypatch.setattr(isolation, "_cpus", lambda: 8)
+    assert isolation._spin_for(1) == 0.0
+    monkeypatch.setenv(isolation.SPIN_ENV, "fast")  # not a number: the default policy
+    assert isolation._spin_for(1) == isolation.SPIN_S
+
+
+def test_a_spinning_worker_answers_and_its_setting_is_not_the_candidates(
+    tmp_path: Path, spinning: None
+) -> None:
+    path = tmp_path / "env_probe.py"
+    path.write_text("import os\n\ndef env(name):\n    return os.environ.get(name, 'unset')\n")
+    with CandidateProcess(str(path), timeout=5) as cand:
+        assert [cand.call("env", "GRADSPEC_WORKER_SPIN_US") for _ in range(50)] == ["unset"] * 50
+
+
+def test_an_idle_worker_sleeps_after_its_spin(good: Path, spinning: None) -> None:
+    """After a call the worker polls for the next one for SPIN_S, then sleeps: a second of
+    idling costs it a small fraction of a second of CPU, not the whole second."""
+    with CandidateProcess(str(good), timeout=5) as cand:
+        cand.call("sigmoid", Z)
+        time.sleep(4 * isolation.SPIN_S)
+        before = _cpu_seconds(cand.pid)
+        time.sleep(1.0)
+        assert _cpu_seconds(cand.pid) - before < 0.2
+        assert np.allclose(cand.call("sigmoid", Z), sigmoid(Z))  # and wakes for the next

@@ -20,9 +20,11 @@ import importlib
 import importlib.util
 import os
 import pickle
+import select
 import struct
 import sys
 import threading
+import time
 import traceback
 import warnings
 from typing import Any
@@ -33,6 +35,9 @@ _HEADER = struct.Struct("!Q")
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
 _DEFAULT_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 _MAX_DEPTH = 64
+#: Seconds the worker polls for its next request before it sleeps (see ``_await``): set by the
+#: parent (``GRADSPEC_WORKER_SPIN_US``, dropped from the candidate's environment), 0: never.
+_SPIN_S = 0.0
 _FRAMEWORKS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "frameworks.py")
 
 
@@ -41,15 +46,34 @@ class BadResult(Exception):
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
+    """``n`` bytes from the non-blocking request pipe ``fd`` (None at EOF): the next request
+    is awaited spinning for up to :data:`_SPIN_S`, then in ``poll``."""
     buf = bytearray(n)
     view = memoryview(buf)
     pos = 0
     while pos < n:
-        got = os.readv(fd, [view[pos:]])
+        try:
+            got = os.readv(fd, [view[pos:]])
+        except BlockingIOError:
+            _await(fd)
+            continue
         if got == 0:
             return None
         pos += got
     return bytes(buf)
+
+
+def _await(fd: int) -> None:
+    """Wait until ``fd`` is readable: polled without blocking for :data:`_SPIN_S`, yielding
+    the CPU between tries, then asleep in select (isolation.SPIN_S says why)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    end = time.monotonic() + _SPIN_S
+    while time.monotonic() < end:
+        if poller.poll(0):
+            return
+        os.sched_yield()
+    poller.poll()  # POLLHUP at EOF wakes it too
 
 
 def _recv(fd: int) -> Any:
@@ -389,6 +413,10 @@ def main(argv: list[str]) -> None:
     req_fd, resp_fd, life_fd = (int(a) for a in argv[:3])
     for fd in (req_fd, resp_fd, life_fd):
         os.set_inheritable(fd, False)  # programs the candidate starts must not hold them
+    os.set_blocking(req_fd, False)  # requests are awaited by _await
+    global _SPIN_S
+    with contextlib.suppress(ValueError):
+        _SPIN_S = max(0.0, float(os.environ.pop("GRADSPEC_WORKER_SPIN_US", "0")) * 1e-6)
     threading.Thread(target=_watch_lifeline, args=(life_fd,), daemon=True).start()
     faulthandler.enable(file=sys.__stderr__)
     cand = _Candidate()

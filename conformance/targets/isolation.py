@@ -72,6 +72,61 @@ _STARTUP_ALLOWANCE = 5.0  # seconds added to the import timeout for interpreter 
 #: half the wall time of a torch candidate's check.  Results of these small calls do not
 #: depend on the thread count (torch and OpenBLAS split work only above ~32k elements).
 _ONE_THREAD = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+#: Seconds either side of a worker's pipes polls for the other's next message before it
+#: sleeps (the worker for the next request, this process for a reply).  A process asleep on
+#: a pipe takes ~0.1-0.4 ms to wake, more on a virtual machine whose idle CPU was halted, and
+#: a check is thousands of calls of ~0.1 ms with the checks' own work in between: the
+#: round trip of a small call fell from ~0.9 ms to ~0.25 ms, and a 388-check file's run from
+#: 16.0 s to 10.6 s (docs/check.md, "Worker pipes").  Spinning yields the CPU to any other
+#: runnable process on every try.
+SPIN_S = 0.02
+#: Overrides the spin, in microseconds (0: never spin).
+SPIN_ENV = "GRADSPEC_SPIN_US"
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _spin_for(lanes: int | None) -> float:
+    """The spin for ``lanes`` candidates checked at once on this machine (None: unknown, as
+    on a cluster's worker): ``SPIN_S`` while every lane has two CPUs, one for its checks and
+    one for its worker, else 0; ``$GRADSPEC_SPIN_US`` when set."""
+    with contextlib.suppress(KeyError, ValueError):
+        return max(0.0, float(os.environ[SPIN_ENV]) * 1e-6)
+    if lanes is None or 2 * lanes > _cpus():
+        return 0.0
+    return SPIN_S
+
+
+_spin_s = 0.0 if not hasattr(os, "sched_yield") else _spin_for(1)
+
+
+def set_lanes(lanes: int | None) -> None:
+    """How many candidates this machine checks at once (see :func:`_spin_for`); workers
+    started after the call spin accordingly."""
+    global _spin_s
+    _spin_s = _spin_for(lanes) if hasattr(os, "sched_yield") else 0.0
+
+
+def _spin(fd: int, deadline: float) -> bool:
+    """Poll ``fd`` without blocking for up to the spin (never past ``deadline``, a
+    ``time.monotonic`` time), yielding the CPU between tries; True once it is readable."""
+    if _spin_s <= 0:
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    end = min(time.monotonic() + _spin_s, deadline)
+    while time.monotonic() < end:
+        if poller.poll(0):
+            return True
+        os.sched_yield()
+    return False
+
+
 _SAFE_GLOBALS = {
     ("builtins", "complex"),
     ("builtins", "set"),
@@ -310,6 +365,7 @@ def worker_env(sys_path: Sequence[str] = ()) -> dict[str, str]:
     # call them with, each run the same ones: JAX's persistent cache keeps them
     for var, value in jax_cache_env().items():
         env.setdefault(var, value)
+    env["GRADSPEC_WORKER_SPIN_US"] = f"{_spin_s * 1e6:g}"  # read (and dropped) by the worker
     return env
 
 
@@ -398,7 +454,8 @@ class _Worker:
             try:
                 got = os.readv(self._resp, [view[pos:]])
             except BlockingIOError:
-                self._wait(self._resp, select.POLLIN, deadline)
+                if not _spin(self._resp, deadline):
+                    self._wait(self._resp, select.POLLIN, deadline)
                 continue
             if got == 0:
                 raise _Died

@@ -54,7 +54,7 @@ IDLE_S = 900.0
 #: imports: passed to the child, not part of the server's identity.
 _VOLATILE = (
     "PWD", "OLDPWD", "_", "SHLVL", "COLUMNS", "LINES", "GRADSPEC_WORKER_PATH",
-    "PYTEST_CURRENT_TEST",
+    "GRADSPEC_WORKER_SPIN_US", "PYTEST_CURRENT_TEST",
 )  # fmt: skip
 #: Seconds to wait for a server's answer before starting the worker cold.
 _ANSWER_S = 2.0
