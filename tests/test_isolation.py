@@ -464,6 +464,10 @@ def test_the_spin_follows_the_lanes_and_the_environment(monkeypatch: pytest.Monk
     assert isolation._spin_for(1) == 0.0
     monkeypatch.setenv(isolation.SPIN_ENV, "fast")  # not a number: the default policy
     assert isolation._spin_for(1) == isolation.SPIN_S
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "6")  # the plugin under pytest -n 6
+    assert isolation._default_lanes() == 6
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT")
+    assert isolation._default_lanes() == 1
 
 
 def test_a_spinning_worker_answers_and_its_setting_is_not_the_candidates(

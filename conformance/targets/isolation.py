@@ -102,7 +102,15 @@ def _spin_for(lanes: int | None) -> float:
     return SPIN_S
 
 
-_spin_s = 0.0 if not hasattr(os, "sched_yield") else _spin_for(1)
+def _default_lanes() -> int:
+    """One lane, or pytest-xdist's worker count when the pytest plugin runs under it."""
+    try:
+        return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    except ValueError:
+        return 1
+
+
+_spin_s = _spin_for(_default_lanes()) if hasattr(os, "sched_yield") else 0.0
 
 
 def set_lanes(lanes: int | None) -> None:
