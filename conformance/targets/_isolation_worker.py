@@ -65,7 +65,7 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 
 def _await(fd: int) -> None:
     """Wait until ``fd`` is readable: polled without blocking for :data:`_SPIN_S`, yielding
-    the CPU between tries, then asleep in select (isolation.SPIN_S says why)."""
+    the CPU between tries, then asleep in poll (isolation.SPIN_S says why)."""
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     end = time.monotonic() + _SPIN_S
